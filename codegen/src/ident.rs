@@ -1,0 +1,432 @@
+//! Every Rust name the generator makes from an OMA name, and the rules that make them.
+//!
+//! One rule per kind of item:
+//!
+//! * modules, fields and method stems are `snake_case`;
+//! * types (structs, enums, variants) are `CamelCase`, acronyms as words (`Gsm`, `NbIot`);
+//! * constants are `SCREAMING_SNAKE_CASE`.
+//!
+//! Words are found by splitting on anything that is not a letter or a digit, and inside a
+//! token at case changes (`PkgName`, `SignalSNR`, `eDRX`) but not in `IDs`, nor in terms of
+//! the trade such as `CoAP`, `LwM2M`, `IoT` or `WiMAX`, which stay one word. Signs
+//! that carry meaning become words: `+` is `plus`, a `-` that does not join two words is
+//! `minus`, `&` is `and`, `%` is `percent`, so `Active power+` and `Active power-` stay apart.
+//! A name that starts with a number spells it out (`3-Phase` is `three_phase`, `5QI` is
+//! `FiveQi`); numbers above 99 get an `n` prefix. Rust keywords become raw identifiers
+//! (`r#type`), or take a trailing `_` where Rust forbids raw ones (`self_`, `Self_`).
+//!
+//! Names that still collide inside one namespace are resolved by [`unique`]: the member with
+//! the lowest ID keeps the plain name and every later one gets its ID appended
+//! (`object_enabled`, `object_enabled_5851`). The result depends only on the input, never on
+//! iteration order.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::range::Label;
+
+/// A name split into lowercase words, ready to be rendered in any case.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Name {
+    words: Vec<String>,
+}
+
+impl Name {
+    /// Splits an OMA name into words.
+    pub fn from_oma(name: &str) -> Self {
+        Self {
+            words: split_words(name),
+        }
+    }
+
+    /// Whether no word survived (the name was only punctuation).
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// The name with the words of `suffix` appended (`-1` appends `minus`, `1`).
+    pub fn with_suffix(&self, suffix: impl ToString) -> Self {
+        let mut words = self.words.clone();
+        words.extend(split_words(&suffix.to_string()));
+        Self { words }
+    }
+
+    /// The name with `prefix` as a first word.
+    pub fn with_prefix(&self, prefix: &str) -> Self {
+        let mut words = vec![prefix.to_lowercase()];
+        words.extend(self.words.iter().cloned());
+        Self { words }
+    }
+
+    fn rendered_words(&self) -> Vec<String> {
+        match self.words.split_first() {
+            Some((first, rest)) if first.starts_with(|c: char| c.is_ascii_digit()) => {
+                let mut words = spell_leading_number(first);
+                words.extend(rest.iter().cloned());
+                words
+            }
+            _ => self.words.clone(),
+        }
+    }
+
+    /// `snake_case`, without keyword escaping: for method stems such as `read_{snake}`.
+    pub fn snake(&self) -> String {
+        self.rendered_words().join("_")
+    }
+
+    /// `snake_case` usable as an identifier on its own: keywords become `r#kw` or `kw_`.
+    pub fn snake_ident(&self) -> String {
+        escape_keyword(self.snake())
+    }
+
+    /// `CamelCase`, keyword-safe.
+    pub fn camel(&self) -> String {
+        let joined: String = self
+            .rendered_words()
+            .iter()
+            .map(|w| capitalize(w))
+            .collect();
+        escape_keyword(joined)
+    }
+
+    /// `SCREAMING_SNAKE_CASE`.
+    pub fn screaming(&self) -> String {
+        self.snake().to_uppercase()
+    }
+}
+
+fn capitalize(word: &str) -> String {
+    let mut chars = word.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Rust's strict and reserved keywords (edition 2024).
+const KEYWORDS: &[&str] = &[
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate",
+    "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl",
+    "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref",
+    "return", "self", "Self", "static", "struct", "super", "trait", "true", "try", "type",
+    "typeof", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
+];
+
+/// Keywords that cannot be raw identifiers.
+const NOT_RAW: &[&str] = &["crate", "self", "Self", "super", "_"];
+
+fn escape_keyword(ident: String) -> String {
+    if NOT_RAW.contains(&ident.as_str()) {
+        format!("{ident}_")
+    } else if KEYWORDS.contains(&ident.as_str()) {
+        format!("r#{ident}")
+    } else {
+        ident
+    }
+}
+
+const ONES: [&str; 20] = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+];
+const TENS: [&str; 10] = [
+    "", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
+];
+
+/// `3` is `three`, `42` is `forty two`, `802` is `n802`; a word like `5g` keeps its letters
+/// (`five g`).
+fn spell_leading_number(word: &str) -> Vec<String> {
+    let digits_end = word
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(word.len());
+    let (digits, rest) = word.split_at(digits_end);
+    let spelled: Option<Vec<&str>> = match digits.parse::<usize>() {
+        Ok(n) if n < 20 => ONES.get(n).map(|s| vec![*s]),
+        Ok(n) if n < 100 => match (TENS.get(n / 10), ONES.get(n % 10)) {
+            (Some(tens), _) if n % 10 == 0 => Some(vec![*tens]),
+            (Some(tens), Some(ones)) => Some(vec![*tens, *ones]),
+            _ => None,
+        },
+        _ => None,
+    };
+    match spelled {
+        Some(words) => {
+            let mut words: Vec<String> = words.into_iter().map(str::to_owned).collect();
+            if !rest.is_empty() {
+                words.push(rest.to_owned());
+            }
+            words
+        }
+        None => vec![format!("n{word}")],
+    }
+}
+
+/// Splits an OMA name into lowercase words (see the module documentation).
+fn split_words(name: &str) -> Vec<String> {
+    let chars: Vec<char> = name.chars().collect();
+    let mut words = Vec::new();
+    let mut token = String::new();
+    let flush = |token: &mut String, words: &mut Vec<String>| {
+        if !token.is_empty() {
+            words.extend(split_token(token));
+            token.clear();
+        }
+    };
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_ascii_alphanumeric() {
+            token.push(c);
+            continue;
+        }
+        flush(&mut token, &mut words);
+        let alnum_at = |j: Option<usize>| {
+            j.and_then(|j| chars.get(j))
+                .is_some_and(|c| c.is_ascii_alphanumeric())
+        };
+        let joins_words = alnum_at(i.checked_sub(1)) && alnum_at(Some(i + 1));
+        let word = match c {
+            '+' => Some("plus"),
+            '-' if !joins_words => Some("minus"),
+            '&' => Some("and"),
+            '%' => Some("percent"),
+            _ => None,
+        };
+        words.extend(word.map(str::to_owned));
+    }
+    flush(&mut token, &mut words);
+    words
+}
+
+/// Mixed-case terms of the trade that stay one word (`CoAP` is `coap`, not `co_ap`).
+const ONE_WORD: &[&str] = &[
+    "CoAP", "CoAPs", "CoAPS", "LwM2M", "IoT", "WiMAX", "WiFi", "IPv4", "IPv6", "eNB", "gNB",
+    "eNodeB", "OAuth", "MQTTs",
+];
+
+/// Splits one alphanumeric token at case changes and after a leading number.
+fn split_token(token: &str) -> Vec<String> {
+    if ONE_WORD.iter().any(|w| w.eq_ignore_ascii_case(token)) {
+        return vec![token.to_ascii_lowercase()];
+    }
+    let chars: Vec<char> = token.chars().collect();
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let is_upper = |j: usize| chars.get(j).is_some_and(char::is_ascii_uppercase);
+    let is_lower = |j: usize| chars.get(j).is_some_and(char::is_ascii_lowercase);
+    let run_len =
+        |j: usize, pred: &dyn Fn(usize) -> bool| (j..chars.len()).take_while(|&k| pred(k)).count();
+    let leading_digits = chars.iter().take_while(|c| c.is_ascii_digit()).count();
+    for (i, &c) in chars.iter().enumerate() {
+        let split = i > 0
+            && ((i == leading_digits && leading_digits > 0)
+                // lower -> Upper: `PkgName`, `WiMAX`, but not the lone `T` of `IoT`.
+                || (is_lower(i - 1) && is_upper(i) && (run_len(i, &is_upper) >= 2 || is_lower(i + 1)))
+                // end of an acronym: `HTTPServer`, but not `IDs` or `IPv4`.
+                || (is_upper(i - 1) && is_upper(i) && run_len(i + 1, &is_lower) >= 2));
+        if split && !current.is_empty() {
+            parts.push(std::mem::take(&mut current));
+        }
+        current.push(c.to_ascii_lowercase());
+    }
+    if !current.is_empty() {
+        parts.push(current);
+    }
+    parts
+}
+
+/// Makes `names` unique in one namespace that also holds `reserved`. Two names collide when
+/// their `snake_case` or their `CamelCase` forms are equal (`PM2.5` and `PM25` differ in one
+/// and not the other). Each entry carries the ID that orders and suffixes it: the lowest ID
+/// keeps its name, later ones get `_{id}` appended until unique.
+pub fn unique<K: Ord + Copy + std::fmt::Display>(
+    names: &[(K, Name)],
+    reserved: &[&str],
+) -> Vec<Name> {
+    let mut out: Vec<Name> = names.iter().map(|(_, n)| n.clone()).collect();
+    let mut order: Vec<usize> = (0..names.len()).collect();
+    order.sort_by_key(|&i| names.get(i).map(|(id, _)| *id));
+    let mut snakes: BTreeSet<String> = BTreeSet::new();
+    let mut camels: BTreeSet<String> = BTreeSet::new();
+    for r in reserved {
+        let r = Name::from_oma(r);
+        snakes.insert(r.snake());
+        camels.insert(r.camel());
+    }
+    for i in order {
+        let (Some((id, _)), Some(name)) = (names.get(i), out.get_mut(i)) else {
+            continue;
+        };
+        while snakes.contains(&name.snake()) || camels.contains(&name.camel()) {
+            *name = name.with_suffix(id);
+        }
+        snakes.insert(name.snake());
+        camels.insert(name.camel());
+    }
+    out
+}
+
+/// Module names for a set of objects `(id, (major, minor) version, name)`, unique across the
+/// whole set. Objects that share a name are told apart by ID (`location`, `location_3336`),
+/// and versions of one object by version (`firmware_update_v1_1` beside `firmware_update`,
+/// the newest keeping the plain name).
+pub fn module_names(objects: &[(u16, (u8, u8), &str)]) -> Vec<String> {
+    let base: Vec<Name> = objects
+        .iter()
+        .map(|(_, _, n)| non_empty(Name::from_oma(n), "object"))
+        .collect();
+    let mut names = base.clone();
+    for (i, (id, version, _)) in objects.iter().enumerate() {
+        let Some(my) = base.get(i) else { continue };
+        let same_name = |j: usize| base.get(j).is_some_and(|b| b.snake() == my.snake());
+        let others: Vec<&(u16, (u8, u8), &str)> = objects
+            .iter()
+            .enumerate()
+            .filter(|&(j, _)| j != i && same_name(j))
+            .map(|(_, o)| o)
+            .collect();
+        let mut name = my.clone();
+        if others.iter().any(|o| o.0 < *id) {
+            name = name.with_suffix(id);
+        }
+        if others.iter().any(|o| o.0 == *id && o.1 > *version) {
+            name = name.with_suffix(format!("v{}_{}", version.0, version.1));
+        }
+        if let Some(slot) = names.get_mut(i) {
+            *slot = name;
+        }
+    }
+    let keyed: Vec<(usize, Name)> = names.into_iter().enumerate().collect();
+    unique(&keyed, &[]).iter().map(Name::snake_ident).collect()
+}
+
+/// `name`, or `fallback` when no word of it survived.
+pub fn non_empty(name: Name, fallback: &str) -> Name {
+    if name.is_empty() {
+        Name::from_oma(fallback)
+    } else {
+        name
+    }
+}
+
+/// Words that end a short name: what follows them is explanation
+/// (`Connection lost during downloading process` is `ConnectionLost`).
+const CUT_BEFORE: &[&str] = &[
+    "for", "during", "when", "while", "in", "with", "by", "on", "from", "to", "at", "if", "after",
+    "before", "which", "that", "because", "as", "due",
+];
+
+/// The most words a variant name keeps.
+const MAX_VARIANT_WORDS: usize = 5;
+
+/// Short variant names for named values, in the order of `labels`.
+///
+/// The label is cut at the first bracket, sentence end, comma or colon, and before words such
+/// as `for`, `during` or `when`; words that repeat the object name are dropped from its start
+/// (`Firmware update cancelled` in Firmware Update is `Cancelled`); a trailing word that three
+/// or more labels share is dropped when that keeps them distinct (`GSM cellular network` is
+/// `Gsm` among the network bearers); at most five words are kept. Names that still collide
+/// get their value appended; a label with no words becomes `Value{N}`.
+pub fn variant_names(labels: &[Label], object_name: &str) -> Vec<Name> {
+    let object_words = split_words(object_name);
+    let mut texts: Vec<Vec<String>> = labels
+        .iter()
+        .map(|l| {
+            let mut words = split_words(&short_label(&l.text));
+            if words.len() > object_words.len() && words.starts_with(&object_words) {
+                words.drain(..object_words.len());
+            }
+            words
+        })
+        .collect();
+    strip_shared_tail(&mut texts);
+    let named: Vec<(i64, Name)> = labels
+        .iter()
+        .zip(texts)
+        .map(|(label, mut words)| {
+            words.truncate(MAX_VARIANT_WORDS);
+            let name = Name { words };
+            let name = non_empty(name, &format!("Value {}", label.value));
+            (label.value, name)
+        })
+        .collect();
+    unique(&named, &[])
+}
+
+/// The part of a label before explanations.
+fn short_label(text: &str) -> String {
+    let mut end = text.len();
+    for (i, c) in text.char_indices() {
+        let next = text.get(i + c.len_utf8()..).and_then(|r| r.chars().next());
+        let sentence_end = c == '.' && next.is_none_or(char::is_whitespace);
+        if matches!(c, '(' | '[' | ',' | ';' | ':') || sentence_end {
+            end = i;
+            break;
+        }
+    }
+    let head = text.get(..end).unwrap_or(text).trim();
+    let head = if head.is_empty() { text } else { head };
+    let words: Vec<&str> = head.split_whitespace().collect();
+    let cut = words
+        .iter()
+        .enumerate()
+        .skip(1)
+        .find(|(_, w)| CUT_BEFORE.contains(&w.to_lowercase().as_str()))
+        .map_or(words.len(), |(i, _)| i);
+    words.get(..cut).unwrap_or(&words).join(" ")
+}
+
+/// Drops a trailing word shared by three or more names, as long as every name keeps a word
+/// and the names stay distinct; repeats while that changes something.
+fn strip_shared_tail(texts: &mut [Vec<String>]) {
+    loop {
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for w in texts
+            .iter()
+            .filter(|t| t.len() > 1)
+            .filter_map(|t| t.last())
+        {
+            *counts.entry(w.as_str()).or_default() += 1;
+        }
+        let Some(word) = counts
+            .into_iter()
+            .filter(|&(_, n)| n >= 3)
+            .max_by_key(|&(w, n)| (n, std::cmp::Reverse(w.to_owned())))
+            .map(|(w, _)| w.to_owned())
+        else {
+            return;
+        };
+        let candidate: Vec<Vec<String>> = texts
+            .iter()
+            .map(|t| {
+                let mut t = t.clone();
+                if t.len() > 1 && t.last() == Some(&word) {
+                    t.pop();
+                }
+                t
+            })
+            .collect();
+        let mut seen: Vec<&Vec<String>> = candidate.iter().collect();
+        seen.sort();
+        seen.dedup();
+        if seen.len() != candidate.len() {
+            return;
+        }
+        texts.clone_from_slice(&candidate);
+    }
+}
