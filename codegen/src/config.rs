@@ -148,6 +148,16 @@ impl Config {
         self
     }
 
+    /// Names the enum of resource `/object/resource`'s named values `name` (CamelCase)
+    /// instead of the resource name.
+    pub fn enum_name(&mut self, object: u16, resource: u16, name: &str) -> &mut Self {
+        self.options
+            .overrides
+            .enums
+            .insert((object, resource), name.to_owned());
+        self
+    }
+
     /// Makes resource `/object/resource` use the named values (and enum) of `/object/source`.
     pub fn same_values(&mut self, object: u16, resource: u16, source: u16) -> &mut Self {
         self.options
@@ -187,6 +197,7 @@ impl Config {
             let table =
                 parse_overrides(&path.display().to_string(), &text).map_err(Error::Overrides)?;
             options.overrides.variants.extend(table.variants);
+            options.overrides.enums.extend(table.enums);
             options.overrides.same_values.extend(table.same_values);
         }
         let mut diagnostics = Diagnostics::default();
@@ -286,6 +297,10 @@ pub fn write_if_changed(path: &Path, content: &str) -> Result<(), Error> {
 /// # Available Network Bearer (/4/1) uses Network Bearer's values and enum.
 /// ["/4/1"]
 /// same-as = "/4/0"
+///
+/// # Available Power Sources (/3/6): the enum is `PowerSource`.
+/// ["/3/6"]
+/// enum = "PowerSource"
 /// ```
 pub fn parse_overrides(file: &str, text: &str) -> Result<Overrides, String> {
     let table: toml::Table = text
@@ -303,7 +318,18 @@ pub fn parse_overrides(file: &str, text: &str) -> Result<Overrides, String> {
             let text = value
                 .as_str()
                 .ok_or_else(|| format!("{file}: [\"{key}\"] {name} must be a string"))?;
-            if name == "same-as" {
+            let camel = |text: &str| {
+                text.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+                    && text.chars().all(|c| c.is_ascii_alphanumeric())
+            };
+            if name == "enum" {
+                if !camel(text) {
+                    return Err(format!(
+                        "{file}: [\"{key}\"] enum = \"{text}\" is not a CamelCase name"
+                    ));
+                }
+                out.enums.insert((object, resource), text.to_owned());
+            } else if name == "same-as" {
                 let (source_object, source) = parse_path(text)
                     .filter(|&(o, _)| o == object)
                     .ok_or_else(|| format!("{file}: [\"{key}\"] same-as \"{text}\" must name a resource of object {object}"))?;
@@ -311,11 +337,11 @@ pub fn parse_overrides(file: &str, text: &str) -> Result<Overrides, String> {
                 out.same_values.insert((object, resource), source);
             } else {
                 let value: i64 = name.parse().map_err(|_| {
-                    format!("{file}: [\"{key}\"] key \"{name}\" is neither a value nor same-as")
+                    format!(
+                        "{file}: [\"{key}\"] key \"{name}\" is not a value, `enum` or `same-as`"
+                    )
                 })?;
-                let valid = text.chars().next().is_some_and(|c| c.is_ascii_uppercase())
-                    && text.chars().all(|c| c.is_ascii_alphanumeric());
-                if !valid {
+                if !camel(text) {
                     return Err(format!(
                         "{file}: [\"{key}\"] {name} = \"{text}\" is not a CamelCase name"
                     ));
@@ -364,6 +390,14 @@ fn check_overrides(objects: &[Object], overrides: &Overrides, out: &mut Diagnost
                 stale(format!("override /{o}/{r}: object {o} has no resource {r}"))
             }
             None => {}
+        }
+    }
+    for &(o, r) in overrides.enums.keys() {
+        let named = find(o, r).is_some_and(|(_, res)| !res.labels.is_empty());
+        if objects.iter().any(|obj| obj.id == o) && !named {
+            stale(format!(
+                "override /{o}/{r} enum: the resource does not exist or names no values"
+            ));
         }
     }
     for (&(o, r), &source) in &overrides.same_values {

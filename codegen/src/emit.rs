@@ -61,6 +61,8 @@ impl Default for Options {
 pub struct Overrides {
     /// `(object, resource, value)` to a `CamelCase` variant name.
     pub variants: BTreeMap<(u16, u16, i64), String>,
+    /// `(object, resource)` to a `CamelCase` name for the enum of its named values.
+    pub enums: BTreeMap<(u16, u16), String>,
     /// `(object, resource)` to the resource of the same object whose named values (and enum)
     /// it shares, e.g. Available Network Bearer (4/1) takes Network Bearer's (4/0).
     pub same_values: BTreeMap<(u16, u16), u16>,
@@ -184,11 +186,14 @@ fn emit_object(object: &Object, module: &str, options: &Options) -> TokenStream 
         {
             continue;
         }
-        let camel = name.camel();
-        let enum_name = if reserved.contains(&camel) {
+        let name = match options.overrides.enums.get(&(object.id, r.id)) {
+            Some(n) => Name::from_oma(n),
+            None => name.clone(),
+        };
+        let enum_name = if reserved.contains(&name.camel()) {
             name.with_suffix("value")
         } else {
-            name.clone()
+            name
         };
         enum_of.insert(r.id, enums.len());
         enums.push(plan_enum(object, r, &enum_name, options));

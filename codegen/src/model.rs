@@ -99,15 +99,21 @@ impl Resource {
     /// The type values are generated with: the declared one, except that a resource which is
     /// not executable but has no `<Type>` is treated as Opaque (see [`crate::check`]).
     pub fn value_kind(&self) -> ResourceType {
-        match (self.kind, self.operations) {
-            (ResourceType::None, Operations::Execute) => ResourceType::None,
-            (ResourceType::None, _) => ResourceType::Opaque,
-            (kind, _) => kind,
-        }
+        value_kind(self.kind, self.operations)
     }
 
     /// How diagnostics name this resource: `Item ID="3" (State)`.
     pub fn context(&self) -> String {
         format!("Item ID=\"{}\" ({})", self.id, self.name)
+    }
+}
+
+/// The type values of a resource declared `kind` with `operations` are generated with: `kind`,
+/// except that a resource which is not executable but has no `<Type>` is treated as Opaque.
+pub fn value_kind(kind: ResourceType, operations: Operations) -> ResourceType {
+    match (kind, operations) {
+        (ResourceType::None, Operations::Execute) => ResourceType::None,
+        (ResourceType::None, _) => ResourceType::Opaque,
+        (kind, _) => kind,
     }
 }

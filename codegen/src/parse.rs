@@ -13,6 +13,7 @@ use quick_xml::reader::Reader;
 use crate::diagnostic::{Diagnostics, Severity};
 use crate::model::{
     Multiplicity, Object, Operations, Requirement, Resource, ResourceType, Span, Version,
+    value_kind,
 };
 use crate::range;
 use crate::text::{clean_description, collapse_spaces};
@@ -172,9 +173,9 @@ fn read_tree(text: &str, lines: &LineIndex) -> Result<Element, SyntaxError> {
                     *first = Some(offset + i);
                 }
                 top.text.push_str(s);
-            } else if !s.trim().is_empty() {
+            } else if let Some(i) = s.find(|c: char| !c.is_whitespace()) {
                 return Err((
-                    offset,
+                    offset + i,
                     String::new(),
                     "text outside the root element".to_owned(),
                 ));
@@ -581,7 +582,8 @@ impl Reader2<'_> {
 
         let parsed = range::parse(&range_text);
         let mut warnings = parsed.warnings;
-        let constraint = range::constraint(kind, &parsed.range, &mut warnings);
+        let constraint =
+            range::constraint(value_kind(kind, operations), &parsed.range, &mut warnings);
         let range_context = leaf(&context, "RangeEnumeration");
         for w in warnings.drain(..) {
             self.warning(range_span, range_context.clone(), w);

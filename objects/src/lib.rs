@@ -1,0 +1,28 @@
+//! LwM2M Objects 3 (Device, v1.2), 4 (Connectivity Monitoring, v1.3) and 5 (Firmware Update,
+//! v1.2) as typed `no_std` Rust, generated at build time by `lwm2m-codegen` from the
+//! definitions in `xml/` (written for this project from the facts of the OMA registry).
+//!
+//! Each object is a module: [`device`], [`connectivity_monitoring`], [`firmware_update`].
+//!
+//! ```
+//! use lwm2m_objects::firmware_update::{self, State, UpdateResult, resources};
+//! use lwm2m_runtime::{Enumeration, ObjectSpec, ResourceSpec};
+//!
+//! assert_eq!(firmware_update::ID, 5);
+//! assert_eq!(<resources::PackageUri as ResourceSpec>::ID, 1);
+//! assert_eq!(State::try_from(2u8), Ok(State::Downloaded));
+//! assert_eq!(UpdateResult::IntegrityCheckFailure.value(), 5);
+//! let info = firmware_update::Spec::INFO;
+//! assert_eq!(info.resource(3).map(|r| r.name), Some("State"));
+//! ```
+//!
+//! Access rules are types: a resource implements `Writable` only if its definition allows
+//! Write, so generic code bounded on it refuses read-only resources at compile time.
+//!
+//! ```compile_fail,E0277
+//! fn write<R: lwm2m_runtime::Writable>() {}
+//! write::<lwm2m_objects::firmware_update::resources::State>(); // State is read-only
+//! ```
+#![no_std]
+
+include!(concat!(env!("OUT_DIR"), "/lwm2m_objects.rs"));

@@ -1,0 +1,202 @@
+//! The generated API of Objects 3, 4 and 5 behaves as its definitions say.
+
+use lwm2m_objects::{connectivity_monitoring as cm, device, firmware_update as fw};
+use lwm2m_runtime::{
+    Chunk, Constraint, Enumeration, Error, Executable, ExecuteArgs, ObjectSpec, Operations,
+    Readable, ResourceSpec, UnknownValue, Writable,
+};
+
+/// Compiles only if `R`'s value type is `V`.
+fn value_is<R: ResourceSpec<Value = V>, V: ?Sized>() {}
+fn readable<R: Readable>() {}
+fn writable<R: Writable>() {}
+fn executable<R: Executable>() {}
+
+#[test]
+fn value_types_follow_type_and_range() {
+    value_is::<fw::resources::State, fw::State>();
+    value_is::<fw::resources::UpdateResult, fw::UpdateResult>();
+    value_is::<fw::resources::Package, [u8]>();
+    value_is::<fw::resources::PackageUri, heapless::String<255>>();
+    value_is::<fw::resources::MaximumDeferPeriod, u64>();
+    value_is::<fw::resources::LastStateChangeTime, lwm2m_runtime::Time>();
+    value_is::<fw::resources::Update, ()>();
+    // 0..50 is wider than the named bearers, so the value stays an integer.
+    value_is::<cm::resources::NetworkBearer, u8>();
+    value_is::<cm::resources::RadioSignalStrength, i64>();
+    value_is::<cm::resources::LinkUtilization, u8>();
+    value_is::<cm::resources::Smnc, u16>();
+    value_is::<
+        device::resources::AvailablePowerSources,
+        lwm2m_runtime::Instances<device::PowerSource, 8>,
+    >();
+    value_is::<device::resources::ExtDevInfo, lwm2m_runtime::Instances<lwm2m_runtime::ObjLink, 8>>(
+    );
+}
+
+#[test]
+fn access_markers_follow_operations() {
+    readable::<fw::resources::State>();
+    readable::<fw::resources::PackageUri>();
+    writable::<fw::resources::PackageUri>();
+    writable::<fw::resources::Package>();
+    executable::<fw::resources::Update>();
+    executable::<device::resources::Reboot>();
+    readable::<cm::resources::RadioSignalStrength>();
+    assert_eq!(
+        <fw::resources::Package as ResourceSpec>::INFO.operations,
+        Operations::Write
+    );
+}
+
+#[test]
+fn enums_convert_both_ways() {
+    for &v in <fw::UpdateResult as Enumeration>::VARIANTS {
+        let n = u8::from(v);
+        assert_eq!(fw::UpdateResult::try_from(n), Ok(v));
+        assert_eq!(i64::from(n), v.value());
+    }
+    assert_eq!(fw::State::try_from(4u8), Err(UnknownValue(4)));
+    assert_eq!(fw::UpdateResult::NotEnoughFlash.value(), 2);
+    assert_eq!(fw::UpdateResult::IntegrityCheckFailure.value(), 5);
+    assert_eq!(fw::UpdateResult::Deferred.value(), 11);
+    assert_eq!(fw::State::Downloaded.value(), 2);
+    assert_eq!(cm::NetworkBearer::NbIot.value(), 7);
+    assert_eq!(
+        cm::NetworkBearer::try_from(41u8),
+        Ok(cm::NetworkBearer::Ethernet)
+    );
+    assert_eq!(
+        cm::NetworkBearer::try_from(10u8),
+        Err(UnknownValue(10)),
+        "reserved"
+    );
+    assert_eq!(fw::State::Downloading.label(), "Downloading");
+    assert_eq!(<fw::State as Enumeration>::VARIANTS.len(), 4);
+}
+
+#[test]
+fn object_info_lists_every_resource_in_id_order() {
+    let info = fw::Spec::INFO;
+    let ids: Vec<u16> = info.resources.iter().map(|r| r.id).collect();
+    assert_eq!(ids, [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+    assert_eq!((info.id, info.urn), (5, "urn:oma:lwm2m:oma:5:1.2"));
+    assert_eq!(info.object_version.to_string(), "1.2");
+    assert_eq!(cm::Spec::INFO.object_version.to_string(), "1.3");
+    assert_eq!(
+        device::Spec::INFO.resource(9).map(|r| r.units),
+        Some("/100")
+    );
+    assert_eq!(cm::Spec::INFO.resource(2).map(|r| r.units), Some("dBm"));
+}
+
+#[test]
+fn constraints_carry_the_declared_ranges() {
+    let uri = <fw::resources::PackageUri as ResourceSpec>::INFO.constraint;
+    assert_eq!(uri, Constraint::Length(&[(0, 255)]));
+    assert!(uri.allows_len(255) && !uri.allows_len(256));
+    let level = <device::resources::BatteryLevel as ResourceSpec>::INFO.constraint;
+    assert!(level.allows_i64(100) && !level.allows_i64(101) && !level.allows_i64(-1));
+    assert_eq!(
+        <fw::resources::Package as ResourceSpec>::INFO.constraint,
+        Constraint::None
+    );
+}
+
+#[test]
+fn object_struct_defaults_to_the_initial_state() {
+    let fresh = fw::FirmwareUpdate::default();
+    assert_eq!(fresh.state, fw::State::Idle);
+    assert_eq!(fresh.update_result, fw::UpdateResult::Initial);
+    assert_eq!(fresh.pkg_name, None, "optional resources are Options");
+    assert!(fresh.package_uri.is_empty());
+}
+
+/// A minimal /5 that keeps a Package URI and counts package bytes.
+#[derive(Default)]
+struct Firmware {
+    uri: heapless::String<255>,
+    received: usize,
+    updates: u32,
+}
+
+impl fw::Handler for Firmware {
+    fn write_package(&mut self, _instance: u16, chunk: Chunk<'_>) -> Result<(), Error> {
+        if chunk.offset as usize != self.received {
+            return Err(Error::BadRequest);
+        }
+        self.received += chunk.bytes.len();
+        Ok(())
+    }
+    fn read_package_uri(&mut self, _instance: u16) -> Result<heapless::String<255>, Error> {
+        Ok(self.uri.clone())
+    }
+    fn write_package_uri(
+        &mut self,
+        _instance: u16,
+        value: heapless::String<255>,
+    ) -> Result<(), Error> {
+        self.uri = value;
+        Ok(())
+    }
+    fn execute_update(&mut self, _instance: u16, args: ExecuteArgs<'_>) -> Result<(), Error> {
+        if !args.is_empty() {
+            return Err(Error::BadRequest);
+        }
+        self.updates += 1;
+        Ok(())
+    }
+    fn read_state(&mut self, _instance: u16) -> Result<fw::State, Error> {
+        Ok(if self.received > 0 {
+            fw::State::Downloaded
+        } else {
+            fw::State::Idle
+        })
+    }
+    fn read_update_result(&mut self, _instance: u16) -> Result<fw::UpdateResult, Error> {
+        Ok(fw::UpdateResult::Initial)
+    }
+    fn read_firmware_update_delivery_method(
+        &mut self,
+        _instance: u16,
+    ) -> Result<fw::FirmwareUpdateDeliveryMethod, Error> {
+        Ok(fw::FirmwareUpdateDeliveryMethod::BothPushAndPull)
+    }
+}
+
+#[test]
+fn a_handler_implements_only_the_mandatory_methods() {
+    use fw::Handler;
+    let mut h = Firmware::default();
+    let chunk = |offset, bytes| Chunk {
+        offset,
+        bytes,
+        total: Some(6),
+        last: false,
+    };
+    assert_eq!(h.write_package(0, chunk(0, b"abc")), Ok(()));
+    assert_eq!(
+        h.write_package(0, chunk(5, b"x")),
+        Err(Error::BadRequest),
+        "gap"
+    );
+    assert_eq!(h.read_state(0), Ok(fw::State::Downloaded));
+    assert_eq!(h.execute_update(0, ExecuteArgs(b"")), Ok(()));
+    assert_eq!(h.updates, 1);
+    // Optional resources answer Not Found unless the firmware implements them.
+    assert_eq!(h.read_pkg_name(0), Err(Error::NotFound));
+    assert_eq!(h.execute_cancel(0, ExecuteArgs(b"")), Err(Error::NotFound));
+    assert_eq!(
+        h.write_severity(0, fw::Severity::Critical),
+        Err(Error::NotFound)
+    );
+    h.write_package_uri(
+        0,
+        heapless::String::try_from("coap://127.0.0.1/fw").unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        h.read_package_uri(0).unwrap().as_str(),
+        "coap://127.0.0.1/fw"
+    );
+}
