@@ -605,7 +605,7 @@ fn emit_enum(e: &EnumPlan) -> TokenStream {
     let widen = if e.repr == "u64" {
         quote!(i64::try_from(v).ok())
     } else {
-        quote!(Some(i64::from(v)))
+        quote!(::core::option::Option::Some(i64::from(v)))
     };
     quote! {
         #doc
@@ -866,7 +866,7 @@ fn resource_doc_text(r: &Resource, p: &ResourcePlan) -> String {
 
 fn module_doc_text(object: &Object) -> String {
     let mut text = format!(
-        "Object {} `{}` ({}): {} instance, {}, LwM2M {}, object version {}.\n\n",
+        "Object {} `{}` ({}): {}-instance, {}, LwM2M {}, object version {}.\n\n",
         object.id,
         doc_escape(&object.name),
         doc_escape(&object.urn),

@@ -264,6 +264,38 @@ impl Constraint {
     }
 }
 
+impl fmt::Display for Constraint {
+    /// `0..247,255`, `-100..100`, `0..255 bytes`; nothing for [`Constraint::None`].
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn list<T: fmt::Display + PartialEq>(
+            f: &mut fmt::Formatter<'_>,
+            set: &[(T, T)],
+        ) -> fmt::Result {
+            for (i, (lo, hi)) in set.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(",")?;
+                }
+                if lo == hi {
+                    write!(f, "{lo}")?;
+                } else {
+                    write!(f, "{lo}..{hi}")?;
+                }
+            }
+            Ok(())
+        }
+        match self {
+            Self::None => Ok(()),
+            Self::Signed(set) => list(f, set),
+            Self::Unsigned(set) => list(f, set),
+            Self::Float(set) => list(f, set),
+            Self::Length(set) => {
+                list(f, set)?;
+                f.write_str(" bytes")
+            }
+        }
+    }
+}
+
 /// The facts of one resource definition, available at run time.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ResourceInfo {
@@ -426,6 +458,23 @@ mod tests {
         let c = Constraint::Float(&[(-100.0, 100.0)]);
         assert!(c.allows_f64(-100.0) && c.allows_f64(100.0));
         assert!(!c.allows_f64(100.5) && !c.allows_f64(f64::NAN));
+    }
+
+    #[test]
+    fn constraints_display_as_the_definition_writes_them() {
+        assert_eq!(
+            std::format!("{}", Constraint::Signed(&[(0, 247), (255, 255)])),
+            "0..247,255"
+        );
+        assert_eq!(
+            std::format!("{}", Constraint::Float(&[(-40.0, 85.5)])),
+            "-40..85.5"
+        );
+        assert_eq!(
+            std::format!("{}", Constraint::Length(&[(0, 255)])),
+            "0..255 bytes"
+        );
+        assert_eq!(std::format!("{}", Constraint::None), "");
     }
 
     #[test]

@@ -1,0 +1,87 @@
+//! The objects a firmware image links build without `std`: for `thumbv7em-none-eabihf` when
+//! that target is installed, otherwise as a `#![no_std]` crate on the host (with the reason
+//! printed).
+
+use std::process::Command;
+
+use lwm2m_tests::workspace_root;
+
+const TARGET: &str = "thumbv7em-none-eabihf";
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn target_installed() -> bool {
+    let sysroot = Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    sysroot.is_some_and(|s| {
+        std::path::Path::new(&s)
+            .join("lib/rustlib")
+            .join(TARGET)
+            .is_dir()
+    })
+}
+
+#[test]
+fn objects_and_runtime_build_without_std() {
+    let root = workspace_root();
+    let target_dir = root.join("target/firmware-check");
+    let output = if target_installed() {
+        cargo()
+            .args([
+                "build",
+                "--offline",
+                "--quiet",
+                "-p",
+                "lwm2m-objects",
+                "-p",
+                "lwm2m-runtime",
+                "--target",
+                TARGET,
+            ])
+            .current_dir(&root)
+            .env("CARGO_TARGET_DIR", &target_dir)
+            .env_remove("RUSTFLAGS")
+            .output()
+            .unwrap()
+    } else {
+        println!(
+            "skipped the {TARGET} build: the target is not installed (`rustup target add {TARGET}`); \
+             checking a #![no_std] crate on the host instead"
+        );
+        let dir = target_dir.join("host-no-std");
+        std::fs::create_dir_all(dir.join("src")).unwrap();
+        std::fs::write(
+            dir.join("Cargo.toml"),
+            format!(
+                "[package]\nname = \"host-no-std\"\nversion = \"0.0.0\"\nedition = \"2024\"\n\n\
+                 [dependencies]\nlwm2m-objects = {{ path = {:?} }}\n\n[workspace]\n",
+                root.join("objects").display().to_string()
+            ),
+        )
+        .unwrap();
+        std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+        std::fs::write(
+            dir.join("src/lib.rs"),
+            "#![no_std]\n//! Links the objects without std.\n/// The Firmware Update object ID.\n\
+             pub const FW: u16 = lwm2m_objects::firmware_update::ID;\n",
+        )
+        .unwrap();
+        cargo()
+            .args(["build", "--offline", "--quiet", "--manifest-path"])
+            .arg(dir.join("Cargo.toml"))
+            .env("CARGO_TARGET_DIR", dir.join("target"))
+            .env_remove("RUSTFLAGS")
+            .output()
+            .unwrap()
+    };
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
