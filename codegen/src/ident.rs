@@ -7,10 +7,12 @@
 //! * constants are `SCREAMING_SNAKE_CASE`.
 //!
 //! Words are found by splitting on anything that is not a letter or a digit, and inside a
-//! token at case changes (`PkgName`, `SignalSNR`, `eDRX`) but not in `IDs`, nor in terms of
-//! the trade such as `CoAP`, `LwM2M`, `IoT` or `WiMAX`, which stay one word. Signs
+//! token at case changes (`PkgName`, `SignalSNR`) but not in `IDs`, nor in terms of the trade
+//! such as `CoAP`, `LwM2M`, `IoT`, `WiMAX` or `eUICC`, which stay one word. Signs
 //! that carry meaning become words: `+` is `plus`, a `-` that does not join two words is
-//! `minus`, `&` is `and`, `%` is `percent`, so `Active power+` and `Active power-` stay apart.
+//! `minus` (a ` - ` between spaces is a dash), `&` is `and`, `%` is `percent`, so
+//! `Active power+` and `Active power-` stay apart. A trailing footnote marker such as `(2)` is
+//! dropped.
 //! A name that starts with a number spells it out (`3-Phase` is `three_phase`, `5QI` is
 //! `FiveQi`); numbers above 99 get an `n` prefix. Rust keywords become raw identifiers
 //! (`r#type`), or take a trailing `_` where Rust forbids raw ones (`self_`, `Self_`).
@@ -180,6 +182,7 @@ fn spell_leading_number(word: &str) -> Vec<String> {
 
 /// Splits an OMA name into lowercase words (see the module documentation).
 fn split_words(name: &str) -> Vec<String> {
+    let name = strip_footnote(name);
     let chars: Vec<char> = name.chars().collect();
     let mut words = Vec::new();
     let mut token = String::new();
@@ -199,10 +202,16 @@ fn split_words(name: &str) -> Vec<String> {
             j.and_then(|j| chars.get(j))
                 .is_some_and(|c| c.is_ascii_alphanumeric())
         };
+        let space_at = |j: Option<usize>| {
+            j.and_then(|j| chars.get(j))
+                .is_some_and(|c| c.is_whitespace())
+        };
         let joins_words = alnum_at(i.checked_sub(1)) && alnum_at(Some(i + 1));
+        // ` - ` between spaces is a dash, not a sign.
+        let dash = space_at(i.checked_sub(1)) && space_at(Some(i + 1));
         let word = match c {
             '+' => Some("plus"),
-            '-' if !joins_words => Some("minus"),
+            '-' if !joins_words && !dash => Some("minus"),
             '&' => Some("and"),
             '%' => Some("percent"),
             _ => None,
@@ -213,15 +222,38 @@ fn split_words(name: &str) -> Vec<String> {
     words
 }
 
+/// A footnote marker such as `(2)` at the end of a name (`IP address (2)`) is not part of it.
+fn strip_footnote(name: &str) -> &str {
+    let trimmed = name.trim_end();
+    let marker = trimmed
+        .strip_suffix(')')
+        .and_then(|rest| rest.rsplit_once('('))
+        .filter(|(head, digits)| {
+            !head.trim().is_empty()
+                && !digits.is_empty()
+                && digits.bytes().all(|b| b.is_ascii_digit())
+        });
+    marker.map_or(name, |(head, _)| head)
+}
+
 /// Mixed-case terms of the trade that stay one word (`CoAP` is `coap`, not `co_ap`).
 const ONE_WORD: &[&str] = &[
     "CoAP", "CoAPs", "CoAPS", "LwM2M", "IoT", "WiMAX", "WiFi", "IPv4", "IPv6", "eNB", "gNB",
-    "eNodeB", "OAuth", "MQTTs",
+    "eNodeB", "OAuth", "MQTTs", "LiDAR", "VoLTE", "nuSIM", "uCIFI",
 ];
+
+/// `eUICC`, `eMBB`, `iUICC`: one lowercase letter, then an acronym. One word.
+fn is_prefixed_acronym(token: &str) -> bool {
+    let mut chars = token.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && token.len() >= 3
+        && chars.clone().take(2).all(|c| c.is_ascii_uppercase())
+        && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
 
 /// Splits one alphanumeric token at case changes and after a leading number.
 fn split_token(token: &str) -> Vec<String> {
-    if ONE_WORD.iter().any(|w| w.eq_ignore_ascii_case(token)) {
+    if ONE_WORD.iter().any(|w| w.eq_ignore_ascii_case(token)) || is_prefixed_acronym(token) {
         return vec![token.to_ascii_lowercase()];
     }
     let chars: Vec<char> = token.chars().collect();
@@ -326,55 +358,207 @@ pub fn non_empty(name: Name, fallback: &str) -> Name {
 
 /// Words that end a short name: what follows them is explanation
 /// (`Connection lost during downloading process` is `ConnectionLost`).
+/// The most words a short variant name keeps.
+const MAX_VARIANT_WORDS: usize = 5;
+
 const CUT_BEFORE: &[&str] = &[
     "for", "during", "when", "while", "in", "with", "by", "on", "from", "to", "at", "if", "after",
     "before", "which", "that", "because", "as", "due",
 ];
 
-/// The most words a variant name keeps.
-const MAX_VARIANT_WORDS: usize = 5;
+/// Words a short name does not start or end with.
+const LEADING_FILLER: &[&str] = &["a", "an", "the"];
+const TRAILING_FILLER: &[&str] = &["the", "of", "is", "are", "has", "it", "than", "and", "or"];
+
+/// Trailing words that carry the meaning of a label, so are never dropped as shared.
+const MEANINGFUL_TAIL: &[&str] = &[
+    "failed",
+    "failure",
+    "fail",
+    "successful",
+    "success",
+    "successfully",
+    "error",
+    "ok",
+    "call",
+    "fix",
+    "fault",
+    "alarm",
+    "on",
+    "off",
+    "enabled",
+    "disabled",
+    "started",
+    "stopped",
+];
+
+/// Units: after a number they are the meaning (`Every 2 hours`), never a shared tail.
+const UNITS: &[&str] = &[
+    "s", "ms", "sec", "seconds", "min", "minutes", "h", "hours", "day", "days", "weeks", "months",
+    "years", "hz", "khz", "mhz", "ghz", "bit", "bits", "byte", "bytes", "kbps", "mbps", "v", "mv",
+    "a", "ma", "w", "kw", "db", "dbm", "percent",
+];
+
+/// How much of a label a variant name keeps: first the short form; where short forms collide,
+/// those labels are read again keeping more.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Detail {
+    /// Up to the first bracket, sentence end, comma or colon, and before `for`, `during`, ...;
+    /// five words.
+    Short,
+    /// Without the cut before `for`, `during`, ...; five words.
+    Longer,
+    /// Bracket contents kept, only the sentence end cuts; eight words.
+    Full,
+}
 
 /// Short variant names for named values, in the order of `labels`.
 ///
-/// The label is cut at the first bracket, sentence end, comma or colon, and before words such
-/// as `for`, `during` or `when`; words that repeat the object name are dropped from its start
-/// (`Firmware update cancelled` in Firmware Update is `Cancelled`); a trailing word that three
-/// or more labels share is dropped when that keeps them distinct (`GSM cellular network` is
-/// `Gsm` among the network bearers); at most five words are kept. Names that still collide
-/// get their value appended; a label with no words becomes `Value{N}`.
+/// Where most labels start with a code (`UNDER_RANGE Measured value is ...`), each such label
+/// is named by its code. Otherwise the
+/// label is cut at the first bracket, sentence end, comma or colon and before words such as
+/// `for`, `during` or `when`; comparison signs become words (`>=` is `not below`);
+/// leading articles and trailing fillers (`of`, `is`) go; words that repeat the object name
+/// are dropped from its start (`Firmware update cancelled` in Firmware Update is
+/// `Cancelled`); a trailing word that at least three labels and a third of them share is
+/// dropped when that keeps them distinct and it is not a word that carries the meaning
+/// (`failure`, `successful`) or a unit after a number (`2 hours`): `GSM cellular network` is
+/// `Gsm` among the network bearers. At most five words are kept. Labels whose short names
+/// collide are read again keeping more (`Certificate mode with EST` is
+/// `CertificateModeWithEst` beside `CertificateMode`), and names that still collide get their
+/// value appended. A label with no words becomes `Value{N}`.
 pub fn variant_names(labels: &[Label], object_name: &str) -> Vec<Name> {
     let object_words = split_words(object_name);
-    let mut texts: Vec<Vec<String>> = labels
+    // Codes name the values only where most labels are written that way, so that a lone
+    // `GPS Module failure` keeps its words.
+    let coded = labels
         .iter()
-        .map(|l| {
-            let mut words = split_words(&short_label(&l.text));
-            if words.len() > object_words.len() && words.starts_with(&object_words) {
-                words.drain(..object_words.len());
-            }
-            words
-        })
-        .collect();
+        .filter(|l| leading_code(&l.text).is_some())
+        .count();
+    let codes = coded * 2 > labels.len();
+    let words_at =
+        |label: &Label, detail: Detail| label_words(&label.text, &object_words, detail, codes);
+    let mut texts: Vec<Vec<String>> = labels.iter().map(|l| words_at(l, Detail::Short)).collect();
     strip_shared_tail(&mut texts);
+    for detail in [Detail::Longer, Detail::Full] {
+        let colliding = colliding(&texts);
+        if colliding.is_empty() {
+            break;
+        }
+        for i in colliding {
+            if let (Some(label), Some(slot)) = (labels.get(i), texts.get_mut(i)) {
+                *slot = words_at(label, detail);
+            }
+        }
+    }
     let named: Vec<(i64, Name)> = labels
         .iter()
         .zip(texts)
-        .map(|(label, mut words)| {
-            words.truncate(MAX_VARIANT_WORDS);
-            let name = Name { words };
-            let name = non_empty(name, &format!("Value {}", label.value));
+        .map(|(label, words)| {
+            let name = non_empty(Name { words }, &format!("Value {}", label.value));
             (label.value, name)
         })
         .collect();
     unique(&named, &[])
 }
 
-/// The part of a label before explanations.
-fn short_label(text: &str) -> String {
+/// The indexes of names that are equal to another one.
+fn colliding(texts: &[Vec<String>]) -> Vec<usize> {
+    (0..texts.len())
+        .filter(|&i| {
+            let key = texts.get(i).map(|t| t.concat());
+            texts
+                .iter()
+                .enumerate()
+                .any(|(j, t)| j != i && Some(t.concat()) == key)
+        })
+        .collect()
+}
+
+/// The words of a label at the given detail; `codes` when the labels of this enum are
+/// written `CODE Sentence`.
+fn label_words(text: &str, object_words: &[String], detail: Detail, codes: bool) -> Vec<String> {
+    if let Some(code) = leading_code(text).filter(|_| codes) {
+        return split_words(code);
+    }
+    let text = operators_as_words(text);
+    let mut words = split_words(&cut_label(&text, detail));
+    if words.len() > object_words.len() && words.starts_with(object_words) {
+        words.drain(..object_words.len());
+    }
+    while words.len() > 1
+        && words
+            .first()
+            .is_some_and(|w| LEADING_FILLER.contains(&w.as_str()))
+    {
+        words.remove(0);
+    }
+    words.truncate(if detail == Detail::Full {
+        12
+    } else {
+        MAX_VARIANT_WORDS
+    });
+    while words.len() > 1
+        && words
+            .last()
+            .is_some_and(|w| TRAILING_FILLER.contains(&w.as_str()))
+    {
+        words.pop();
+    }
+    words
+}
+
+/// The code of a label written `CODE Sentence`: a run of upper-case words (`UNDER_RANGE`,
+/// `REJECTED WITH CERTAINTY`) followed by a capitalised word (`Measured value is ...`).
+fn leading_code(text: &str) -> Option<&str> {
+    let is_code = |w: &str| {
+        w.chars().any(|c| c.is_ascii_uppercase())
+            && w.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+    };
+    let mut words = text.split_whitespace().peekable();
+    let mut offset = 0;
+    while let Some(word) = words.next() {
+        offset += text.get(offset..)?.find(word)? + word.len();
+        if !is_code(word) {
+            break;
+        }
+        let next_is_sentence = words.peek().is_some_and(|n| {
+            let mut c = n.chars();
+            c.next().is_some_and(|c| c.is_ascii_uppercase())
+                && c.next().is_some_and(|c| c.is_ascii_lowercase())
+        });
+        if next_is_sentence {
+            return text.get(..offset);
+        }
+    }
+    None
+}
+
+/// `>=` is ` not below `, `<` is ` below `, and so on, so comparisons keep their meaning in
+/// names.
+fn operators_as_words(text: &str) -> String {
+    [
+        (">=", " not below "),
+        ("<=", " not above "),
+        ("!=", " not "),
+        ("==", " equal "),
+        (">", " above "),
+        ("<", " below "),
+        ("=", " equal "),
+    ]
+    .iter()
+    .fold(text.to_owned(), |t, (op, words)| t.replace(op, words))
+}
+
+/// The part of a label a variant name is made from, at the given detail.
+fn cut_label(text: &str, detail: Detail) -> String {
     let mut end = text.len();
     for (i, c) in text.char_indices() {
         let next = text.get(i + c.len_utf8()..).and_then(|r| r.chars().next());
         let sentence_end = c == '.' && next.is_none_or(char::is_whitespace);
-        if matches!(c, '(' | '[' | ',' | ';' | ':') || sentence_end {
+        let explanation = detail != Detail::Full && matches!(c, '(' | '[' | ',' | ';' | ':');
+        if explanation || sentence_end {
             end = i;
             break;
         }
@@ -382,6 +566,9 @@ fn short_label(text: &str) -> String {
     let head = text.get(..end).unwrap_or(text).trim();
     let head = if head.is_empty() { text } else { head };
     let words: Vec<&str> = head.split_whitespace().collect();
+    if detail != Detail::Short {
+        return words.join(" ");
+    }
     let cut = words
         .iter()
         .enumerate()
@@ -391,9 +578,17 @@ fn short_label(text: &str) -> String {
     words.get(..cut).unwrap_or(&words).join(" ")
 }
 
-/// Drops a trailing word shared by three or more names, as long as every name keeps a word
-/// and the names stay distinct; repeats while that changes something.
+/// Drops a trailing word that at least three labels (and a third of them) share, while every
+/// name keeps a real word, the names stay distinct, and the word is not one that carries the
+/// meaning or a unit after a number; repeats while that changes something.
 fn strip_shared_tail(texts: &mut [Vec<String>]) {
+    let strippable = |t: &[String], word: &str| {
+        let n = t.len();
+        let after_number = t
+            .get(n.wrapping_sub(2))
+            .is_some_and(|w| w.starts_with(|c: char| c.is_ascii_digit()));
+        n > 1 && t.last().is_some_and(|w| w == word) && !(after_number && UNITS.contains(&word))
+    };
     loop {
         let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
         for w in texts
@@ -405,7 +600,7 @@ fn strip_shared_tail(texts: &mut [Vec<String>]) {
         }
         let Some(word) = counts
             .into_iter()
-            .filter(|&(_, n)| n >= 3)
+            .filter(|&(w, n)| n >= 3 && n * 3 >= texts.len() && !MEANINGFUL_TAIL.contains(&w))
             .max_by_key(|&(w, n)| (n, std::cmp::Reverse(w.to_owned())))
             .map(|(w, _)| w.to_owned())
         else {
@@ -415,16 +610,17 @@ fn strip_shared_tail(texts: &mut [Vec<String>]) {
             .iter()
             .map(|t| {
                 let mut t = t.clone();
-                if t.len() > 1 && t.last() == Some(&word) {
+                if strippable(&t, &word) {
                     t.pop();
                 }
                 t
             })
             .collect();
-        let mut seen: Vec<&Vec<String>> = candidate.iter().collect();
-        seen.sort();
-        seen.dedup();
-        if seen.len() != candidate.len() {
+        let weak = candidate.iter().any(|t| match t.as_slice() {
+            [only] => only.len() <= 2 || only == "not",
+            _ => false,
+        });
+        if weak || !colliding(&candidate).is_empty() || candidate.as_slice() == &*texts {
             return;
         }
         texts.clone_from_slice(&candidate);
@@ -498,9 +694,17 @@ mod tests {
             ),
             (
                 "eDRX parameters for A/Gb mode",
-                "e_drx_parameters_for_a_gb_mode",
-                "EDrxParametersForAGbMode",
-                "E_DRX_PARAMETERS_FOR_A_GB_MODE",
+                "edrx_parameters_for_a_gb_mode",
+                "EdrxParametersForAGbMode",
+                "EDRX_PARAMETERS_FOR_A_GB_MODE",
+            ),
+            ("eUICC", "euicc", "Euicc", "EUICC"),
+            ("IP address (2)", "ip_address", "IpAddress", "IP_ADDRESS"),
+            (
+                "DALI part 201 - Device Type 0",
+                "dali_part_201_device_type_0",
+                "DaliPart201DeviceType0",
+                "DALI_PART_201_DEVICE_TYPE_0",
             ),
             ("NB-IoT", "nb_iot", "NbIot", "NB_IOT"),
             (
@@ -683,6 +887,76 @@ mod tests {
                 "Ethernet"
             ]
         );
+    }
+
+    #[test]
+    fn words_that_carry_the_meaning_are_not_dropped_as_shared() {
+        let errors = [
+            (3, "GPS module failure"),
+            (6, "SMS failure"),
+            (7, "IP connectivity failure"),
+            (8, "Peripheral malfunction"),
+        ];
+        assert_eq!(
+            variants(&errors, "Device"),
+            [
+                "GpsModuleFailure",
+                "SmsFailure",
+                "IpConnectivityFailure",
+                "PeripheralMalfunction"
+            ]
+        );
+        let periods = [
+            (0, "Every 2 hours"),
+            (1, "Every 4 hours"),
+            (2, "Every 12 hours"),
+            (3, "Never"),
+        ];
+        assert_eq!(
+            variants(&periods, "X"),
+            ["Every2Hours", "Every4Hours", "Every12Hours", "Never"]
+        );
+    }
+
+    #[test]
+    fn colliding_short_names_are_read_again_with_more_words() {
+        let modes = [
+            (3, "Certificate mode"),
+            (4, "Certificate mode with EST"),
+            (5, "Modbus RTU (RS-232)"),
+            (6, "Modbus RTU (RS-485)"),
+        ];
+        assert_eq!(
+            variants(&modes, "X"),
+            [
+                "CertificateMode",
+                "CertificateModeWithEst",
+                "ModbusRtuRs232",
+                "ModbusRtuRs485"
+            ]
+        );
+    }
+
+    #[test]
+    fn codes_operators_and_fillers() {
+        let labels = [
+            (0, "UNDER_RANGE Measured value is below the range"),
+            (1, "ACCEPTED The value is fine"),
+        ];
+        assert_eq!(variants(&labels, "X"), ["UnderRange", "Accepted"]);
+        // Object 10377 (Data Monitoring) compares data with a reference; the shared
+        // `Reference A` is dropped.
+        let compare = [
+            (1, "Data > Reference A"),
+            (2, "Data >= Reference A"),
+            (3, "Data < Reference A"),
+            (4, "Data <= Reference A"),
+        ];
+        assert_eq!(
+            variants(&compare, "Data Monitoring"),
+            ["DataAbove", "DataNotBelow", "DataBelow", "DataNotAbove"]
+        );
+        assert_eq!(variants(&[(0, "The state of")], "X"), ["State"]);
     }
 
     #[test]

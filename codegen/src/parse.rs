@@ -575,10 +575,11 @@ impl Reader2<'_> {
             .text(item, &context, "Units", false)
             .map(|(u, _)| u)
             .unwrap_or_default();
-        let description = self
+        let raw_description = self
             .child(item, &context, "Description", false)
-            .map(|e| clean_description(&e.text))
+            .map(|e| e.text.clone())
             .unwrap_or_default();
+        let description = clean_description(&raw_description);
 
         let parsed = range::parse(&range_text);
         let mut warnings = parsed.warnings;
@@ -592,7 +593,7 @@ impl Reader2<'_> {
             kind,
             &parsed.range,
             &constraint,
-            &description,
+            &raw_description,
             &mut warnings,
         );
         for w in warnings {

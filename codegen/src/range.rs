@@ -15,6 +15,7 @@
 //! numeric types, lengths in bytes for String, Corelnk and Opaque.
 
 use crate::model::ResourceType;
+use crate::text::collapse_spaces;
 
 /// A number as written: an integer, or a decimal with a fraction part.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -173,7 +174,7 @@ pub fn parse(text: &str) -> Parsed {
             }
         }
         None => {
-            let prose = crate::text::collapse_spaces(text);
+            let prose = collapse_spaces(text);
             warnings.push(format!(
                 "\"{prose}\" is not a range, a list of values or named values; kept as documentation only"
             ));
@@ -254,13 +255,72 @@ fn parse_label(line: &str) -> Option<Label> {
     let value = line.get(..end)?.parse().ok()?;
     let rest = line.get(end..)?.trim_start();
     let rest = rest.strip_prefix(':').or_else(|| rest.strip_prefix('='))?;
-    let text = crate::text::collapse_spaces(rest);
+    let text = collapse_spaces(rest);
     let text = text.trim_end_matches('.').trim().to_owned();
     (!text.is_empty()).then_some(Label { value, text })
 }
 
+/// The `N: label` entries of a description (its raw text, tabs and all): one per line, several
+/// on a line when separated by a tab or two spaces (`0: generic  1: system`), or tables of
+/// `N<tab>Label<tab>Explanation` rows.
+fn description_labels(description: &str) -> Vec<Label> {
+    let mut found = Vec::new();
+    for line in description.lines() {
+        if let Some(row) = table_row(line) {
+            found.push(row);
+            continue;
+        }
+        found.extend(label_segments(line).into_iter().filter_map(parse_label));
+    }
+    found
+}
+
+/// `2<tab>Charge Complete<tab>The battery is fully charged.`
+fn table_row(line: &str) -> Option<Label> {
+    let mut cells = line.trim().split('\t').filter(|c| !c.trim().is_empty());
+    let value = cells.next()?.trim().parse().ok()?;
+    let text = collapse_spaces(cells.next()?);
+    let has_tab = line.trim().contains('\t');
+    (has_tab && !text.is_empty() && !text.starts_with([':', '='])).then_some(Label { value, text })
+}
+
+/// Splits a line before each `N:` that follows a tab or two spaces.
+fn label_segments(line: &str) -> Vec<&str> {
+    let bytes = line.as_bytes();
+    let mut starts = vec![0];
+    let mut i = 0;
+    while i < bytes.len() {
+        let gap = bytes.get(i).is_some_and(|&b| b == b'\t')
+            || (bytes.get(i) == Some(&b' ') && bytes.get(i + 1) == Some(&b' '));
+        if gap {
+            let mut j = i;
+            while bytes.get(j).is_some_and(|b| b.is_ascii_whitespace()) {
+                j += 1;
+            }
+            let digits = bytes
+                .get(j..)
+                .map_or(0, |r| r.iter().take_while(|b| b.is_ascii_digit()).count());
+            let mut k = j + digits;
+            while bytes.get(k) == Some(&b' ') {
+                k += 1;
+            }
+            if digits > 0 && matches!(bytes.get(k), Some(b':' | b'=')) && j > 0 {
+                starts.push(j);
+            }
+            i = j.max(i + 1);
+        } else {
+            i += 1;
+        }
+    }
+    starts.push(line.len());
+    starts
+        .windows(2)
+        .filter_map(|w| line.get(w[0]..w[1]))
+        .collect()
+}
+
 /// The named values of an integer resource: those of the range when it is a list of them,
-/// otherwise the `N: label` lines of the description (at least two). Labels outside the
+/// otherwise the `N: label` entries of the description (at least two). Labels outside the
 /// constraint are dropped with a warning; a value named twice keeps its first name.
 pub fn labels(
     kind: ResourceType,
@@ -275,7 +335,7 @@ pub fn labels(
     let found = match range {
         RangeEnumeration::Labels(labels) => labels.clone(),
         _ => {
-            let found: Vec<Label> = description.lines().filter_map(parse_label).collect();
+            let found = description_labels(description);
             if found.len() < 2 {
                 return Vec::new();
             }
@@ -673,6 +733,45 @@ mod tests {
         let got: Vec<(i64, &str)> = got.iter().map(|l| (l.value, l.text.as_str())).collect();
         assert_eq!(got, [(0, "Idle (waiting)"), (1, "Busy"), (2, "Done")]);
         assert!(warnings.is_empty());
+    }
+
+    #[test]
+    fn labels_come_from_tables_and_shared_lines() {
+        // Object 3's Battery Status is a tab-separated table.
+        let table = "Battery\nStatus\tMeaning\tDescription\n0\tNormal\tThe battery is fine.\n1\tCharging\tIt charges.\n2\tCharge Complete\tFull.";
+        let got: Vec<(i64, String)> = description_labels(table)
+            .into_iter()
+            .map(|l| (l.value, l.text))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (0, "Normal".into()),
+                (1, "Charging".into()),
+                (2, "Charge Complete".into())
+            ]
+        );
+        // Common.xml's LogClass puts several on one line.
+        let inline =
+            " Define the class: 0: generic (default)  1: system   2: security [7-99]: reserved";
+        let got: Vec<i64> = description_labels(inline)
+            .into_iter()
+            .map(|l| l.value)
+            .collect();
+        assert_eq!(got, [1, 2]);
+        let inline = "0: generic (default)  1: system\t2: security";
+        let got: Vec<(i64, String)> = description_labels(inline)
+            .into_iter()
+            .map(|l| (l.value, l.text))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (0, "generic (default)".into()),
+                (1, "system".into()),
+                (2, "security".into())
+            ]
+        );
     }
 
     #[test]
