@@ -805,43 +805,22 @@ fn summary(r: &Resource) -> String {
 }
 
 fn constraint_text(c: &Constraint) -> Option<String> {
-    let join = |items: Vec<String>| items.join(", ");
+    /// `0..247, 255`; floats keep their decimal point (`-100.0..100.0`).
+    fn intervals<T: PartialEq + std::fmt::Debug>(set: &[(T, T)]) -> String {
+        let item = |(lo, hi): &(T, T)| {
+            if lo == hi {
+                format!("{lo:?}")
+            } else {
+                format!("{lo:?}..{hi:?}")
+            }
+        };
+        set.iter().map(item).collect::<Vec<_>>().join(", ")
+    }
     match c {
         Constraint::None => None,
-        Constraint::Int(set) => Some(join(
-            set.iter()
-                .map(|&(lo, hi)| {
-                    if lo == hi {
-                        format!("{lo}")
-                    } else {
-                        format!("{lo}..{hi}")
-                    }
-                })
-                .collect(),
-        )),
-        Constraint::Float(set) => Some(join(
-            set.iter()
-                .map(|&(lo, hi)| {
-                    if lo == hi {
-                        format!("{lo:?}")
-                    } else {
-                        format!("{lo:?}..{hi:?}")
-                    }
-                })
-                .collect(),
-        )),
-        Constraint::Length(set) => Some(format!(
-            "{} bytes",
-            join(
-                set.iter()
-                    .map(|&(lo, hi)| if lo == hi {
-                        format!("{lo}")
-                    } else {
-                        format!("{lo}..{hi}")
-                    })
-                    .collect()
-            )
-        )),
+        Constraint::Int(set) => Some(intervals(set)),
+        Constraint::Float(set) => Some(intervals(set)),
+        Constraint::Length(set) => Some(format!("{} bytes", intervals(set))),
     }
 }
 
