@@ -200,3 +200,169 @@ fn a_handler_implements_only_the_mandatory_methods() {
         "coap://127.0.0.1/fw"
     );
 }
+
+/// Collects what a read gives.
+#[derive(Default)]
+struct Sink(Vec<(Option<u16>, String)>);
+
+impl lwm2m_runtime::ReadSink for Sink {
+    fn value(
+        &mut self,
+        instance: Option<u16>,
+        value: lwm2m_runtime::Value<'_>,
+    ) -> Result<(), Error> {
+        self.0.push((instance, format!("{value:?}")));
+        Ok(())
+    }
+}
+
+#[test]
+fn a_handler_is_served_as_a_runtime_object() {
+    use lwm2m_runtime::{Object, Value, Write};
+    let mut served = fw::Served(Firmware::default());
+    assert_eq!(served.info().id, 5);
+    let mut ids = Vec::new();
+    served.instances(&mut |id| ids.push(id));
+    assert_eq!(ids, [0], "single instance 0 by default");
+
+    let mut out = Sink::default();
+    served.read(0, fw::resources::STATE, &mut out).unwrap();
+    assert_eq!(out.0, [(None, "Integer(0)".to_owned())]);
+
+    // Writes are checked against type and range before the handler sees them.
+    let uri = "coap://[::1]:5683/fw.bin";
+    assert_eq!(
+        served.write(
+            0,
+            fw::resources::PACKAGE_URI,
+            Write::Value(Value::String(uri))
+        ),
+        Ok(())
+    );
+    assert_eq!(served.0.uri.as_str(), uri);
+    let long = "x".repeat(256);
+    assert_eq!(
+        served.write(
+            0,
+            fw::resources::PACKAGE_URI,
+            Write::Value(Value::String(&long))
+        ),
+        Err(Error::BadRequest),
+        "longer than 0..255 bytes"
+    );
+    assert_eq!(
+        served.0.uri.as_str(),
+        uri,
+        "a refused write changes nothing"
+    );
+    assert_eq!(
+        served.write(
+            0,
+            fw::resources::PACKAGE_URI,
+            Write::Value(Value::Integer(3))
+        ),
+        Err(Error::BadRequest),
+        "wrong type"
+    );
+
+    let chunk = Chunk {
+        offset: 0,
+        bytes: b"image",
+        total: None,
+        last: true,
+    };
+    assert_eq!(
+        served.write(0, fw::resources::PACKAGE, Write::Chunk(chunk)),
+        Ok(())
+    );
+    assert_eq!(served.0.received, 5);
+
+    assert_eq!(
+        served.execute(0, fw::resources::UPDATE, ExecuteArgs(b"")),
+        Ok(())
+    );
+    assert_eq!(served.0.updates, 1);
+
+    // What the definition forbids, and what it does not define.
+    assert_eq!(
+        served.read(0, fw::resources::PACKAGE, &mut out),
+        Err(Error::MethodNotAllowed)
+    );
+    assert_eq!(
+        served.read(0, 4, &mut out),
+        Err(Error::NotFound),
+        "/5/0/4 does not exist"
+    );
+    assert_eq!(
+        served.execute(0, fw::resources::STATE, ExecuteArgs(b"")),
+        Err(Error::MethodNotAllowed)
+    );
+    assert_eq!(
+        served.write(0, fw::resources::STATE, Write::Value(Value::Integer(1))),
+        Err(Error::MethodNotAllowed)
+    );
+    // Optional resources the handler does not implement.
+    assert_eq!(
+        served.read(0, fw::resources::PKG_NAME, &mut out),
+        Err(Error::NotFound)
+    );
+}
+
+/// A /4 with two available bearers and a writable-nothing definition.
+struct Radio;
+
+impl cm::Handler for Radio {
+    fn read_network_bearer(&mut self, _: u16) -> Result<u8, Error> {
+        Ok(cm::NetworkBearer::LteFdd.value() as u8)
+    }
+    fn read_available_network_bearer(
+        &mut self,
+        _: u16,
+    ) -> Result<lwm2m_runtime::Instances<u8, 8>, Error> {
+        let mut bearers = lwm2m_runtime::Instances::new();
+        bearers
+            .insert(0, u8::from(cm::NetworkBearer::LteFdd))
+            .map_err(|_| Error::Internal)?;
+        bearers
+            .insert(1, u8::from(cm::NetworkBearer::NbIot))
+            .map_err(|_| Error::Internal)?;
+        Ok(bearers)
+    }
+    fn read_radio_signal_strength(&mut self, _: u16) -> Result<i64, Error> {
+        Ok(-93)
+    }
+    fn read_ip_addresses(
+        &mut self,
+        _: u16,
+    ) -> Result<lwm2m_runtime::Instances<heapless::String<64>, 8>, Error> {
+        let mut ips = lwm2m_runtime::Instances::new();
+        ips.insert(0, heapless::String::try_from("192.0.2.7").unwrap())
+            .map_err(|_| Error::Internal)?;
+        Ok(ips)
+    }
+}
+
+#[test]
+fn multiple_instance_resources_are_read_instance_by_instance() {
+    use lwm2m_runtime::Object;
+    let mut radio = cm::Served(Radio);
+    let mut out = Sink::default();
+    radio
+        .read(0, cm::resources::AVAILABLE_NETWORK_BEARER, &mut out)
+        .unwrap();
+    radio
+        .read(0, cm::resources::RADIO_SIGNAL_STRENGTH, &mut out)
+        .unwrap();
+    radio
+        .read(0, cm::resources::IP_ADDRESSES, &mut out)
+        .unwrap();
+    assert_eq!(
+        out.0,
+        [
+            (Some(0), "Unsigned(6)".to_owned()),
+            (Some(1), "Unsigned(7)".to_owned()),
+            (None, "Integer(-93)".to_owned()),
+            (Some(0), "String(\"192.0.2.7\")".to_owned()),
+        ]
+    );
+}

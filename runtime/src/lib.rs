@@ -7,6 +7,9 @@
 //!   traits [`Readable`], [`Writable`], [`Executable`] that make access rules part of the type.
 //! * [`value`]: the Rust types LwM2M values map to ([`Time`], [`ObjLink`], [`Instances`],
 //!   [`Chunk`], [`ExecuteArgs`]) and the [`Enumeration`] trait of generated enums.
+//! * [`object`]: how a client serves objects: [`Value`]s as content formats carry them,
+//!   [`ValueType`] conversions to typed Rust, and the [`Object`] trait with read, write and
+//!   execute dispatch.
 //! * [`Error`]: what a handler answers when an operation cannot be served.
 //!
 //! The crate never allocates and never panics on values that come from outside.
@@ -17,10 +20,12 @@
 )]
 
 mod error;
+pub mod object;
 pub mod spec;
 pub mod value;
 
 pub use error::Error;
+pub use object::{Object, ReadSink, Value, ValueType, Write};
 pub use spec::{
     Constraint, Executable, Multiplicity, ObjectInfo, ObjectSpec, Operations, Readable,
     Requirement, ResourceInfo, ResourceSpec, ResourceType, Version, Writable,

@@ -339,6 +339,15 @@ pub struct ObjectInfo {
 }
 
 impl ObjectInfo {
+    /// What to answer for an operation an object does not serve on `resource`: 4.04 Not Found
+    /// when the definition has no such resource, 4.05 Method Not Allowed when it has.
+    pub fn refusal(&self, resource: u16) -> crate::Error {
+        match self.resource(resource) {
+            Some(_) => crate::Error::MethodNotAllowed,
+            None => crate::Error::NotFound,
+        }
+    }
+
     /// The resource with this ID, if the object defines one.
     pub fn resource(&self, id: u16) -> Option<&'static ResourceInfo> {
         let resources: &'static [ResourceInfo] = self.resources;
@@ -519,6 +528,8 @@ mod tests {
             resources: &R,
         };
         assert_eq!(O.resource(7).map(|r| r.name), Some("B"));
+        assert_eq!(O.refusal(7), crate::Error::MethodNotAllowed);
+        assert_eq!(O.refusal(8), crate::Error::NotFound);
         assert_eq!(O.resource(2), None);
         assert_eq!(std::format!("{}", Version::new(1, 2)), "1.2");
     }

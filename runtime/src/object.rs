@@ -1,0 +1,443 @@
+//! Objects as the client serves them: values on the wire, typed values in Rust, and the
+//! [`Object`] trait every served object implements (generated adapters, derived structs, or
+//! hand-written code).
+
+use heapless::{String, Vec};
+
+use crate::error::Error;
+use crate::spec::{Constraint, ObjectInfo, ResourceInfo, ResourceType};
+use crate::value::{Chunk, ExecuteArgs, Instances, ObjLink, Time};
+
+/// One value as content formats carry it, borrowing from the payload.
+///
+/// Decoders produce the variant of the resource's declared type, so handlers never guess.
+/// Reads may give an integer as either [`Value::Integer`] or [`Value::Unsigned`] (a `u8`
+/// field of an Integer resource reads as `Unsigned`); encoders write the number in the form
+/// the resource's declared type asks for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Value<'a> {
+    /// `Integer`.
+    Integer(i64),
+    /// `Unsigned Integer`.
+    Unsigned(u64),
+    /// `Float`.
+    Float(f64),
+    /// `Boolean`.
+    Boolean(bool),
+    /// `String`.
+    String(&'a str),
+    /// `Opaque`.
+    Opaque(&'a [u8]),
+    /// `Time`, seconds since the epoch.
+    Time(i64),
+    /// `Objlnk`.
+    ObjLink(ObjLink),
+    /// `Corelnk`, CoRE link format text.
+    CoreLink(&'a str),
+}
+
+impl Value<'_> {
+    /// The LwM2M type this value carries.
+    pub const fn kind(&self) -> ResourceType {
+        match self {
+            Self::Integer(_) => ResourceType::Integer,
+            Self::Unsigned(_) => ResourceType::UnsignedInteger,
+            Self::Float(_) => ResourceType::Float,
+            Self::Boolean(_) => ResourceType::Boolean,
+            Self::String(_) => ResourceType::String,
+            Self::Opaque(_) => ResourceType::Opaque,
+            Self::Time(_) => ResourceType::Time,
+            Self::ObjLink(_) => ResourceType::Objlnk,
+            Self::CoreLink(_) => ResourceType::Corelnk,
+        }
+    }
+
+    /// The value as a signed integer, from any integer-like variant that fits.
+    pub fn as_i64(&self) -> Option<i64> {
+        match *self {
+            Self::Integer(v) | Self::Time(v) => Some(v),
+            Self::Unsigned(v) => i64::try_from(v).ok(),
+            _ => None,
+        }
+    }
+
+    /// The value as an unsigned integer, from any integer-like variant that fits.
+    pub fn as_u64(&self) -> Option<u64> {
+        match *self {
+            Self::Unsigned(v) => Some(v),
+            Self::Integer(v) | Self::Time(v) => u64::try_from(v).ok(),
+            _ => None,
+        }
+    }
+}
+
+impl Constraint {
+    /// Checks a value against the constraint: 4.00 Bad Request when outside it.
+    pub fn check(&self, value: &Value<'_>) -> Result<(), Error> {
+        let allowed = match *value {
+            Value::Integer(v) | Value::Time(v) => self.allows_i64(v),
+            Value::Unsigned(v) => self.allows_u64(v),
+            Value::Float(v) => self.allows_f64(v),
+            Value::String(s) | Value::CoreLink(s) => self.allows_len(s.len()),
+            Value::Opaque(b) => self.allows_len(b.len()),
+            Value::Boolean(_) | Value::ObjLink(_) => true,
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(Error::BadRequest)
+        }
+    }
+}
+
+impl ResourceInfo {
+    /// Checks that a value written to this resource has its type and is inside its declared
+    /// range: 4.00 Bad Request otherwise.
+    pub fn check(&self, value: &Value<'_>) -> Result<(), Error> {
+        let kind_fits = match (self.kind, value) {
+            (ResourceType::Integer, Value::Unsigned(v)) => i64::try_from(*v).is_ok(),
+            (ResourceType::UnsignedInteger, Value::Integer(v)) => *v >= 0,
+            (ResourceType::Time, Value::Integer(_)) => true,
+            (kind, value) => kind == value.kind(),
+        };
+        if !kind_fits {
+            return Err(Error::BadRequest);
+        }
+        self.constraint.check(value)
+    }
+}
+
+/// A Rust type that holds one LwM2M value: integers, `f64`, `bool`, bounded strings and byte
+/// vectors, [`Time`], [`ObjLink`], and generated enums.
+pub trait ValueType: Sized {
+    /// The value, borrowing from `self`.
+    fn to_value(&self) -> Value<'_>;
+
+    /// The Rust value for a decoded one: 4.00 Bad Request when the type does not match or
+    /// the number does not fit, 4.13 Request Entity Too Large when text or bytes exceed the
+    /// capacity.
+    fn from_value(value: &Value<'_>) -> Result<Self, Error>;
+}
+
+macro_rules! signed {
+    ($($t:ty),*) => {$(
+        impl ValueType for $t {
+            fn to_value(&self) -> Value<'_> {
+                Value::Integer(i64::from(*self))
+            }
+            fn from_value(value: &Value<'_>) -> Result<Self, Error> {
+                value.as_i64().and_then(|v| <$t>::try_from(v).ok()).ok_or(Error::BadRequest)
+            }
+        }
+    )*};
+}
+
+macro_rules! unsigned {
+    ($($t:ty),*) => {$(
+        impl ValueType for $t {
+            fn to_value(&self) -> Value<'_> {
+                Value::Unsigned(u64::from(*self))
+            }
+            fn from_value(value: &Value<'_>) -> Result<Self, Error> {
+                value.as_u64().and_then(|v| <$t>::try_from(v).ok()).ok_or(Error::BadRequest)
+            }
+        }
+    )*};
+}
+
+signed!(i8, i16, i32, i64);
+unsigned!(u8, u16, u32, u64);
+
+impl ValueType for f64 {
+    fn to_value(&self) -> Value<'_> {
+        Value::Float(*self)
+    }
+    fn from_value(value: &Value<'_>) -> Result<Self, Error> {
+        match *value {
+            Value::Float(v) => Ok(v),
+            _ => Err(Error::BadRequest),
+        }
+    }
+}
+
+impl ValueType for bool {
+    fn to_value(&self) -> Value<'_> {
+        Value::Boolean(*self)
+    }
+    fn from_value(value: &Value<'_>) -> Result<Self, Error> {
+        match *value {
+            Value::Boolean(v) => Ok(v),
+            _ => Err(Error::BadRequest),
+        }
+    }
+}
+
+impl ValueType for Time {
+    fn to_value(&self) -> Value<'_> {
+        Value::Time(self.0)
+    }
+    fn from_value(value: &Value<'_>) -> Result<Self, Error> {
+        match *value {
+            Value::Time(v) | Value::Integer(v) => Ok(Time(v)),
+            _ => Err(Error::BadRequest),
+        }
+    }
+}
+
+impl ValueType for ObjLink {
+    fn to_value(&self) -> Value<'_> {
+        Value::ObjLink(*self)
+    }
+    fn from_value(value: &Value<'_>) -> Result<Self, Error> {
+        match *value {
+            Value::ObjLink(v) => Ok(v),
+            _ => Err(Error::BadRequest),
+        }
+    }
+}
+
+impl<const N: usize> ValueType for String<N> {
+    fn to_value(&self) -> Value<'_> {
+        Value::String(self.as_str())
+    }
+    fn from_value(value: &Value<'_>) -> Result<Self, Error> {
+        match *value {
+            Value::String(s) | Value::CoreLink(s) => {
+                String::try_from(s).map_err(|_| Error::TooLarge)
+            }
+            _ => Err(Error::BadRequest),
+        }
+    }
+}
+
+impl<const N: usize> ValueType for Vec<u8, N> {
+    fn to_value(&self) -> Value<'_> {
+        Value::Opaque(self.as_slice())
+    }
+    fn from_value(value: &Value<'_>) -> Result<Self, Error> {
+        match *value {
+            Value::Opaque(b) => Vec::from_slice(b).map_err(|_| Error::TooLarge),
+            _ => Err(Error::BadRequest),
+        }
+    }
+}
+
+/// Where a read puts its values: one call per value, with the resource instance ID for
+/// multiple-instance resources. Content-format encoders implement it.
+pub trait ReadSink {
+    /// Takes one value. An error stops the read (e.g. 4.13 when the response buffer is full).
+    fn value(&mut self, instance: Option<u16>, value: Value<'_>) -> Result<(), Error>;
+}
+
+/// What a write carries to one resource.
+pub enum Write<'a, 'b> {
+    /// The new value of a single-instance resource.
+    Value(Value<'a>),
+    /// Resource instances of a multiple-instance resource, decoded as they are read. With
+    /// `replace` (CoAP PUT) they become the whole set; without (POST, partial update) they are
+    /// added or updated.
+    Instances {
+        /// Whether the instances replace the existing set.
+        replace: bool,
+        /// The `(resource instance ID, value)` pairs, or the decoding error that stopped them.
+        items: &'b mut dyn Iterator<Item = Result<(u16, Value<'a>), Error>>,
+    },
+    /// A piece of a value streamed in blocks (an unbounded Opaque such as a firmware package).
+    Chunk(Chunk<'a>),
+}
+
+/// An object the client serves: the definition it implements and the read, write and execute
+/// operations on its instances.
+///
+/// The client checks operations and types against [`Object::info`] before calling, so an
+/// implementation only serves what its definition allows; answering [`Error::NotFound`] for
+/// anything else is always correct.
+pub trait Object {
+    /// The definition: IDs, operations, types and ranges of every resource.
+    fn info(&self) -> &'static ObjectInfo;
+
+    /// Calls `f` with the ID of every instance, in increasing order.
+    fn instances(&self, f: &mut dyn FnMut(u16));
+
+    /// Reads resource `resource` of instance `instance` into `out`.
+    fn read(&mut self, instance: u16, resource: u16, out: &mut dyn ReadSink) -> Result<(), Error>;
+
+    /// Reads `buf.len()` bytes (fewer only at the end) of a streamed resource from `offset`;
+    /// for resources too large to read whole (Block2).
+    fn read_chunk(
+        &mut self,
+        instance: u16,
+        resource: u16,
+        offset: u32,
+        buf: &mut [u8],
+    ) -> Result<usize, Error> {
+        let _ = (instance, resource, offset, buf);
+        Err(Error::MethodNotAllowed)
+    }
+
+    /// Writes resource `resource` of instance `instance`.
+    fn write(&mut self, instance: u16, resource: u16, write: Write<'_, '_>) -> Result<(), Error>;
+
+    /// Executes resource `resource` of instance `instance`.
+    fn execute(&mut self, instance: u16, resource: u16, args: ExecuteArgs<'_>)
+    -> Result<(), Error>;
+}
+
+/// Builds the new value of a multiple-instance resource from a [`Write::Instances`]: a copy of
+/// `current` updated with the items (or only the items when replacing), each decoded and
+/// checked against `info`. Nothing changes unless every item is valid, so a bad item leaves the
+/// resource as it was. 4.13 when there are more instances than the resource can hold.
+pub fn collect_instances<T: ValueType + Clone, const N: usize>(
+    info: &ResourceInfo,
+    current: Option<&Instances<T, N>>,
+    replace: bool,
+    items: &mut dyn Iterator<Item = Result<(u16, Value<'_>), Error>>,
+) -> Result<Instances<T, N>, Error> {
+    let mut next = match (replace, current) {
+        (false, Some(current)) => current.clone(),
+        _ => Instances::new(),
+    };
+    for item in items {
+        let (id, value) = item?;
+        info.check(&value)?;
+        let typed = T::from_value(&value)?;
+        next.insert(id, typed).map_err(|_| Error::TooLarge)?;
+    }
+    Ok(next)
+}
+
+/// Reads every instance of a multiple-instance resource into `out`.
+pub fn read_instances<T: ValueType, const N: usize>(
+    instances: &Instances<T, N>,
+    out: &mut dyn ReadSink,
+) -> Result<(), Error> {
+    instances
+        .iter()
+        .try_for_each(|(id, v)| out.value(Some(id), v.to_value()))
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    use std::vec::Vec as StdVec;
+
+    use super::*;
+    use crate::spec::{Multiplicity, Operations, Requirement};
+
+    fn info(kind: ResourceType, constraint: Constraint) -> ResourceInfo {
+        ResourceInfo {
+            id: 1,
+            name: "R",
+            operations: Operations::ReadWrite,
+            kind,
+            multiplicity: Multiplicity::Single,
+            requirement: Requirement::Mandatory,
+            constraint,
+            units: "",
+        }
+    }
+
+    #[test]
+    fn integers_convert_only_when_they_fit() {
+        assert_eq!(u8::from_value(&Value::Integer(255)), Ok(255));
+        assert_eq!(u8::from_value(&Value::Integer(256)), Err(Error::BadRequest));
+        assert_eq!(u8::from_value(&Value::Integer(-1)), Err(Error::BadRequest));
+        assert_eq!(i8::from_value(&Value::Unsigned(127)), Ok(127));
+        assert_eq!(
+            i64::from_value(&Value::Unsigned(u64::MAX)),
+            Err(Error::BadRequest)
+        );
+        assert_eq!(u64::from_value(&Value::Unsigned(u64::MAX)), Ok(u64::MAX));
+        assert_eq!(i32::from_value(&Value::Float(1.0)), Err(Error::BadRequest));
+        assert_eq!(7u16.to_value(), Value::Unsigned(7));
+        assert_eq!((-7i16).to_value(), Value::Integer(-7));
+    }
+
+    #[test]
+    fn text_and_bytes_refuse_what_exceeds_their_capacity() {
+        assert_eq!(
+            String::<4>::from_value(&Value::String("abcd")).map(|s| s.len()),
+            Ok(4)
+        );
+        assert_eq!(
+            String::<4>::from_value(&Value::String("abcde")),
+            Err(Error::TooLarge)
+        );
+        assert_eq!(
+            String::<4>::from_value(&Value::Opaque(b"ab")),
+            Err(Error::BadRequest)
+        );
+        assert_eq!(
+            Vec::<u8, 2>::from_value(&Value::Opaque(b"abc")),
+            Err(Error::TooLarge)
+        );
+        assert_eq!(
+            Vec::<u8, 2>::from_value(&Value::Opaque(b"ab")).map(|v| v.len()),
+            Ok(2)
+        );
+    }
+
+    #[test]
+    fn resource_check_enforces_type_and_range() {
+        let level = info(ResourceType::Integer, Constraint::Signed(&[(0, 100)]));
+        assert_eq!(level.check(&Value::Integer(100)), Ok(()));
+        assert_eq!(level.check(&Value::Integer(101)), Err(Error::BadRequest));
+        assert_eq!(
+            level.check(&Value::Unsigned(5)),
+            Ok(()),
+            "an unsigned that fits is an integer"
+        );
+        assert_eq!(level.check(&Value::String("5")), Err(Error::BadRequest));
+        let uri = info(ResourceType::String, Constraint::Length(&[(0, 3)]));
+        assert_eq!(uri.check(&Value::String("abc")), Ok(()));
+        assert_eq!(uri.check(&Value::String("abcd")), Err(Error::BadRequest));
+        let time = info(ResourceType::Time, Constraint::None);
+        assert_eq!(time.check(&Value::Integer(5)), Ok(()));
+    }
+
+    #[test]
+    fn instance_writes_are_all_or_nothing() {
+        let r = info(ResourceType::Integer, Constraint::Signed(&[(0, 50)]));
+        let mut current: Instances<u8, 2> = Instances::new();
+        current.insert(0, 7).unwrap();
+        let items = [Ok((1, Value::Integer(9)))];
+        let merged = collect_instances(&r, Some(&current), false, &mut items.into_iter()).unwrap();
+        assert_eq!(
+            merged.iter().map(|(i, v)| (i, *v)).collect::<StdVec<_>>(),
+            [(0, 7), (1, 9)]
+        );
+        let items = [Ok((1, Value::Integer(9)))];
+        let replaced = collect_instances(&r, Some(&current), true, &mut items.into_iter()).unwrap();
+        assert_eq!(replaced.len(), 1);
+        let bad = [Ok((1, Value::Integer(9))), Ok((2, Value::Integer(99)))];
+        assert_eq!(
+            collect_instances(&r, Some(&current), false, &mut bad.into_iter()),
+            Err(Error::BadRequest)
+        );
+        let too_many = [Ok((1, Value::Integer(1))), Ok((2, Value::Integer(2)))];
+        assert_eq!(
+            collect_instances(&r, Some(&current), false, &mut too_many.into_iter()),
+            Err(Error::TooLarge)
+        );
+    }
+
+    struct Collect(StdVec<(Option<u16>, i64)>);
+    impl ReadSink for Collect {
+        fn value(&mut self, instance: Option<u16>, value: Value<'_>) -> Result<(), Error> {
+            self.0
+                .push((instance, value.as_i64().ok_or(Error::Internal)?));
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn reading_instances_gives_each_with_its_id() {
+        let mut m: Instances<i8, 4> = Instances::new();
+        m.insert(3, -1).unwrap();
+        m.insert(1, 5).unwrap();
+        let mut out = Collect(StdVec::new());
+        read_instances(&m, &mut out).unwrap();
+        assert_eq!(out.0, [(Some(1), 5), (Some(3), -1)]);
+    }
+}
