@@ -188,6 +188,12 @@ impl Config {
     /// Parses, checks and generates in memory: what `compile` writes and what the
     /// proc-macros expand to. Every error of every file is reported together.
     pub fn generate(&self, sources: &[Source]) -> Result<Generated, Error> {
+        self.generate_only(sources, None)
+    }
+
+    /// [`Config::generate`], keeping only the object with ID `only` when given (every object is
+    /// still checked).
+    pub fn generate_only(&self, sources: &[Source], only: Option<u16>) -> Result<Generated, Error> {
         let mut options = self.options.clone();
         for path in &self.overrides_files {
             let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
@@ -225,6 +231,9 @@ impl Config {
         }
         if diagnostics.has_errors() {
             return Err(Error::Definitions(diagnostics));
+        }
+        if let Some(id) = only {
+            objects.retain(|o| o.id == id);
         }
         let tokens = emit::emit(&objects, &options);
         Ok(Generated {

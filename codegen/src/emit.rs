@@ -89,7 +89,7 @@ pub fn emit(objects: &[Object], options: &Options) -> TokenStream {
 }
 
 /// An identifier from a rendered name (`r#type` becomes a raw identifier).
-fn ident(name: &str) -> Ident {
+pub(crate) fn ident(name: &str) -> Ident {
     match name.strip_prefix("r#") {
         Some(raw) => Ident::new_raw(raw, Span::call_site()),
         None => Ident::new(name, Span::call_site()),
@@ -97,6 +97,10 @@ fn ident(name: &str) -> Ident {
 }
 
 /// The narrowest integer type holding `lo..=hi`, unsigned when `lo >= 0`.
+pub(crate) fn narrowest_name(lo: i128, hi: i128) -> &'static str {
+    narrowest(lo, hi)
+}
+
 fn narrowest(lo: i128, hi: i128) -> &'static str {
     let fits = |min: i128, max: i128| lo >= min && hi <= max;
     if lo >= 0 {
@@ -149,7 +153,9 @@ struct ResourcePlan<'a> {
     streamed: bool,
 }
 
-fn emit_object(object: &Object, module: &str, options: &Options) -> TokenStream {
+/// The resources of an object sorted by ID, each with the name every generated item uses for
+/// it (field, spec type, constant, method stem); collisions resolved by [`ident::unique`].
+pub fn resource_names(object: &Object) -> Vec<(&Resource, Name)> {
     let mut sorted: Vec<&Resource> = object.resources.iter().collect();
     sorted.sort_by_key(|r| r.id);
     let names: Vec<(u16, Name)> = sorted
@@ -161,7 +167,23 @@ fn emit_object(object: &Object, module: &str, options: &Options) -> TokenStream 
             )
         })
         .collect();
-    let names = ident::unique(&names, &[]);
+    sorted.into_iter().zip(ident::unique(&names, &[])).collect()
+}
+
+/// The module name of one object on its own (as `object!` and the derive generate it).
+pub fn module_name(object: &Object) -> String {
+    ident::module_names(&[(
+        object.id,
+        (object.version().major, object.version().minor),
+        &object.name,
+    )])
+    .pop()
+    .unwrap_or_else(|| "object".to_owned())
+}
+
+/// Tokens for one object as a module named `module`.
+pub fn emit_object(object: &Object, module: &str, options: &Options) -> TokenStream {
+    let (sorted, names): (Vec<&Resource>, Vec<Name>) = resource_names(object).into_iter().unzip();
 
     let object_name = ident::non_empty(Name::from_oma(&object.name), "Object");
     let object_name = match object_name.camel().as_str() {
@@ -410,10 +432,7 @@ fn plan_resource<'a>(
         None => wrap(single.clone()),
     };
     let value = wrap(single);
-    let mut konst = name.screaming();
-    if konst == name.camel() {
-        konst.push_str("_ID");
-    }
+    let konst = konst_name(&name);
     ResourcePlan {
         r,
         spec: ident(&name.camel()),
@@ -424,6 +443,17 @@ fn plan_resource<'a>(
         value,
         spec_value,
         streamed,
+    }
+}
+
+/// The name of a resource's ID constant: `SCREAMING_CASE`, with `_ID` appended when that would
+/// equal the type's `CamelCase` name (a one-letter name such as `X`).
+pub(crate) fn konst_name(name: &Name) -> String {
+    let konst = name.screaming();
+    if konst == name.camel() {
+        format!("{konst}_ID")
+    } else {
+        konst
     }
 }
 
@@ -551,6 +581,7 @@ fn emit_resources_module(object: &Object, plans: &[ResourcePlan]) -> TokenStream
 
             const _: () = {
                 impl ::lwm2m_runtime::ResourceSpec for #spec {
+                    type Object = super::Spec;
                     const INFO: ::lwm2m_runtime::ResourceInfo = ::lwm2m_runtime::ResourceInfo {
                         id: #id,
                         name: #name,
@@ -905,6 +936,10 @@ fn emit_served(object: &Object, plans: &[ResourcePlan]) -> TokenStream {
         pub struct Served<H>(pub H);
 
         const _: () = {
+            impl<H: Handler> #rt::Typed for Served<H> {
+                type Spec = Spec;
+            }
+
             impl<H: Handler> #rt::Object for Served<H> {
                 fn info(&self) -> &'static #rt::ObjectInfo {
                     &<Spec as #rt::ObjectSpec>::INFO

@@ -29,6 +29,7 @@ pub mod check;
 mod config;
 pub mod diagnostic;
 pub mod emit;
+pub mod expand;
 pub mod ident;
 pub mod model;
 pub mod parse;

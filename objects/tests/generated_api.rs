@@ -366,3 +366,18 @@ fn multiple_instance_resources_are_read_instance_by_instance() {
         ]
     );
 }
+
+#[test]
+fn the_runtime_state_machine_speaks_the_generated_values() {
+    use lwm2m_runtime::fota;
+    for v in 0..=3u8 {
+        let runtime = fota::State::from_u8(v).unwrap();
+        assert_eq!(fw::State::try_from(runtime as u8).map(u8::from), Ok(v));
+    }
+    for &generated in <fw::UpdateResult as Enumeration>::VARIANTS {
+        let runtime = fota::UpdateResult::from_u8(u8::from(generated)).unwrap();
+        assert_eq!(runtime as u8, u8::from(generated));
+    }
+    assert_eq!(fota::UpdateResult::from_u8(12), None);
+    assert_eq!(fw::UpdateResult::try_from(12u8), Err(UnknownValue(12)));
+}

@@ -10,6 +10,8 @@
 //! * [`object`]: how a client serves objects: [`Value`]s as content formats carry them,
 //!   [`ValueType`] conversions to typed Rust, and the [`Object`] trait with read, write and
 //!   execute dispatch.
+//! * [`fota`]: the Firmware Update (/5) state machine, with typed handles that make illegal
+//!   transitions fail to compile, and a snapshot to persist it.
 //! * [`Error`]: what a handler answers when an operation cannot be served.
 //!
 //! The crate never allocates and never panics on values that come from outside.
@@ -20,12 +22,13 @@
 )]
 
 mod error;
+pub mod fota;
 pub mod object;
 pub mod spec;
 pub mod value;
 
 pub use error::Error;
-pub use object::{Object, ReadSink, Value, ValueType, Write};
+pub use object::{Object, ReadSink, Typed, TypedAccess, Value, ValueType, Write};
 pub use spec::{
     Constraint, Executable, Multiplicity, ObjectInfo, ObjectSpec, Operations, Readable,
     Requirement, ResourceInfo, ResourceSpec, ResourceType, Version, Writable,

@@ -5,7 +5,9 @@
 use heapless::{String, Vec};
 
 use crate::error::Error;
-use crate::spec::{Constraint, ObjectInfo, ResourceInfo, ResourceType};
+use crate::spec::{
+    Constraint, Executable, ObjectInfo, ObjectSpec, Readable, ResourceInfo, ResourceType, Writable,
+};
 use crate::value::{Chunk, ExecuteArgs, Instances, ObjLink, Time};
 
 /// One value as content formats carry it, borrowing from the payload.
@@ -281,6 +283,72 @@ pub trait Object {
     /// Executes resource `resource` of instance `instance`.
     fn execute(&mut self, instance: u16, resource: u16, args: ExecuteArgs<'_>)
     -> Result<(), Error>;
+}
+
+/// A served object whose definition is the type `Spec`, so its resources can be named by
+/// their generated types (see [`TypedAccess`]).
+pub trait Typed: Object {
+    /// The definition, e.g. `firmware_update::Spec`.
+    type Spec: ObjectSpec;
+}
+
+/// Access to a served object through the generated resource types. The compiler checks the
+/// definition's rules: writing a read-only resource, executing one that is not executable or
+/// naming a resource of another object does not compile.
+///
+/// ```compile_fail,E0271
+/// # use lwm2m_runtime::{TypedAccess, Typed};
+/// # fn demo<O: Typed, R: lwm2m_runtime::Writable>(o: &mut O, v: &R::Value)
+/// # where R::Value: lwm2m_runtime::ValueType {
+/// o.write_resource::<R>(0, v); // R belongs to some other object
+/// # }
+/// ```
+pub trait TypedAccess: Typed {
+    /// Writes a single-instance resource, checked against its type and range as a server's
+    /// write would be.
+    fn write_resource<R>(&mut self, instance: u16, value: &R::Value) -> Result<(), Error>
+    where
+        R: Writable<Object = Self::Spec>,
+        R::Value: ValueType,
+    {
+        let value = value.to_value();
+        R::INFO.check(&value)?;
+        self.write(instance, R::ID, Write::Value(value))
+    }
+
+    /// Reads a single-instance resource.
+    fn read_resource<R>(&mut self, instance: u16) -> Result<R::Value, Error>
+    where
+        R: Readable<Object = Self::Spec>,
+        R::Value: ValueType,
+    {
+        let mut one = One(None);
+        self.read(instance, R::ID, &mut one)?;
+        one.0.unwrap_or(Err(Error::NotFound))
+    }
+
+    /// Executes a resource.
+    fn execute_resource<R>(&mut self, instance: u16, args: ExecuteArgs<'_>) -> Result<(), Error>
+    where
+        R: Executable<Object = Self::Spec>,
+    {
+        self.execute(instance, R::ID, args)
+    }
+}
+
+impl<T: Typed + ?Sized> TypedAccess for T {}
+
+/// Keeps the one value of a single-instance read, converted.
+struct One<T>(Option<Result<T, Error>>);
+
+impl<T: ValueType> ReadSink for One<T> {
+    fn value(&mut self, instance: Option<u16>, value: Value<'_>) -> Result<(), Error> {
+        if instance.is_some() || self.0.is_some() {
+            return Err(Error::BadRequest);
+        }
+        self.0 = Some(T::from_value(&value));
+        Ok(())
+    }
 }
 
 /// Builds the new value of a multiple-instance resource from a [`Write::Instances`]: a copy of

@@ -360,6 +360,8 @@ impl ObjectInfo {
 
 /// A resource definition as a type. Implemented by the zero-sized types generated per resource.
 pub trait ResourceSpec {
+    /// The object the resource belongs to, so typed access cannot mix up objects.
+    type Object: ObjectSpec;
     /// The facts of the definition.
     const INFO: ResourceInfo;
     /// Resource ID (same as `INFO.id`).

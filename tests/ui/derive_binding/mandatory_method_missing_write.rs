@@ -1,0 +1,13 @@
+// Package URI (/5/1) is mandatory and RW: both operations must be served.
+#[derive(lwm2m_macros::Lwm2mObject)]
+#[lwm2m(xml = "objects/xml/5.xml")]
+#[lwm2m(resource = 0, write = "write_package")]
+#[lwm2m(resource = 1, read = "uri")]
+#[lwm2m(resource = 2, execute = "update")]
+struct Firmware {
+    state: u8,
+    update_result: u8,
+    firmware_update_delivery_method: u8,
+}
+
+fn main() {}
