@@ -19,6 +19,14 @@ pub enum Error {
     Unauthorized,
     /// The value is larger than the resource can hold (4.13 Request Entity Too Large).
     TooLarge,
+    /// The client cannot produce the content format the request accepts (4.06 Not
+    /// Acceptable).
+    NotAcceptable,
+    /// The payload's content format is not one the client reads (4.15 Unsupported
+    /// Content-Format).
+    UnsupportedContentFormat,
+    /// A block-wise transfer has a gap or no start (4.08 Request Entity Incomplete).
+    Incomplete,
     /// The device failed while serving the request (5.00 Internal Server Error).
     Internal,
 }
@@ -32,6 +40,9 @@ impl Error {
             Self::BadRequest => (4, 0),
             Self::Unauthorized => (4, 1),
             Self::TooLarge => (4, 13),
+            Self::NotAcceptable => (4, 6),
+            Self::UnsupportedContentFormat => (4, 15),
+            Self::Incomplete => (4, 8),
             Self::Internal => (5, 0),
         }
     }
@@ -46,6 +57,9 @@ impl fmt::Display for Error {
             Self::BadRequest => "bad request",
             Self::Unauthorized => "unauthorized",
             Self::TooLarge => "request entity too large",
+            Self::NotAcceptable => "not acceptable",
+            Self::UnsupportedContentFormat => "unsupported content format",
+            Self::Incomplete => "request entity incomplete",
             Self::Internal => "internal error",
         };
         write!(f, "{what} ({class}.{detail:02})")

@@ -21,9 +21,14 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
+extern crate alloc;
+
+pub mod block;
 mod error;
+pub mod format;
 pub mod fota;
 pub mod object;
+pub mod path;
 pub mod spec;
 pub mod value;
 

@@ -1,0 +1,394 @@
+//! Content formats: how values travel in payloads.
+//!
+//! | format | number | read | write |
+//! |---|---|---|---|
+//! | text/plain | 0 | one value | one value |
+//! | CoRE link format | 40 | Discover, Register | - |
+//! | opaque | 42 | one Opaque value | one Opaque value |
+//! | SenML JSON | 110 | any path | any path |
+//! | SenML CBOR | 112 | any path | any path |
+//! | OMA TLV | 11542 | any path | any path |
+//! | LwM2M CBOR | 11544 | any path | any path |
+//!
+//! Encoders take a replayable [`Source`] of [`Item`]s (formats with lengths up front, TLV and
+//! CBOR, run it twice: once to measure, once to write) and write through [`Out`], which may
+//! keep only one block of the output ([`Window`]) so large reads never need a buffer the size
+//! of the body. Decoders read a payload into items typed by the resources they address.
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+
+use crate::error::Error;
+use crate::object::Value;
+use crate::path::Path;
+use crate::spec::ResourceType;
+
+mod base64;
+mod json;
+pub mod link;
+mod lwm2m_cbor;
+mod senml;
+mod text;
+mod tlv;
+
+/// The content formats this runtime reads or writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ContentFormat {
+    /// `text/plain;charset=utf-8` (0).
+    Text,
+    /// `application/link-format` (40).
+    LinkFormat,
+    /// `application/octet-stream` (42).
+    Opaque,
+    /// `application/senml+json` (110).
+    SenmlJson,
+    /// `application/senml+cbor` (112).
+    SenmlCbor,
+    /// `application/vnd.oma.lwm2m+tlv` (11542).
+    Tlv,
+    /// `application/vnd.oma.lwm2m+cbor` (11544).
+    Lwm2mCbor,
+}
+
+impl ContentFormat {
+    /// The registered number.
+    pub const fn number(self) -> u16 {
+        match self {
+            Self::Text => 0,
+            Self::LinkFormat => 40,
+            Self::Opaque => 42,
+            Self::SenmlJson => 110,
+            Self::SenmlCbor => 112,
+            Self::Tlv => 11542,
+            Self::Lwm2mCbor => 11544,
+        }
+    }
+
+    /// The format for a registered number, if this runtime knows it.
+    pub const fn from_number(number: u16) -> Option<Self> {
+        Some(match number {
+            0 => Self::Text,
+            40 => Self::LinkFormat,
+            42 => Self::Opaque,
+            110 => Self::SenmlJson,
+            112 => Self::SenmlCbor,
+            11542 => Self::Tlv,
+            11544 => Self::Lwm2mCbor,
+            _ => return None,
+        })
+    }
+
+    /// Formats that carry any number of values at any path.
+    pub const fn is_multi_value(self) -> bool {
+        matches!(
+            self,
+            Self::SenmlJson | Self::SenmlCbor | Self::Tlv | Self::Lwm2mCbor
+        )
+    }
+}
+
+/// One value with its full path (`/o/i/r` or `/o/i/r/ri`) and the type of its resource.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Item<'a> {
+    /// The resource (or resource instance) path.
+    pub path: Path,
+    /// The resource's declared type.
+    pub kind: ResourceType,
+    /// The value.
+    pub value: Value<'a>,
+}
+
+/// Where an encoder writes.
+pub trait Out {
+    /// Appends bytes. 4.13 when the output cannot take them.
+    fn write(&mut self, bytes: &[u8]) -> Result<(), Error>;
+}
+
+impl Out for Vec<u8> {
+    fn write(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        self.extend_from_slice(bytes);
+        Ok(())
+    }
+}
+
+impl<const N: usize> Out for heapless::Vec<u8, N> {
+    fn write(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        self.extend_from_slice(bytes).map_err(|_| Error::TooLarge)
+    }
+}
+
+/// Counts bytes without keeping them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counter(pub usize);
+
+impl Out for Counter {
+    fn write(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        self.0 = self.0.saturating_add(bytes.len());
+        Ok(())
+    }
+}
+
+/// Keeps only the bytes in `[offset, offset + size)` of everything written, and counts the
+/// total: one Block2 block of a body that is never held whole.
+#[derive(Clone, Debug)]
+pub struct Window {
+    offset: usize,
+    size: usize,
+    seen: usize,
+    kept: Vec<u8>,
+}
+
+impl Window {
+    /// A window of `size` bytes at `offset`.
+    pub fn new(offset: usize, size: usize) -> Self {
+        Self {
+            offset,
+            size,
+            seen: 0,
+            kept: Vec::new(),
+        }
+    }
+
+    /// Bytes written in all.
+    pub fn total(&self) -> usize {
+        self.seen
+    }
+
+    /// The bytes in the window.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.kept
+    }
+}
+
+impl Out for Window {
+    fn write(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        let start = self.seen;
+        self.seen = self.seen.saturating_add(bytes.len());
+        let from = self.offset.max(start);
+        let to = self.offset.saturating_add(self.size).min(self.seen);
+        if from < to
+            && let Some(part) = bytes.get(from - start..to - start)
+        {
+            self.kept.extend_from_slice(part);
+        }
+        Ok(())
+    }
+}
+
+/// The values of a read, which an encoder may walk more than once.
+pub trait Source {
+    /// Calls `f` with every item, in path order.
+    fn each(&mut self, f: &mut dyn FnMut(&Item<'_>) -> Result<(), Error>) -> Result<(), Error>;
+}
+
+/// A slice of items as a [`Source`].
+#[derive(Clone, Copy, Debug)]
+pub struct Items<'s, 'a>(pub &'s [Item<'a>]);
+
+impl Source for Items<'_, '_> {
+    fn each(&mut self, f: &mut dyn FnMut(&Item<'_>) -> Result<(), Error>) -> Result<(), Error> {
+        self.0.iter().try_for_each(f)
+    }
+}
+
+/// Encodes the values of a read at `base` in `format`. Text and opaque carry exactly one
+/// value of a resource (or resource instance) path: anything else is 4.06 Not Acceptable, as
+/// is link format (use [`link`]).
+pub fn encode(
+    format: ContentFormat,
+    base: &Path,
+    source: &mut dyn Source,
+    out: &mut dyn Out,
+) -> Result<(), Error> {
+    match format {
+        ContentFormat::Text | ContentFormat::Opaque => {
+            let item = single(base, source)?;
+            match (format, item.value()) {
+                (ContentFormat::Opaque, Value::Opaque(bytes)) => out.write(bytes),
+                (ContentFormat::Opaque, _) => Err(Error::NotAcceptable),
+                (_, value) => text::encode(&value, out),
+            }
+        }
+        ContentFormat::Tlv => tlv::encode(base, source, out),
+        ContentFormat::SenmlJson => senml::encode_json(source, out),
+        ContentFormat::SenmlCbor => senml::encode_cbor(source, out),
+        ContentFormat::Lwm2mCbor => lwm2m_cbor::encode(source, out),
+        ContentFormat::LinkFormat => Err(Error::NotAcceptable),
+    }
+}
+
+/// The one value of a single-value read (text and opaque), owned so the source can be
+/// released: 4.06 when the read is not a single value.
+fn single(base: &Path, source: &mut dyn Source) -> Result<OwnedItem, Error> {
+    if base.len() < 3 {
+        return Err(Error::NotAcceptable);
+    }
+    let mut found: Option<OwnedItem> = None;
+    let mut count = 0usize;
+    source.each(&mut |item| {
+        count += 1;
+        found = Some(OwnedItem::from(item));
+        Ok(())
+    })?;
+    match (found, count) {
+        (Some(item), 1) if item.path.len() == base.len() => Ok(item),
+        (None, _) => Err(Error::NotFound),
+        _ => Err(Error::NotAcceptable),
+    }
+}
+
+/// An [`Item`] whose text and bytes are copied out of the source.
+struct OwnedItem {
+    path: Path,
+    value: OwnedValue,
+}
+
+impl OwnedItem {
+    fn value(&self) -> Value<'_> {
+        self.value.as_value()
+    }
+}
+
+impl From<&Item<'_>> for OwnedItem {
+    fn from(item: &Item<'_>) -> Self {
+        Self {
+            path: item.path,
+            value: OwnedValue::from(&item.value),
+        }
+    }
+}
+
+/// A [`Value`] that owns its text and bytes.
+enum OwnedValue {
+    Copy(Value<'static>),
+    String(alloc::string::String),
+    CoreLink(alloc::string::String),
+    Opaque(Vec<u8>),
+}
+
+impl OwnedValue {
+    fn as_value(&self) -> Value<'_> {
+        match self {
+            Self::Copy(v) => *v,
+            Self::String(s) => Value::String(s),
+            Self::CoreLink(s) => Value::CoreLink(s),
+            Self::Opaque(b) => Value::Opaque(b),
+        }
+    }
+}
+
+impl From<&Value<'_>> for OwnedValue {
+    fn from(value: &Value<'_>) -> Self {
+        match *value {
+            Value::Integer(v) => Self::Copy(Value::Integer(v)),
+            Value::Unsigned(v) => Self::Copy(Value::Unsigned(v)),
+            Value::Float(v) => Self::Copy(Value::Float(v)),
+            Value::Boolean(v) => Self::Copy(Value::Boolean(v)),
+            Value::Time(v) => Self::Copy(Value::Time(v)),
+            Value::ObjLink(v) => Self::Copy(Value::ObjLink(v)),
+            Value::String(s) => Self::String(s.into()),
+            Value::CoreLink(s) => Self::CoreLink(s.into()),
+            Value::Opaque(b) => Self::Opaque(b.into()),
+        }
+    }
+}
+
+/// How a decoder learns what a path holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shape {
+    /// The resource's declared type.
+    pub kind: ResourceType,
+    /// Whether it has resource instances.
+    pub multiple: bool,
+}
+
+/// Reads a payload written to `base` into items. `shape` tells, for a resource path
+/// (`/o/i/r`), the resource's type and multiplicity, or `None` when the object does not define
+/// it (4.04 Not Found). Items outside `base` or malformed payloads are 4.00 Bad Request; a
+/// format that cannot carry a write is 4.15 Unsupported Content-Format.
+///
+/// JSON strings are unescaped and base64 is decoded in place, so the payload is mutable.
+pub fn decode<'a>(
+    format: ContentFormat,
+    base: &Path,
+    payload: &'a mut [u8],
+    shape: &dyn Fn(&Path) -> Option<Shape>,
+) -> Result<Vec<Item<'a>>, Error> {
+    let items = match format {
+        ContentFormat::Text | ContentFormat::Opaque => {
+            let kind = resource_shape(base, shape)?.kind;
+            let value = match format {
+                ContentFormat::Opaque if kind == ResourceType::Opaque => Value::Opaque(payload),
+                ContentFormat::Opaque => return Err(Error::UnsupportedContentFormat),
+                _ => text::decode(kind, payload)?,
+            };
+            alloc::vec![Item {
+                path: *base,
+                kind,
+                value
+            }]
+        }
+        ContentFormat::Tlv => tlv::decode(base, payload, shape)?,
+        ContentFormat::SenmlJson => senml::decode_json(payload, shape)?,
+        ContentFormat::SenmlCbor => senml::decode_cbor(payload, shape)?,
+        ContentFormat::Lwm2mCbor => lwm2m_cbor::decode(payload, shape)?,
+        ContentFormat::LinkFormat => return Err(Error::UnsupportedContentFormat),
+    };
+    if items.iter().any(|i| !i.path.starts_with(base)) {
+        return Err(Error::BadRequest);
+    }
+    Ok(items)
+}
+
+/// The shape of the resource a value path (`/o/i/r` or `/o/i/r/ri`) belongs to, checking
+/// that the depth fits its multiplicity.
+fn resource_shape(path: &Path, shape: &dyn Fn(&Path) -> Option<Shape>) -> Result<Shape, Error> {
+    let resource = match path.len() {
+        3 => *path,
+        4 => Path::new(path.ids().get(..3).unwrap_or(&[])).ok_or(Error::BadRequest)?,
+        _ => return Err(Error::BadRequest),
+    };
+    let s = shape(&resource).ok_or(Error::NotFound)?;
+    match (path.len(), s.multiple) {
+        (4, false) => Err(Error::BadRequest),
+        _ => Ok(s),
+    }
+}
+
+/// Converts a decoded number to the value of a resource of type `kind`: 4.00 when it does not
+/// fit the type.
+fn number_value<'a>(kind: ResourceType, int: Option<i128>, float: f64) -> Result<Value<'a>, Error> {
+    let int = || int.ok_or(Error::BadRequest);
+    Ok(match kind {
+        ResourceType::Integer => {
+            Value::Integer(i64::try_from(int()?).map_err(|_| Error::BadRequest)?)
+        }
+        ResourceType::UnsignedInteger => {
+            Value::Unsigned(u64::try_from(int()?).map_err(|_| Error::BadRequest)?)
+        }
+        ResourceType::Time => Value::Time(i64::try_from(int()?).map_err(|_| Error::BadRequest)?),
+        ResourceType::Float => Value::Float(float),
+        _ => return Err(Error::BadRequest),
+    })
+}
+
+/// `3:0`.
+fn parse_objlink(text: &str) -> Result<crate::value::ObjLink, Error> {
+    let (o, i) = text.split_once(':').ok_or(Error::BadRequest)?;
+    Ok(crate::value::ObjLink {
+        object: o.parse().map_err(|_| Error::BadRequest)?,
+        instance: i.parse().map_err(|_| Error::BadRequest)?,
+    })
+}
+
+/// Writes `3:0` into `buf`, returning the text.
+fn objlink_text(link: crate::value::ObjLink, buf: &mut heapless::String<11>) -> &str {
+    use core::fmt::Write;
+    buf.clear();
+    let _ = write!(buf, "{}:{}", link.object, link.instance);
+    buf.as_str()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,70 @@
+//! `text/plain` (0): one value as text. Opaque values are not text (use 42).
+
+use core::fmt::Write as _;
+
+use super::{Out, parse_objlink};
+use crate::error::Error;
+use crate::object::Value;
+use crate::spec::ResourceType;
+
+pub(super) fn encode(value: &Value<'_>, out: &mut dyn Out) -> Result<(), Error> {
+    let mut buf: heapless::String<40> = heapless::String::new();
+    let text = match *value {
+        Value::Integer(v) | Value::Time(v) => {
+            let _ = write!(buf, "{v}");
+            buf.as_str()
+        }
+        Value::Unsigned(v) => {
+            let _ = write!(buf, "{v}");
+            buf.as_str()
+        }
+        Value::Float(v) if v.is_finite() => {
+            // Shortest text that reads back to the same value (`1.5`, `1e300`).
+            let _ = write!(buf, "{v:?}");
+            buf.as_str()
+        }
+        Value::Float(_) => return Err(Error::Internal),
+        Value::Boolean(v) => {
+            if v {
+                "1"
+            } else {
+                "0"
+            }
+        }
+        Value::ObjLink(link) => {
+            let _ = write!(buf, "{}:{}", link.object, link.instance);
+            buf.as_str()
+        }
+        Value::String(s) | Value::CoreLink(s) => s,
+        Value::Opaque(_) => return Err(Error::NotAcceptable),
+    };
+    out.write(text.as_bytes())
+}
+
+pub(super) fn decode(kind: ResourceType, payload: &[u8]) -> Result<Value<'_>, Error> {
+    let text = core::str::from_utf8(payload).map_err(|_| Error::BadRequest)?;
+    Ok(match kind {
+        ResourceType::Integer => Value::Integer(text.parse().map_err(|_| Error::BadRequest)?),
+        ResourceType::UnsignedInteger => {
+            Value::Unsigned(text.parse().map_err(|_| Error::BadRequest)?)
+        }
+        ResourceType::Time => Value::Time(text.parse().map_err(|_| Error::BadRequest)?),
+        ResourceType::Float => {
+            let v: f64 = text.parse().map_err(|_| Error::BadRequest)?;
+            if !v.is_finite() {
+                return Err(Error::BadRequest);
+            }
+            Value::Float(v)
+        }
+        ResourceType::Boolean => match text {
+            "1" => Value::Boolean(true),
+            "0" => Value::Boolean(false),
+            _ => return Err(Error::BadRequest),
+        },
+        ResourceType::String => Value::String(text),
+        ResourceType::Corelnk => Value::CoreLink(text),
+        ResourceType::Objlnk => Value::ObjLink(parse_objlink(text)?),
+        ResourceType::Opaque => return Err(Error::UnsupportedContentFormat),
+        ResourceType::None => return Err(Error::BadRequest),
+    })
+}
