@@ -896,6 +896,14 @@ fn emit_served(object: &Object, plans: &[ResourcePlan]) -> TokenStream {
             executes.push(quote!(resources::#konst => self.0.#execute(instance, args),));
         }
     }
+    let streamed: Vec<TokenStream> = plans
+        .iter()
+        .filter(|p| p.streamed)
+        .map(|p| {
+            let konst = &p.konst;
+            quote!(resources::#konst)
+        })
+        .collect();
     let read_body = if reads.is_empty() {
         quote!(let _ = (instance, out); #refuse)
     } else {
@@ -959,6 +967,10 @@ fn emit_served(object: &Object, plans: &[ResourcePlan]) -> TokenStream {
 
                 fn write(&mut self, instance: u16, resource: u16, write: #rt::Write<'_, '_>) -> ::core::result::Result<(), #err> {
                     #write_body
+                }
+
+                fn accepts_chunks(&self, resource: u16) -> bool {
+                    [#(#streamed),*].contains(&resource)
                 }
 
                 fn execute(&mut self, instance: u16, resource: u16, args: #rt::ExecuteArgs<'_>) -> ::core::result::Result<(), #err> {

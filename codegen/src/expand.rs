@@ -1102,6 +1102,10 @@ fn generate(
         }
     }
     let bound_ids = bound.iter().map(|b| b.r.id);
+    let chunked = bound
+        .iter()
+        .filter(|b| matches!(b.served, Served::Methods { write: Some(_), .. }) && streamed(b.r))
+        .map(|b| proc_macro2::Literal::u16_unsuffixed(b.r.id));
     let tokens = &loaded.tokens;
     let tracking = &loaded.tracking;
     let instance_lit = proc_macro2::Literal::u16_unsuffixed(instance);
@@ -1146,6 +1150,14 @@ fn generate(
                         #(#writes)*
                         (resource, _) => #refuse,
                     }
+                }
+
+                fn accepts_chunks(&self, resource: u16) -> bool {
+                    [#(#chunked),*].contains(&resource)
+                }
+
+                fn implements(&self, resource: u16) -> bool {
+                    BOUND.contains(&resource)
                 }
 
                 fn execute(&mut self, instance: u16, resource: u16, args: #rt::ExecuteArgs<'_>) -> ::core::result::Result<(), #err> {

@@ -381,3 +381,8 @@ fn the_runtime_state_machine_speaks_the_generated_values() {
     assert_eq!(fota::UpdateResult::from_u8(12), None);
     assert_eq!(fw::UpdateResult::try_from(12u8), Err(UnknownValue(12)));
 }
+
+#[test]
+fn the_client_serves_object_5_as_generated_from_our_xml() {
+    assert_eq!(lwm2m_runtime::fota::OBJECT_INFO, fw::Spec::INFO);
+}

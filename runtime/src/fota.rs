@@ -34,6 +34,7 @@
 use core::fmt;
 
 use crate::error::Error;
+use crate::spec::{ObjectInfo, ResourceInfo, Version};
 
 /// `/5/0/3` State.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -441,6 +442,303 @@ impl<'a> Updating<'a> {
         Idle(self.0)
     }
 }
+
+/// Why a firmware download, verification or install failed: one error type for the storage,
+/// the download and the install, mapped to Update Results and CoAP codes in one place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FotaError {
+    /// The package does not fit the download slot (Update Result 2).
+    NoSpace,
+    /// Out of RAM while downloading (3).
+    NoRam,
+    /// The connection was lost while downloading (4).
+    ConnectionLost,
+    /// The package failed its integrity or authenticity check (5).
+    Integrity,
+    /// The package is not of a type this device installs (6).
+    UnsupportedPackage,
+    /// The Package URI is not valid (7).
+    InvalidUri,
+    /// Installing failed (8).
+    UpdateFailed,
+    /// The Package URI names a protocol this device does not support (9).
+    UnsupportedProtocol,
+}
+
+impl FotaError {
+    /// The Update Result that reports this error.
+    pub const fn update_result(self) -> UpdateResult {
+        match self {
+            Self::NoSpace => UpdateResult::NotEnoughFlash,
+            Self::NoRam => UpdateResult::OutOfRam,
+            Self::ConnectionLost => UpdateResult::ConnectionLost,
+            Self::Integrity => UpdateResult::IntegrityCheckFailure,
+            Self::UnsupportedPackage => UpdateResult::UnsupportedPackageType,
+            Self::InvalidUri => UpdateResult::InvalidUri,
+            Self::UpdateFailed => UpdateResult::UpdateFailed,
+            Self::UnsupportedProtocol => UpdateResult::UnsupportedProtocol,
+        }
+    }
+
+    /// The CoAP error a server's write answers when it meets this error during a push: 4.13
+    /// when the package is too big, 5.00 when the device ran out of RAM or failed to store it,
+    /// 4.00 for a package that is corrupt, foreign or not an image.
+    pub const fn coap_error(self) -> Error {
+        match self {
+            Self::NoSpace => Error::TooLarge,
+            Self::NoRam | Self::UpdateFailed | Self::ConnectionLost => Error::Internal,
+            Self::Integrity
+            | Self::UnsupportedPackage
+            | Self::InvalidUri
+            | Self::UnsupportedProtocol => Error::BadRequest,
+        }
+    }
+
+    /// The download failure this error reports when it ends a download. A failure to write
+    /// the slot (`UpdateFailed`) is reported as Not enough flash: the flash could not take
+    /// the package, and the diagram allows no other result while downloading.
+    pub const fn download_failure(self) -> DownloadFailure {
+        match self {
+            Self::NoSpace | Self::UpdateFailed => DownloadFailure::NotEnoughFlash,
+            Self::NoRam => DownloadFailure::OutOfRam,
+            Self::ConnectionLost => DownloadFailure::ConnectionLost,
+            Self::Integrity => DownloadFailure::IntegrityCheckFailure,
+            Self::UnsupportedPackage => DownloadFailure::UnsupportedPackageType,
+            Self::InvalidUri => DownloadFailure::InvalidUri,
+            Self::UnsupportedProtocol => DownloadFailure::UnsupportedProtocol,
+        }
+    }
+}
+
+impl fmt::Display for FotaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = self.update_result();
+        write!(
+            f,
+            "firmware update error (Update Result {}: {r:?})",
+            r as u8
+        )
+    }
+}
+
+impl core::error::Error for FotaError {}
+
+/// Name and version of a verified package, for `/5/0/6` and `/5/0/7`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PackageInfo {
+    /// `/5/0/6` PkgName.
+    pub name: heapless::String<32>,
+    /// `/5/0/7` PkgVersion.
+    pub version: heapless::String<32>,
+}
+
+/// Where a firmware package goes: the download slot, its verification, the install and the
+/// confirmation after boot. The /5 state machine drives it; the board implements it over its
+/// flash and bootloader.
+pub trait FirmwareStorage {
+    /// Bytes the download slot holds.
+    fn capacity(&self) -> u32;
+
+    /// Prepares the slot for a new package of `size` bytes when known (erases it).
+    fn begin(&mut self, size: Option<u32>) -> Result<(), FotaError>;
+
+    /// Stores `data` at `offset`. Offsets arrive in order without gaps.
+    fn write(&mut self, offset: u32, data: &[u8]) -> Result<(), FotaError>;
+
+    /// Bytes stored so far and known to be intact (a download resumes from here).
+    fn written(&self) -> u32;
+
+    /// The package is complete: verify it (integrity, signature, version).
+    fn finish(&mut self) -> Result<(), FotaError>;
+
+    /// Schedule the verified package for installation (e.g. mark the bootloader to swap);
+    /// the device reboots afterwards.
+    fn install(&mut self) -> Result<(), FotaError>;
+
+    /// Abandon the package (erase or invalidate the slot).
+    fn cancel(&mut self) -> Result<(), FotaError>;
+
+    /// The new firmware booted and passed its self-test: make it permanent.
+    fn confirm(&mut self) -> Result<(), FotaError>;
+
+    /// Name and version of the verified package, if known.
+    fn package(&self) -> Option<PackageInfo> {
+        None
+    }
+}
+
+/// The facts of Object 5 (Firmware Update) v1.2 that the client serves; equal to what the
+/// generator makes from `objects/xml/5.xml` (a test in lwm2m-objects keeps them equal).
+pub const OBJECT_INFO: ObjectInfo = {
+    use crate::spec::{
+        Constraint as C, Multiplicity as M, Operations as O, Requirement as Q, ResourceType as T,
+    };
+    macro_rules! r {
+        ($id:expr, $name:expr, $ops:expr, $kind:expr, $mult:expr, $req:expr, $constraint:expr, $units:expr) => {
+            ResourceInfo {
+                id: $id,
+                name: $name,
+                operations: $ops,
+                kind: $kind,
+                multiplicity: $mult,
+                requirement: $req,
+                constraint: $constraint,
+                units: $units,
+            }
+        };
+    }
+    ObjectInfo {
+        id: 5,
+        name: "Firmware Update",
+        urn: "urn:oma:lwm2m:oma:5:1.2",
+        object_version: Version::new(1, 2),
+        lwm2m_version: Version::new(1, 1),
+        multiplicity: M::Single,
+        requirement: Q::Optional,
+        resources: &[
+            r!(
+                0,
+                "Package",
+                O::Write,
+                T::Opaque,
+                M::Single,
+                Q::Mandatory,
+                C::None,
+                ""
+            ),
+            r!(
+                1,
+                "Package URI",
+                O::ReadWrite,
+                T::String,
+                M::Single,
+                Q::Mandatory,
+                C::Length(&[(0, 255)]),
+                ""
+            ),
+            r!(
+                2,
+                "Update",
+                O::Execute,
+                T::None,
+                M::Single,
+                Q::Mandatory,
+                C::None,
+                ""
+            ),
+            r!(
+                3,
+                "State",
+                O::Read,
+                T::Integer,
+                M::Single,
+                Q::Mandatory,
+                C::Signed(&[(0, 3)]),
+                ""
+            ),
+            r!(
+                5,
+                "Update Result",
+                O::Read,
+                T::Integer,
+                M::Single,
+                Q::Mandatory,
+                C::Signed(&[(0, 11)]),
+                ""
+            ),
+            r!(
+                6,
+                "PkgName",
+                O::Read,
+                T::String,
+                M::Single,
+                Q::Optional,
+                C::Length(&[(0, 255)]),
+                ""
+            ),
+            r!(
+                7,
+                "PkgVersion",
+                O::Read,
+                T::String,
+                M::Single,
+                Q::Optional,
+                C::Length(&[(0, 255)]),
+                ""
+            ),
+            r!(
+                8,
+                "Firmware Update Protocol Support",
+                O::Read,
+                T::Integer,
+                M::Multiple,
+                Q::Optional,
+                C::Signed(&[(0, 5)]),
+                ""
+            ),
+            r!(
+                9,
+                "Firmware Update Delivery Method",
+                O::Read,
+                T::Integer,
+                M::Single,
+                Q::Mandatory,
+                C::Signed(&[(0, 2)]),
+                ""
+            ),
+            r!(
+                10,
+                "Cancel",
+                O::Execute,
+                T::None,
+                M::Single,
+                Q::Optional,
+                C::None,
+                ""
+            ),
+            r!(
+                11,
+                "Severity",
+                O::ReadWrite,
+                T::Integer,
+                M::Single,
+                Q::Optional,
+                C::Signed(&[(0, 2)]),
+                ""
+            ),
+            r!(
+                12,
+                "Last State Change Time",
+                O::Read,
+                T::Time,
+                M::Single,
+                Q::Optional,
+                C::None,
+                ""
+            ),
+            r!(
+                13,
+                "Maximum Defer Period",
+                O::ReadWrite,
+                T::UnsignedInteger,
+                M::Single,
+                Q::Optional,
+                C::None,
+                "s"
+            ),
+            r!(
+                14,
+                "Automatic Upgrade at Download",
+                O::ReadWrite,
+                T::Boolean,
+                M::Single,
+                Q::Optional,
+                C::None,
+                ""
+            ),
+        ],
+    }
+};
 
 #[cfg(test)]
 mod tests {

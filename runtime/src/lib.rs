@@ -24,6 +24,8 @@
 extern crate alloc;
 
 pub mod block;
+pub mod client;
+mod coap;
 mod error;
 pub mod format;
 pub mod fota;

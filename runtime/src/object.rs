@@ -280,6 +280,27 @@ pub trait Object {
     /// Writes resource `resource` of instance `instance`.
     fn write(&mut self, instance: u16, resource: u16, write: Write<'_, '_>) -> Result<(), Error>;
 
+    /// Whether the resource takes its value in pieces ([`Write::Chunk`]), as unbounded data
+    /// such as a firmware package does. The client then streams block-wise writes to it.
+    fn accepts_chunks(&self, resource: u16) -> bool {
+        let _ = resource;
+        false
+    }
+
+    /// The most bytes a chunked resource takes, when known: a write declaring more (Size1) is
+    /// refused with 4.13 and this size before any byte is written.
+    fn chunk_capacity(&self, resource: u16) -> Option<u32> {
+        let _ = resource;
+        None
+    }
+
+    /// Whether the object serves a resource its definition has, for Discover. By default every
+    /// resource the definition has.
+    fn implements(&self, resource: u16) -> bool {
+        let _ = resource;
+        true
+    }
+
     /// Executes resource `resource` of instance `instance`.
     fn execute(&mut self, instance: u16, resource: u16, args: ExecuteArgs<'_>)
     -> Result<(), Error>;

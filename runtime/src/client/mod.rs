@@ -1,0 +1,1811 @@
+//! A sans-IO LwM2M client: datagrams and the time go in, datagrams and deadlines come out.
+//!
+//! The client registers with one LwM2M server, serves Read, Write, Execute, Discover,
+//! Write-Attributes and Observe on the objects it is given, streams block-wise writes to
+//! resources that take chunks, and runs Object 5 (Firmware Update) itself over the board's
+//! [`FirmwareStorage`], downloading PULL packages over CoAP.
+//!
+//! ```
+//! use lwm2m_runtime::client::{Client, Config, Device, Instant, Peer};
+//! use lwm2m_runtime::Object;
+//!
+//! let mut client = Client::new(Config::new("dev-1").unwrap(), 0x5eed);
+//! let mut objects: [&mut dyn Object; 0] = [];
+//! let mut device = Device::new(&mut objects);
+//! client.register(Instant(0), &mut device);
+//! // The Register request: POST /rd?ep=dev-1&lt=...&lwm2m=1.1&b=U.
+//! let register = client.poll(Instant(0), &mut device).unwrap();
+//! assert_eq!(register.to, Peer::Server);
+//! // ... send it over UDP, hand every datagram received to `client.handle(...)`,
+//! // and call `client.poll(...)` again by `client.timeout()`.
+//! assert!(client.timeout().is_some(), "a retransmission is scheduled");
+//! ```
+//!
+//! # Heap
+//!
+//! `coap-lite` needs `alloc`: each received datagram is parsed into a `Packet` (a few small
+//! allocations per option, plus the payload), each response is built the same way, and
+//! content formats that decode in place (JSON, base64) use the payload's own buffer. Nothing
+//! on the heap outlives the request except cached responses for duplicate detection (at most
+//! 8, one datagram each) and queued confirmable messages. The peak per request kind is
+//! measured by the workspace tests and reported in the issue notes.
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+use core::fmt::Write as _;
+
+use crate::block::Block;
+use crate::coap::{self, CoapOption, MessageType, Packet};
+use crate::error::Error;
+use crate::format::link::LinkWriter;
+use crate::format::{self, ContentFormat, Item, Out, Shape, Source, Window};
+use crate::fota::{BadSnapshot, Firmware, FirmwareStorage, FotaError, State, UpdateResult};
+use crate::object::{Object, ReadSink, Value, Write};
+use crate::path::Path;
+use crate::spec::{Multiplicity, ObjectInfo, ResourceType, Version};
+use crate::value::{Chunk, ExecuteArgs, Time};
+
+mod firmware;
+mod observe;
+mod transport;
+
+pub use firmware::{Delivery, FirmwareSettings, Protocol, SNAPSHOT_MAX};
+pub use observe::Attributes;
+
+use firmware::{FirmwareState, FirmwareView, MAX_PULL_FAILURES};
+use observe::{AttributeTable, FNV_START, Observation, Observations, fnv1a};
+use transport::{Exchange, Outcome, Purpose, Transport};
+
+/// A point in time, in milliseconds from any fixed start (monotonic).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Instant(pub u64);
+
+impl Instant {
+    /// `ms` milliseconds later.
+    pub const fn after(self, ms: u64) -> Self {
+        Self(self.0.saturating_add(ms))
+    }
+
+    /// Milliseconds since `earlier` (0 if it is later).
+    pub const fn since(self, earlier: Instant) -> u64 {
+        self.0.saturating_sub(earlier.0)
+    }
+}
+
+/// Who a datagram comes from or goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Peer {
+    /// The LwM2M server.
+    Server,
+    /// The CoAP server of a PULL download ([`Client::download_peer`] names it).
+    Download,
+}
+
+/// A datagram to send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transmit {
+    /// Where to.
+    pub to: Peer,
+    /// The CoAP message.
+    pub data: Vec<u8>,
+}
+
+/// What the client serves, handed in on each call so the board keeps ownership.
+pub struct Device<'d, 'o> {
+    /// The objects, in any order (the client serves Object 5 itself when firmware is set).
+    pub objects: &'d mut [&'o mut dyn Object],
+    /// The firmware slot, when the client runs Object 5.
+    pub firmware: Option<&'d mut dyn FirmwareStorage>,
+    /// The wall-clock time, when the board knows it (for Last State Change Time).
+    pub clock: Option<Time>,
+}
+
+impl<'d, 'o> Device<'d, 'o> {
+    /// Objects only.
+    pub fn new(objects: &'d mut [&'o mut dyn Object]) -> Self {
+        Self {
+            objects,
+            firmware: None,
+            clock: None,
+        }
+    }
+
+    /// With the firmware slot Object 5 writes to.
+    pub fn with_firmware(mut self, storage: &'d mut dyn FirmwareStorage) -> Self {
+        self.firmware = Some(storage);
+        self
+    }
+
+    /// With the wall-clock time.
+    pub fn at(mut self, clock: Time) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+}
+
+/// The firmware slot of a device, borrowed for a call (a field borrow, so the objects stay
+/// free).
+fn storage_of<'s>(
+    firmware: &'s mut Option<&mut dyn FirmwareStorage>,
+) -> Option<&'s mut dyn FirmwareStorage> {
+    firmware
+        .as_deref_mut()
+        .map(|s| s as &mut dyn FirmwareStorage)
+}
+
+/// Something the board should know or do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// The server accepted the registration.
+    Registered,
+    /// The registration failed; the client retries with backoff.
+    RegistrationFailed,
+    /// A registration update succeeded.
+    Updated,
+    /// The client deregistered.
+    Deregistered,
+    /// Object 5 changed: persist [`Client::firmware_snapshot`].
+    FirmwareChanged,
+    /// The package is scheduled for installation: once the datagrams queued now are sent,
+    /// reboot into it and report the outcome with [`Client::firmware_booted`].
+    Install,
+    /// Download the Package URI ([`Client::download_uri`]) with a scheme the board handles,
+    /// such as HTTP, feeding [`Client::download_chunk`] from [`FirmwareStorage::written`] on,
+    /// then [`Client::download_finished`] or [`Client::download_failed`].
+    Download,
+}
+
+/// Client settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Endpoint Client Name (`ep`).
+    pub endpoint: heapless::String<64>,
+    /// Registration lifetime in seconds (`lt`).
+    pub lifetime: u32,
+    /// The largest block and the largest response payload, in bytes (16 to 1024).
+    pub max_block: usize,
+    /// The format of multiple-value reads that name no Accept, announced in registration.
+    pub default_format: ContentFormat,
+    /// How often observed values are read for changes, in milliseconds.
+    pub check_interval_ms: u64,
+}
+
+impl Config {
+    /// Defaults for `endpoint`: lifetime 300 s, 1024-byte blocks, SenML CBOR, checks every
+    /// second. 4.00 for an empty or longer than 64-byte endpoint.
+    pub fn new(endpoint: &str) -> Result<Self, Error> {
+        if endpoint.is_empty() {
+            return Err(Error::BadRequest);
+        }
+        Ok(Self {
+            endpoint: heapless::String::try_from(endpoint).map_err(|_| Error::BadRequest)?,
+            lifetime: 300,
+            max_block: 1024,
+            default_format: ContentFormat::SenmlCbor,
+            check_interval_ms: 1000,
+        })
+    }
+}
+
+/// Where the registration stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Registration {
+    Stopped,
+    Registering,
+    Registered {
+        location: heapless::Vec<heapless::String<32>, 4>,
+        update_at: Instant,
+    },
+    Updating {
+        location: heapless::Vec<heapless::String<32>, 4>,
+    },
+    Deregistering,
+    RetryAt(Instant),
+}
+
+/// A block-wise write in progress.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Block1Session {
+    path: Path,
+    /// Bytes stored so far.
+    expected: u32,
+    szx: u8,
+}
+
+/// The first retry delay after a failed registration; it doubles up to [`MAX_RETRY_MS`].
+const FIRST_RETRY_MS: u64 = 5_000;
+const MAX_RETRY_MS: u64 = 300_000;
+
+/// The LwM2M client. See the [module documentation](self).
+pub struct Client {
+    config: Config,
+    transport: Transport,
+    registration: Registration,
+    retry_ms: u64,
+    observations: Observations,
+    attributes: AttributeTable,
+    block1: Option<Block1Session>,
+    events: heapless::Deque<Event, 16>,
+    next_check: Option<Instant>,
+    registered_objects: u64,
+    firmware: Option<FirmwareState>,
+    firmware_crc: u32,
+    announced_download: bool,
+}
+
+impl Client {
+    /// A client that has not registered yet. `seed` seeds message IDs, tokens and backoff
+    /// jitter: give each boot a different one.
+    pub fn new(config: Config, seed: u64) -> Self {
+        Self {
+            config,
+            transport: Transport::new(seed),
+            registration: Registration::Stopped,
+            retry_ms: FIRST_RETRY_MS,
+            observations: Observations::default(),
+            attributes: AttributeTable::default(),
+            block1: None,
+            events: heapless::Deque::new(),
+            next_check: None,
+            registered_objects: 0,
+            firmware: None,
+            firmware_crc: 0,
+            announced_download: false,
+        }
+    }
+
+    /// Serves Object 5 with these settings (the board passes its storage in [`Device`]).
+    pub fn with_firmware(mut self, settings: FirmwareSettings) -> Self {
+        let state = FirmwareState::new(settings);
+        self.firmware_crc = firmware::crc32(&state.snapshot());
+        self.firmware = Some(state);
+        self
+    }
+
+    /// Restores Object 5 from a snapshot the board persisted. After a reboot in Updating,
+    /// report the outcome with [`Client::firmware_booted`].
+    pub fn restore_firmware(&mut self, snapshot: &[u8]) -> Result<(), BadSnapshot> {
+        let fw = self.firmware.as_mut().ok_or(BadSnapshot)?;
+        fw.restore(snapshot)?;
+        self.firmware_crc = firmware::crc32(&fw.snapshot());
+        self.announced_download = false;
+        Ok(())
+    }
+
+    /// What the board persists for Object 5 (at most [`SNAPSHOT_MAX`] bytes).
+    pub fn firmware_snapshot(&self) -> Option<heapless::Vec<u8, SNAPSHOT_MAX>> {
+        self.firmware.as_ref().map(FirmwareState::snapshot)
+    }
+
+    /// `/5/0/3` and `/5/0/5`.
+    pub fn firmware_state(&self) -> Option<(State, UpdateResult)> {
+        self.firmware
+            .as_ref()
+            .map(|fw| (fw.machine.state(), fw.machine.result()))
+    }
+
+    /// Whether the client is registered.
+    pub fn is_registered(&self) -> bool {
+        matches!(
+            self.registration,
+            Registration::Registered { .. } | Registration::Updating { .. }
+        )
+    }
+
+    /// Starts (or restarts) registration.
+    pub fn register(&mut self, now: Instant, device: &mut Device<'_, '_>) {
+        let links = self.links(device);
+        self.registered_objects = self.object_list_hash(device);
+        let mut p = self.request(coap::POST);
+        coap::add_option(&mut p, CoapOption::UriPath, b"rd");
+        let mut q: heapless::String<96> = heapless::String::new();
+        let _ = write!(q, "ep={}", self.config.endpoint);
+        coap::add_option(&mut p, CoapOption::UriQuery, q.as_bytes());
+        q.clear();
+        let _ = write!(q, "lt={}", self.config.lifetime);
+        coap::add_option(&mut p, CoapOption::UriQuery, q.as_bytes());
+        coap::add_option(&mut p, CoapOption::UriQuery, b"lwm2m=1.1");
+        coap::add_option(&mut p, CoapOption::UriQuery, b"b=U");
+        coap::set_uint_option(
+            &mut p,
+            CoapOption::ContentFormat,
+            u32::from(ContentFormat::LinkFormat.number()),
+        );
+        p.payload = links;
+        self.send_request(now, p, Peer::Server, Purpose::Register);
+        self.registration = Registration::Registering;
+    }
+
+    /// Sends Deregister.
+    pub fn deregister(&mut self, now: Instant) {
+        let location = match &self.registration {
+            Registration::Registered { location, .. } | Registration::Updating { location } => {
+                location.clone()
+            }
+            _ => {
+                self.registration = Registration::Stopped;
+                return;
+            }
+        };
+        let mut p = self.request(coap::DELETE);
+        for segment in &location {
+            coap::add_option(&mut p, CoapOption::UriPath, segment.as_bytes());
+        }
+        self.send_request(now, p, Peer::Server, Purpose::Deregister);
+        self.registration = Registration::Deregistering;
+    }
+
+    /// Hands in one datagram received from `from`.
+    pub fn handle(
+        &mut self,
+        now: Instant,
+        from: Peer,
+        datagram: &[u8],
+        device: &mut Device<'_, '_>,
+    ) {
+        // Malformed datagrams are dropped: nothing in them can be trusted to answer.
+        let Ok(packet) = Packet::from_bytes(datagram) else {
+            return;
+        };
+        match self.transport.on_message(now, from, packet) {
+            None => {}
+            Some(Ok(outcome)) => self.on_outcome(now, outcome, device),
+            Some(Err(request)) if from == Peer::Server => self.serve(now, request, device),
+            Some(Err(request)) => {
+                // Requests from the download server are not served.
+                if request.header.get_type() == MessageType::Confirmable
+                    && let Ok(bytes) =
+                        coap::to_bytes(&coap::empty(MessageType::Reset, request.header.message_id))
+                {
+                    self.transport.send_now(from, bytes);
+                }
+            }
+        }
+    }
+
+    /// Runs what is due at `now` (retransmissions, registration updates, notifications,
+    /// downloads) and returns the next datagram to send. Call until it returns `None`, then
+    /// again at [`Client::timeout`] or when a datagram arrives.
+    pub fn poll(&mut self, now: Instant, device: &mut Device<'_, '_>) -> Option<Transmit> {
+        self.tick(now, device);
+        self.transport.pop()
+    }
+
+    /// When [`Client::poll`] must run next, if anything is scheduled.
+    pub fn timeout(&self) -> Option<Instant> {
+        let registration = match &self.registration {
+            Registration::Registered { update_at, .. } => Some(*update_at),
+            Registration::RetryAt(at) => Some(*at),
+            _ => None,
+        };
+        let pull = self
+            .firmware
+            .as_ref()
+            .and_then(|fw| fw.pull.as_ref())
+            .filter(|p| !p.in_flight)
+            .map(|p| p.resume_at.unwrap_or_default());
+        let defer = self.firmware.as_ref().and_then(|fw| {
+            let since = fw.deferred_since?;
+            (fw.max_defer > 0).then(|| since.after(fw.max_defer.saturating_mul(1000)))
+        });
+        [
+            self.transport.deadline(),
+            registration,
+            self.next_check,
+            pull,
+            defer,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// The next event for the board.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// Observed values may have changed: check them at the next poll.
+    pub fn notify_changed(&mut self, now: Instant) {
+        if !self.observations.list.is_empty() {
+            self.next_check = Some(now);
+        }
+    }
+
+    /// The network came back (or changed): resume a stalled PULL now.
+    pub fn connection_changed(&mut self, now: Instant) {
+        if let Some(pull) = self.firmware.as_mut().and_then(|fw| fw.pull.as_mut()) {
+            pull.failures = 0;
+            if !pull.in_flight {
+                pull.resume_at = Some(now);
+            }
+        }
+    }
+
+    /// Host and port of the PULL download in progress, for the board to address
+    /// [`Peer::Download`] datagrams.
+    pub fn download_peer(&self) -> Option<(&str, u16)> {
+        let pull = self.firmware.as_ref()?.pull.as_ref()?;
+        Some((pull.host.as_str(), pull.port))
+    }
+
+    /// The Package URI the board should download after [`Event::Download`].
+    pub fn download_uri(&self) -> Option<&str> {
+        self.firmware.as_ref()?.external.as_deref()
+    }
+
+    /// The board approves a deferred update: it starts now.
+    pub fn approve_update(&mut self, now: Instant) -> Result<(), Error> {
+        let fw = self.firmware.as_mut().ok_or(Error::NotFound)?;
+        if fw.machine.result() != UpdateResult::Deferred {
+            return Err(Error::MethodNotAllowed);
+        }
+        fw.machine.on_update()?;
+        fw.deferred_since = None;
+        fw.install_pending = true;
+        self.next_check = Some(now);
+        Ok(())
+    }
+
+    /// Reports how the update ended after the reboot: `true` when the new image runs and
+    /// passed its self-test (the client confirms it with the storage, Update Result 1),
+    /// `false` when the device is back on the old image (Update Result 8). Does nothing unless
+    /// the machine is in Updating.
+    pub fn firmware_booted(
+        &mut self,
+        now: Instant,
+        device: &mut Device<'_, '_>,
+        success: bool,
+    ) -> Result<(), FotaError> {
+        let Some(fw) = self.firmware.as_mut() else {
+            return Ok(());
+        };
+        let Firmware::Updating(updating) = fw.machine.firmware() else {
+            return Ok(());
+        };
+        if success {
+            let storage = storage_of(&mut device.firmware).ok_or(FotaError::UpdateFailed)?;
+            match storage.confirm() {
+                Ok(()) => {
+                    updating.succeeded();
+                }
+                Err(e) => {
+                    updating.failed();
+                    fw.last_change = device.clock;
+                    return Err(e);
+                }
+            }
+        } else {
+            updating.failed();
+        }
+        fw.last_change = device.clock;
+        self.next_check = Some(now);
+        Ok(())
+    }
+
+    /// Bytes of a download the board performs (see [`Event::Download`]), at `offset`.
+    pub fn download_chunk(
+        &mut self,
+        device: &mut Device<'_, '_>,
+        offset: u32,
+        bytes: &[u8],
+    ) -> Result<(), FotaError> {
+        let (Some(fw), Some(storage)) = (self.firmware.as_mut(), storage_of(&mut device.firmware))
+        else {
+            return Err(FotaError::UpdateFailed);
+        };
+        if fw.machine.state() != State::Downloading || fw.external.is_none() {
+            return Err(FotaError::UpdateFailed);
+        }
+        storage
+            .write(offset, bytes)
+            .inspect_err(|e| fw.fail_download(e.download_failure()))
+    }
+
+    /// The board's download is complete: verify it.
+    pub fn download_finished(
+        &mut self,
+        now: Instant,
+        device: &mut Device<'_, '_>,
+    ) -> Result<(), Error> {
+        let (Some(fw), Some(storage)) = (self.firmware.as_mut(), storage_of(&mut device.firmware))
+        else {
+            return Err(Error::NotFound);
+        };
+        if fw.machine.state() != State::Downloading {
+            return Err(Error::MethodNotAllowed);
+        }
+        let mut view = FirmwareView {
+            state: fw,
+            storage,
+            clock: device.clock,
+            now,
+        };
+        let before = view.state.machine.changes();
+        let r = view.finish_download();
+        if view.state.machine.changes() != before {
+            view.state.last_change = device.clock;
+        }
+        self.next_check = Some(now);
+        r
+    }
+
+    /// The board's download failed.
+    pub fn download_failed(&mut self, now: Instant, device: &Device<'_, '_>, error: FotaError) {
+        if let Some(fw) = self.firmware.as_mut() {
+            fw.fail_download(error.download_failure());
+            fw.last_change = device.clock;
+        }
+        self.next_check = Some(now);
+    }
+
+    // --- internals -----------------------------------------------------------------------
+
+    fn request(&mut self, code: u8) -> Packet {
+        let mut p = Packet::new();
+        p.header.set_type(MessageType::Confirmable);
+        coap::set_code(&mut p, code);
+        p
+    }
+
+    fn send_request(&mut self, now: Instant, mut p: Packet, to: Peer, purpose: Purpose) {
+        let mid = self.transport.mid();
+        let token = self.transport.token();
+        p.header.message_id = mid;
+        p.set_token(token.to_vec());
+        if let Ok(bytes) = coap::to_bytes(&p) {
+            self.transport.start(now, mid, token, to, bytes, purpose);
+        }
+    }
+
+    /// The registration payload: `</>;rt="oma.lwm2m";ct=...` then every object and instance.
+    fn links(&mut self, device: &mut Device<'_, '_>) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut w = LinkWriter::new(&mut out);
+        let _ = w.raw_link("/");
+        let _ = w.quoted_attr("rt", "oma.lwm2m");
+        let _ = w.attr("ct", self.config.default_format.number());
+        for (info, instances) in self.object_list(device) {
+            let object = Path::new(&[info.id]).unwrap_or_default();
+            let versioned = info.object_version != Version::new(1, 0);
+            if versioned || instances.is_empty() {
+                let _ = w.link(&object);
+                if versioned {
+                    let _ = w.attr("ver", info.object_version);
+                }
+            }
+            for i in instances {
+                let _ = w.link(&Path::new(&[info.id, i]).unwrap_or_default());
+            }
+        }
+        out
+    }
+
+    /// Every object served, sorted by ID, with its instance IDs.
+    fn object_list(
+        &self,
+        device: &mut Device<'_, '_>,
+    ) -> heapless::Vec<(&'static ObjectInfo, heapless::Vec<u16, 16>), 16> {
+        let mut list: heapless::Vec<(&'static ObjectInfo, heapless::Vec<u16, 16>), 16> =
+            heapless::Vec::new();
+        for o in device.objects.iter() {
+            let mut ids = heapless::Vec::new();
+            o.instances(&mut |i| {
+                let _ = ids.push(i);
+            });
+            let _ = list.push((o.info(), ids));
+        }
+        if self.firmware.is_some() && device.firmware.is_some() {
+            let mut ids = heapless::Vec::new();
+            let _ = ids.push(0);
+            let _ = list.push((&crate::fota::OBJECT_INFO, ids));
+        }
+        list.sort_unstable_by_key(|(info, _)| info.id);
+        list
+    }
+
+    fn object_list_hash(&self, device: &mut Device<'_, '_>) -> u64 {
+        self.object_list(device)
+            .iter()
+            .fold(FNV_START, |h, (info, ids)| {
+                let h = fnv1a(h, &info.id.to_be_bytes());
+                ids.iter().fold(h, |h, i| fnv1a(h, &i.to_be_bytes()))
+            })
+    }
+
+    fn tick(&mut self, now: Instant, device: &mut Device<'_, '_>) {
+        for failed in self.transport.on_timeout(now) {
+            self.on_outcome(now, Outcome::TimedOut(failed), device);
+        }
+        self.tick_registration(now, device);
+        if self.next_check.is_some_and(|at| at <= now) {
+            self.check_observations(now, device);
+        }
+        self.tick_firmware(now, device);
+        if let Some(fw) = &self.firmware {
+            let crc = firmware::crc32(&fw.snapshot());
+            if crc != self.firmware_crc {
+                self.firmware_crc = crc;
+                self.push_event(Event::FirmwareChanged);
+                // State and Update Result changes are notified without waiting.
+                if !self.observations.list.is_empty() {
+                    self.next_check = Some(now);
+                }
+            }
+        }
+        if self.next_check.is_some_and(|at| at <= now) {
+            self.check_observations(now, device);
+        }
+    }
+
+    fn push_event(&mut self, event: Event) {
+        if self.events.is_full() {
+            let _ = self.events.pop_front();
+        }
+        let _ = self.events.push_back(event);
+    }
+
+    fn tick_registration(&mut self, now: Instant, device: &mut Device<'_, '_>) {
+        match &self.registration {
+            Registration::RetryAt(at) if *at <= now => self.register(now, device),
+            Registration::Registered {
+                location,
+                update_at,
+            } => {
+                let changed = self.object_list_hash(device) != self.registered_objects;
+                if *update_at <= now || changed {
+                    let location = location.clone();
+                    self.send_update(now, device, location, changed);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn send_update(
+        &mut self,
+        now: Instant,
+        device: &mut Device<'_, '_>,
+        location: heapless::Vec<heapless::String<32>, 4>,
+        with_objects: bool,
+    ) {
+        let mut p = self.request(coap::POST);
+        for segment in &location {
+            coap::add_option(&mut p, CoapOption::UriPath, segment.as_bytes());
+        }
+        if with_objects {
+            coap::set_uint_option(
+                &mut p,
+                CoapOption::ContentFormat,
+                u32::from(ContentFormat::LinkFormat.number()),
+            );
+            p.payload = self.links(device);
+            self.registered_objects = self.object_list_hash(device);
+        }
+        self.send_request(now, p, Peer::Server, Purpose::Update);
+        self.registration = Registration::Updating { location };
+    }
+
+    fn registered(&mut self, now: Instant, location: heapless::Vec<heapless::String<32>, 4>) {
+        // Update before the lifetime runs out: at three quarters of it.
+        let lifetime_ms = u64::from(self.config.lifetime) * 1000;
+        self.registration = Registration::Registered {
+            location,
+            update_at: now.after(lifetime_ms * 3 / 4),
+        };
+        self.retry_ms = FIRST_RETRY_MS;
+    }
+
+    fn retry_registration(&mut self, now: Instant) {
+        self.registration = Registration::RetryAt(now.after(self.retry_ms));
+        self.retry_ms = (self.retry_ms * 2).min(MAX_RETRY_MS);
+        self.push_event(Event::RegistrationFailed);
+    }
+
+    fn on_outcome(&mut self, now: Instant, outcome: Outcome, device: &mut Device<'_, '_>) {
+        let (exchange, response): (Exchange, Option<Packet>) = match outcome {
+            Outcome::Response(e, p) => (e, Some(p)),
+            Outcome::Reset(e) | Outcome::TimedOut(e) => (e, None),
+        };
+        let code = response.as_ref().map(coap::code_of);
+        match exchange.purpose {
+            Purpose::Register => match (code, &response) {
+                (Some(coap::CREATED), Some(p)) => {
+                    let location = p
+                        .get_option(CoapOption::LocationPath)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|s| core::str::from_utf8(s).ok())
+                        .filter_map(|s| heapless::String::try_from(s).ok())
+                        .take(4)
+                        .collect();
+                    self.registered(now, location);
+                    self.push_event(Event::Registered);
+                }
+                _ => self.retry_registration(now),
+            },
+            Purpose::Update => {
+                let location = match &self.registration {
+                    Registration::Updating { location } => location.clone(),
+                    _ => heapless::Vec::new(),
+                };
+                match code {
+                    Some(coap::CHANGED) => {
+                        self.registered(now, location);
+                        self.push_event(Event::Updated);
+                    }
+                    // The server forgot us (4.04) or did not answer: register again.
+                    _ => self.register(now, device),
+                }
+            }
+            Purpose::Deregister => {
+                self.registration = Registration::Stopped;
+                self.observations.list.clear();
+                self.push_event(Event::Deregistered);
+            }
+            Purpose::Notify => {
+                // A reset or unanswered notification ends the observation (RFC 7641 4.5).
+                if response.is_none() || code == Some(0) {
+                    self.observations.remove_token(&exchange.token);
+                }
+            }
+            Purpose::Fetch => self.on_fetch(now, response, device),
+        }
+    }
+
+    /// Serves one request from the server.
+    fn serve(&mut self, now: Instant, request: Packet, device: &mut Device<'_, '_>) {
+        let kind = request.header.get_type();
+        let mid = request.header.message_id;
+        if !matches!(kind, MessageType::Confirmable | MessageType::NonConfirmable) {
+            return;
+        }
+        if kind == MessageType::Confirmable && self.transport.duplicate(now, Peer::Server, mid) {
+            return;
+        }
+        let mut fw = self.firmware.take();
+        let response = self.dispatch(now, &request, device, fw.as_mut());
+        self.firmware = fw;
+        let mut response = response.unwrap_or_else(|(e, size1)| {
+            let mut r = coap::response_to(&request, coap::error_code(e));
+            if let Some(size) = size1 {
+                coap::set_uint_option(&mut r, CoapOption::Size1, size);
+            }
+            r
+        });
+        if kind == MessageType::NonConfirmable {
+            response.header.message_id = self.transport.mid();
+        }
+        let bytes = coap::to_bytes(&response).or_else(|_| {
+            coap::to_bytes(&coap::response_to(
+                &request,
+                coap::error_code(Error::Internal),
+            ))
+        });
+        let Ok(bytes) = bytes else { return };
+        if kind == MessageType::Confirmable {
+            self.transport.remember(now, Peer::Server, mid, &bytes);
+        }
+        self.transport.send_now(Peer::Server, bytes);
+    }
+
+    /// Routes a request; an error carries the Size1 to answer with (for 4.13).
+    fn dispatch(
+        &mut self,
+        now: Instant,
+        request: &Packet,
+        device: &mut Device<'_, '_>,
+        fw: Option<&mut FirmwareState>,
+    ) -> Result<Packet, (Error, Option<u32>)> {
+        let plain = |e: Error| (e, None);
+        let path = Path::from_segments(coap::path_segments(request)).map_err(plain)?;
+        let code = coap::code_of(request);
+        let clock = device.clock;
+        let mut slot = None;
+        let firmware = match (fw, storage_of(&mut device.firmware)) {
+            (Some(state), Some(storage)) => Some((state, storage)),
+            _ => None,
+        };
+        let object = match path.object() {
+            Some(id) => lookup(device.objects, firmware, &mut slot, id, clock, now)
+                .ok_or(plain(Error::NotFound))?,
+            // Nothing is served at `/` to a normal server.
+            None => {
+                return Err(plain(if code == coap::GET {
+                    Error::NotFound
+                } else {
+                    Error::MethodNotAllowed
+                }));
+            }
+        };
+        let info = object.info();
+        check_path(object, &path).map_err(plain)?;
+        let result = match code {
+            coap::GET => {
+                let accept = coap::uint_option(request, CoapOption::Accept)
+                    .transpose()
+                    .map_err(plain)?
+                    .map(|a| {
+                        u16::try_from(a)
+                            .ok()
+                            .and_then(ContentFormat::from_number)
+                            .ok_or(Error::NotAcceptable)
+                    })
+                    .transpose()
+                    .map_err(plain)?;
+                if accept == Some(ContentFormat::LinkFormat) {
+                    self.discover(request, &path, object).map_err(plain)
+                } else {
+                    self.read(now, request, &path, accept, object)
+                        .map_err(plain)
+                }
+            }
+            coap::PUT if request.payload.is_empty() && coap::queries(request).next().is_some() => {
+                self.write_attributes(request, &path).map_err(plain)
+            }
+            coap::PUT => self.write(request, &path, true, object),
+            coap::POST
+                if path.len() == 3
+                    && info
+                        .resource(path.resource().unwrap_or(0))
+                        .is_some_and(|r| r.operations.is_executable()) =>
+            {
+                execute(request, &path, object).map_err(plain)
+            }
+            coap::POST if path.len() >= 2 => self.write(request, &path, false, object),
+            // Create and Delete are bootstrap and access-control business, not served here.
+            _ => Err(plain(Error::MethodNotAllowed)),
+        };
+        if matches!(code, coap::PUT | coap::POST) && !self.observations.list.is_empty() {
+            self.next_check = Some(now);
+        }
+        result
+    }
+
+    fn read(
+        &mut self,
+        now: Instant,
+        request: &Packet,
+        path: &Path,
+        accept: Option<ContentFormat>,
+        object: &mut dyn Object,
+    ) -> Result<Packet, Error> {
+        let info = object.info();
+        let format = match accept {
+            Some(f) => f,
+            None => default_format(info, path, self.config.default_format),
+        };
+        let requested = coap::block_option(request, CoapOption::Block2).transpose()?;
+        let max_szx = Block::szx_for(self.config.max_block);
+        let szx = requested.map_or(max_szx, |b| b.szx.min(max_szx));
+        let num = requested.map_or(0, |b| b.num);
+        let block = Block::new(num, false, szx);
+        let offset = block.offset().ok_or(Error::BadRequest)? as usize;
+        let size = block.size() as usize;
+        let rendered = render(object, path, format, offset, size)?;
+        let mut response = coap::response_to(request, coap::CONTENT);
+        coap::set_uint_option(
+            &mut response,
+            CoapOption::ContentFormat,
+            u32::from(format.number()),
+        );
+        if rendered.total > size || requested.is_some() {
+            if offset >= rendered.total && rendered.total > 0 {
+                return Err(Error::BadRequest);
+            }
+            let more = offset + size < rendered.total;
+            coap::set_block_option(
+                &mut response,
+                CoapOption::Block2,
+                Block::new(num, more, szx),
+            );
+            if num == 0 && more {
+                coap::set_uint_option(&mut response, CoapOption::Size2, rendered.total as u32);
+            }
+            coap::add_option(
+                &mut response,
+                CoapOption::ETag,
+                &rendered.fingerprint.to_be_bytes()[..4],
+            );
+        }
+        // Observe: register or cancel (RFC 7641).
+        match coap::uint_option(request, CoapOption::Observe).transpose()? {
+            Some(0) if num == 0 => {
+                let observation = Observation {
+                    token: heapless::Vec::from_slice(request.get_token())
+                        .map_err(|_| Error::BadRequest)?,
+                    path: *path,
+                    format,
+                    sequence: 2,
+                    last_sent: now,
+                    fingerprint: rendered.fingerprint,
+                    number: rendered.number,
+                };
+                if self.observations.add(observation) {
+                    coap::set_uint_option(&mut response, CoapOption::Observe, 2);
+                    self.next_check
+                        .get_or_insert(now.after(self.config.check_interval_ms));
+                }
+            }
+            Some(1) => self.observations.remove_token(request.get_token()),
+            _ => {}
+        }
+        response.payload = rendered.bytes;
+        Ok(response)
+    }
+
+    fn discover(
+        &mut self,
+        request: &Packet,
+        path: &Path,
+        object: &mut dyn Object,
+    ) -> Result<Packet, Error> {
+        let info = object.info();
+        let mut out = Vec::new();
+        let mut w = LinkWriter::new(&mut out);
+        let attrs =
+            |table: &AttributeTable, w: &mut LinkWriter<'_>, p: &Path| -> Result<(), Error> {
+                let a = table.get(p);
+                if let Some(v) = a.pmin {
+                    w.attr("pmin", v)?;
+                }
+                if let Some(v) = a.pmax {
+                    w.attr("pmax", v)?;
+                }
+                if let Some(v) = a.gt {
+                    w.attr("gt", v)?;
+                }
+                if let Some(v) = a.lt {
+                    w.attr("lt", v)?;
+                }
+                if let Some(v) = a.st {
+                    w.attr("st", v)?;
+                }
+                Ok(())
+            };
+        if path.len() == 1 {
+            w.link(path)?;
+            if info.object_version != Version::new(1, 0) {
+                w.attr("ver", info.object_version)?;
+            }
+            attrs(&self.attributes, &mut w, path)?;
+        }
+        for instance in instance_ids(object, path) {
+            let ip = Path::new(&[info.id, instance]).ok_or(Error::Internal)?;
+            if path.len() <= 2 {
+                w.link(&ip)?;
+                attrs(&self.attributes, &mut w, &ip)?;
+            }
+            for r in info.resources {
+                if path.resource().is_some_and(|id| id != r.id) || !object.implements(r.id) {
+                    continue;
+                }
+                let rp = ip.child(r.id).ok_or(Error::Internal)?;
+                w.link(&rp)?;
+                if r.multiplicity == Multiplicity::Multiple && r.operations.is_readable() {
+                    let mut count = Count(0);
+                    if object.read(instance, r.id, &mut count).is_ok() {
+                        w.attr("dim", count.0)?;
+                    }
+                }
+                attrs(&self.attributes, &mut w, &rp)?;
+            }
+        }
+        let mut response = coap::response_to(request, coap::CONTENT);
+        coap::set_uint_option(
+            &mut response,
+            CoapOption::ContentFormat,
+            u32::from(ContentFormat::LinkFormat.number()),
+        );
+        response.payload = out;
+        Ok(response)
+    }
+
+    fn write_attributes(&mut self, request: &Packet, path: &Path) -> Result<Packet, Error> {
+        let mut a = self.attributes.get(path);
+        for query in coap::queries(request) {
+            let text = core::str::from_utf8(query).map_err(|_| Error::BadRequest)?;
+            let (name, value) = match text.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (text, None),
+            };
+            let int = |v: Option<&str>| {
+                v.map(|v| v.parse::<u32>().map_err(|_| Error::BadRequest))
+                    .transpose()
+            };
+            let float = |v: Option<&str>| {
+                v.map(|v| {
+                    v.parse::<f64>()
+                        .ok()
+                        .filter(|f| f.is_finite())
+                        .ok_or(Error::BadRequest)
+                })
+                .transpose()
+            };
+            match name {
+                "pmin" => a.pmin = int(value)?,
+                "pmax" => a.pmax = int(value)?,
+                "gt" => a.gt = float(value)?,
+                "lt" => a.lt = float(value)?,
+                "st" => {
+                    a.st = float(value)?.filter(|s| *s >= 0.0).or(if value.is_some() {
+                        return Err(Error::BadRequest);
+                    } else {
+                        None
+                    })
+                }
+                _ => return Err(Error::BadRequest),
+            }
+        }
+        if let (Some(min), Some(max)) = (a.pmin, a.pmax)
+            && min > max
+        {
+            return Err(Error::BadRequest);
+        }
+        if !self.attributes.set(*path, a) {
+            return Err(Error::Internal);
+        }
+        Ok(coap::response_to(request, coap::CHANGED))
+    }
+
+    fn write(
+        &mut self,
+        request: &Packet,
+        path: &Path,
+        replace: bool,
+        object: &mut dyn Object,
+    ) -> Result<Packet, (Error, Option<u32>)> {
+        let plain = |e: Error| (e, None);
+        let info = object.info();
+        if path.len() < 2 {
+            return Err(plain(Error::MethodNotAllowed));
+        }
+        let instance = path.instance().unwrap_or(0);
+        if let Some(r) = path.resource() {
+            let resource = info.resource(r).ok_or(plain(Error::NotFound))?;
+            if !resource.operations.is_writable() {
+                return Err(plain(Error::MethodNotAllowed));
+            }
+            if path.len() == 3 && object.accepts_chunks(r) {
+                return self.chunked_write(request, path, object);
+            }
+        }
+        let format = match coap::uint_option(request, CoapOption::ContentFormat)
+            .transpose()
+            .map_err(plain)?
+        {
+            Some(cf) => u16::try_from(cf)
+                .ok()
+                .and_then(ContentFormat::from_number)
+                .ok_or(plain(Error::UnsupportedContentFormat))?,
+            None if path.len() >= 3 => ContentFormat::Text,
+            None => return Err(plain(Error::UnsupportedContentFormat)),
+        };
+        if let Some(block) = coap::block_option(request, CoapOption::Block1)
+            .transpose()
+            .map_err(plain)?
+            && (block.num != 0 || block.more)
+        {
+            // Only resources that take chunks are written block-wise.
+            return Err((Error::TooLarge, Some(self.config.max_block as u32)));
+        }
+        let mut payload = request.payload.clone();
+        let shape = |p: &Path| {
+            let r = info.resource(p.resource()?)?;
+            Some(Shape {
+                kind: r.kind,
+                multiple: r.multiplicity == Multiplicity::Multiple,
+            })
+        };
+        let items = format::decode(format, path, &mut payload, &shape).map_err(plain)?;
+        // Check everything before changing anything.
+        for item in &items {
+            let r = info
+                .resource(item.path.resource().unwrap_or(0))
+                .ok_or(plain(Error::NotFound))?;
+            if !r.operations.is_writable() || object.accepts_chunks(r.id) {
+                return Err(plain(Error::MethodNotAllowed));
+            }
+            r.check(&item.value).map_err(plain)?;
+        }
+        let mut done: heapless::Vec<u16, 64> = heapless::Vec::new();
+        for item in &items {
+            let r = item.path.resource().unwrap_or(0);
+            if done.contains(&r) {
+                continue;
+            }
+            done.push(r).map_err(|_| plain(Error::TooLarge))?;
+            let multiple = info
+                .resource(r)
+                .is_some_and(|ri| ri.multiplicity == Multiplicity::Multiple);
+            let result = if multiple {
+                let mut values = items
+                    .iter()
+                    .filter(move |i| i.path.resource() == Some(r))
+                    .map(|i| {
+                        i.path
+                            .resource_instance()
+                            .map(|ri| (ri, i.value))
+                            .ok_or(Error::BadRequest)
+                    });
+                // Writing one resource instance updates that instance only.
+                let replace = replace && path.len() < 4;
+                object.write(
+                    instance,
+                    r,
+                    Write::Instances {
+                        replace,
+                        items: &mut values,
+                    },
+                )
+            } else {
+                object.write(instance, r, Write::Value(item.value))
+            };
+            result.map_err(plain)?;
+        }
+        Ok(coap::response_to(request, coap::CHANGED))
+    }
+
+    /// A write to a resource that takes chunks: one datagram, or RFC 7959 Block1 streaming.
+    fn chunked_write(
+        &mut self,
+        request: &Packet,
+        path: &Path,
+        object: &mut dyn Object,
+    ) -> Result<Packet, (Error, Option<u32>)> {
+        let plain = |e: Error| (e, None);
+        let instance = path.instance().unwrap_or(0);
+        let resource = path.resource().unwrap_or(0);
+        let capacity = object.chunk_capacity(resource);
+        let too_large = |e: Error| (e, if e == Error::TooLarge { capacity } else { None });
+        match coap::uint_option(request, CoapOption::ContentFormat)
+            .transpose()
+            .map_err(plain)?
+        {
+            None => {}
+            Some(cf) if cf == u32::from(ContentFormat::Opaque.number()) => {}
+            Some(_) => return Err(plain(Error::UnsupportedContentFormat)),
+        }
+        let size1 = coap::uint_option(request, CoapOption::Size1)
+            .transpose()
+            .map_err(plain)?;
+        let payload = request.payload.as_slice();
+        let Some(block) = coap::block_option(request, CoapOption::Block1)
+            .transpose()
+            .map_err(plain)?
+        else {
+            // The whole value in one message.
+            self.block1 = None;
+            let chunk = Chunk {
+                offset: 0,
+                bytes: payload,
+                total: Some(payload.len() as u32),
+                last: true,
+            };
+            object
+                .write(instance, resource, Write::Chunk(chunk))
+                .map_err(too_large)?;
+            return Ok(coap::response_to(request, coap::CHANGED));
+        };
+        let offset = block.offset().ok_or(plain(Error::BadRequest))?;
+        if block.more && payload.len() != block.size() as usize {
+            // Every block but the last is full (RFC 7959 2.2).
+            return Err(plain(Error::BadRequest));
+        }
+        let our_szx = block.szx.min(Block::szx_for(self.config.max_block));
+        let (reply_szx, expected, taken) = if block.num == 0 {
+            // A first block (re)starts the transfer; a smaller size than the sender's is
+            // answered, and only that much of this block is taken (RFC 7959 2.5).
+            let take = if block.more {
+                payload.len().min(16usize << our_szx)
+            } else {
+                payload.len()
+            };
+            self.block1 = None;
+            (our_szx, 0u32, take)
+        } else {
+            let session = self
+                .block1
+                .filter(|s| s.path == *path)
+                .ok_or(plain(Error::Incomplete))?;
+            if offset > session.expected {
+                return Err(plain(Error::Incomplete));
+            }
+            (block.szx, session.expected, payload.len())
+        };
+        let end = offset + taken as u32;
+        if end > expected {
+            let fresh = payload
+                .get((expected - offset) as usize..taken)
+                .ok_or(plain(Error::BadRequest))?;
+            let chunk = Chunk {
+                offset: expected,
+                bytes: fresh,
+                total: size1,
+                last: !block.more,
+            };
+            if let Err(e) = object.write(instance, resource, Write::Chunk(chunk)) {
+                self.block1 = None;
+                return Err(too_large(e));
+            }
+        }
+        // A block already stored (a retransmission) is acknowledged again without writing.
+        let stored = end.max(expected);
+        let (code, session) = if block.more {
+            (
+                coap::CONTINUE,
+                Some(Block1Session {
+                    path: *path,
+                    expected: stored,
+                    szx: reply_szx,
+                }),
+            )
+        } else {
+            (coap::CHANGED, None)
+        };
+        self.block1 = session;
+        let mut response = coap::response_to(request, code);
+        coap::set_block_option(
+            &mut response,
+            CoapOption::Block1,
+            Block::new(block.num, block.more, reply_szx),
+        );
+        Ok(response)
+    }
+
+    fn check_observations(&mut self, now: Instant, device: &mut Device<'_, '_>) {
+        self.next_check =
+            (!self.observations.list.is_empty()).then(|| now.after(self.config.check_interval_ms));
+        let mut fw = self.firmware.take();
+        let mut i = 0;
+        while i < self.observations.list.len() {
+            let Some(o) = self.observations.list.get(i).cloned() else {
+                break;
+            };
+            i += 1;
+            let attrs = self.attributes.effective(&o.path);
+            let since = now.since(o.last_sent);
+            if since < u64::from(attrs.pmin.unwrap_or(0)) * 1000 {
+                continue;
+            }
+            let pmax_due = attrs
+                .pmax
+                .is_some_and(|p| p > 0 && since >= u64::from(p) * 1000);
+            let firmware = match (fw.as_mut(), storage_of(&mut device.firmware)) {
+                (Some(state), Some(storage)) => Some((state, storage)),
+                _ => None,
+            };
+            let mut slot = None;
+            let Some(object) = lookup(
+                device.objects,
+                firmware,
+                &mut slot,
+                o.path.object().unwrap_or(0),
+                device.clock,
+                now,
+            ) else {
+                continue;
+            };
+            let size = 16usize << Block::szx_for(self.config.max_block);
+            let rendered = render(object, &o.path, o.format, 0, size);
+            let mut p = self.request(coap::CONTENT);
+            p.set_token(o.token.to_vec());
+            let sequence = (o.sequence + 1) & 0x00ff_ffff;
+            coap::set_uint_option(&mut p, CoapOption::Observe, sequence);
+            let (fingerprint, number) = match rendered {
+                Ok(r) => {
+                    let changed = match (o.number, r.number) {
+                        (Some(last), Some(current)) => attrs.numeric_change(last, current),
+                        _ => r.fingerprint != o.fingerprint,
+                    };
+                    if !changed && !pmax_due {
+                        continue;
+                    }
+                    coap::set_uint_option(
+                        &mut p,
+                        CoapOption::ContentFormat,
+                        u32::from(o.format.number()),
+                    );
+                    if r.total > size {
+                        coap::set_block_option(
+                            &mut p,
+                            CoapOption::Block2,
+                            Block::new(0, true, Block::szx_for(self.config.max_block)),
+                        );
+                    }
+                    p.payload = r.bytes;
+                    (r.fingerprint, r.number)
+                }
+                Err(e) => {
+                    // The value is gone: an error notification ends the observation.
+                    coap::set_code(&mut p, coap::error_code(e));
+                    self.observations.remove_token(&o.token);
+                    i -= 1;
+                    (0, None)
+                }
+            };
+            let mid = self.transport.mid();
+            p.header.message_id = mid;
+            if let Ok(bytes) = coap::to_bytes(&p)
+                && self.transport.start(
+                    now,
+                    mid,
+                    o.token.clone(),
+                    Peer::Server,
+                    bytes,
+                    Purpose::Notify,
+                )
+                && let Some(entry) = self
+                    .observations
+                    .list
+                    .iter_mut()
+                    .find(|x| x.token == o.token)
+            {
+                entry.sequence = sequence;
+                entry.last_sent = now;
+                entry.fingerprint = fingerprint;
+                entry.number = number;
+            }
+        }
+        self.firmware = fw;
+    }
+
+    fn tick_firmware(&mut self, now: Instant, device: &mut Device<'_, '_>) {
+        let Some(fw) = self.firmware.as_mut() else {
+            return;
+        };
+        if fw.pull.is_none() {
+            // A download that ended (failed, cancelled, reset) stops retransmitting.
+            self.transport.abandon(Peer::Download);
+        }
+        let Some(storage) = storage_of(&mut device.firmware) else {
+            return;
+        };
+        if firmware::defer_expired(fw, now) {
+            // Maximum Defer Period is over: the update starts.
+            if fw.machine.on_update().is_ok() {
+                fw.deferred_since = None;
+                fw.install_pending = true;
+                fw.last_change = device.clock;
+            }
+        }
+        if fw.install_pending {
+            fw.install_pending = false;
+            match storage.install() {
+                Ok(()) => self.push_event(Event::Install),
+                Err(e) => {
+                    if let Firmware::Updating(u) = fw.machine.firmware() {
+                        if e == FotaError::Integrity {
+                            u.integrity_failed();
+                        } else {
+                            u.failed();
+                        }
+                    }
+                    fw.last_change = device.clock;
+                }
+            }
+            return;
+        }
+        match (&fw.external, self.announced_download) {
+            (Some(_), false) => {
+                self.announced_download = true;
+                self.push_event(Event::Download);
+                return;
+            }
+            (None, true) => self.announced_download = false,
+            _ => {}
+        }
+        let Some(pull) = fw.pull.as_mut() else { return };
+        if pull.in_flight
+            || pull.resume_at.is_some_and(|at| at > now)
+            || fw.machine.state() != State::Downloading
+        {
+            return;
+        }
+        if pull.begun && pull.offset == 0 {
+            // Resuming after a reboot: from what the slot holds.
+            pull.offset = storage.written();
+        }
+        let szx = pull.szx.min(Block::szx_for(self.config.max_block));
+        pull.szx = szx;
+        let num = pull.offset >> (u32::from(szx) + 4);
+        let mut p = Packet::new();
+        p.header.set_type(MessageType::Confirmable);
+        coap::set_code(&mut p, coap::GET);
+        for segment in &pull.path {
+            coap::add_option(&mut p, CoapOption::UriPath, segment.as_bytes());
+        }
+        coap::set_block_option(&mut p, CoapOption::Block2, Block::new(num, false, szx));
+        if num == 0 {
+            coap::set_uint_option(&mut p, CoapOption::Size2, 0);
+        }
+        pull.in_flight = true;
+        pull.resume_at = None;
+        self.send_request(now, p, Peer::Download, Purpose::Fetch);
+    }
+
+    fn on_fetch(&mut self, now: Instant, response: Option<Packet>, device: &mut Device<'_, '_>) {
+        let Some(fw) = self.firmware.as_mut() else {
+            return;
+        };
+        let Some(storage) = storage_of(&mut device.firmware) else {
+            return;
+        };
+        let Some(pull) = fw.pull.as_mut() else { return };
+        pull.in_flight = false;
+        let Some(p) = response else {
+            // No answer: resume later from the last block written, up to a limit.
+            pull.failures += 1;
+            if pull.failures >= MAX_PULL_FAILURES {
+                fw.fail_download(crate::fota::DownloadFailure::ConnectionLost);
+                fw.last_change = device.clock;
+            } else {
+                pull.resume_at = Some(now.after(2_000u64 << pull.failures));
+            }
+            return;
+        };
+        let code = coap::code_of(&p);
+        match code >> 5 {
+            2 => {}
+            // The server is in trouble: try again later, as for a timeout.
+            5 => {
+                pull.failures += 1;
+                pull.resume_at = Some(now.after(2_000u64 << pull.failures.min(6)));
+                if pull.failures >= MAX_PULL_FAILURES {
+                    fw.fail_download(crate::fota::DownloadFailure::ConnectionLost);
+                    fw.last_change = device.clock;
+                }
+                return;
+            }
+            // Not found, bad request and the like: the URI does not name a package.
+            _ => {
+                fw.fail_download(crate::fota::DownloadFailure::InvalidUri);
+                fw.last_change = device.clock;
+                return;
+            }
+        }
+        pull.failures = 0;
+        let block = match coap::block_option(&p, CoapOption::Block2) {
+            Some(Ok(b)) => b,
+            Some(Err(_)) => {
+                fw.fail_download(crate::fota::DownloadFailure::UnsupportedPackageType);
+                fw.last_change = device.clock;
+                return;
+            }
+            None => Block::new(0, false, pull.szx),
+        };
+        let etag = p
+            .get_first_option(CoapOption::ETag)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        if pull.begun && !pull.etag.is_empty() && etag != pull.etag.as_slice() {
+            // The package changed under the download: what is stored is a mix (Update Result 5).
+            fw.fail_download(crate::fota::DownloadFailure::IntegrityCheckFailure);
+            fw.last_change = device.clock;
+            return;
+        }
+        if pull.etag.is_empty() {
+            pull.etag = heapless::Vec::from_slice(etag.get(..etag.len().min(8)).unwrap_or(&[]))
+                .unwrap_or_default();
+        }
+        if !pull.begun {
+            let total = coap::uint_option(&p, CoapOption::Size2).and_then(Result::ok);
+            let result = match total {
+                Some(t) if t > storage.capacity() => Err(FotaError::NoSpace),
+                _ => storage.begin(total),
+            };
+            if let Err(e) = result {
+                fw.fail_download(e.download_failure());
+                fw.last_change = device.clock;
+                return;
+            }
+            pull.begun = true;
+            pull.total = total;
+        }
+        // The server may answer with smaller blocks than asked: keep to its size.
+        pull.szx = pull.szx.min(block.szx);
+        let Some(offset) = block.offset() else { return };
+        let end = offset.saturating_add(p.payload.len() as u32);
+        if offset > pull.offset {
+            // Not the block asked for: ask again.
+            return;
+        }
+        if end > pull.offset {
+            let fresh = p
+                .payload
+                .get((pull.offset - offset) as usize..)
+                .unwrap_or(&[]);
+            if let Err(e) = storage.write(pull.offset, fresh) {
+                fw.fail_download(e.download_failure());
+                fw.last_change = device.clock;
+                return;
+            }
+            pull.offset = end;
+        }
+        if !block.more {
+            let mut view = FirmwareView {
+                state: fw,
+                storage,
+                clock: device.clock,
+                now,
+            };
+            let _ = view.finish_download();
+            view.state.last_change = device.clock;
+        }
+    }
+}
+
+/// Finds an object: Object 5 is the client's own view when firmware is served.
+fn lookup<'x>(
+    objects: &'x mut [&mut dyn Object],
+    firmware: Option<(&'x mut FirmwareState, &'x mut dyn FirmwareStorage)>,
+    slot: &'x mut Option<FirmwareView<'x>>,
+    id: u16,
+    clock: Option<Time>,
+    now: Instant,
+) -> Option<&'x mut dyn Object> {
+    if id == crate::fota::OBJECT_INFO.id
+        && let Some((state, storage)) = firmware
+    {
+        let view = slot.insert(FirmwareView {
+            state,
+            storage,
+            clock,
+            now,
+        });
+        return Some(view);
+    }
+    objects
+        .iter_mut()
+        .find(|o| o.info().id == id)
+        .map(|o| &mut **o as &mut dyn Object)
+}
+
+/// 4.04 for an instance or resource that does not exist, 4.05 for one the path may not name.
+fn check_path(object: &mut dyn Object, path: &Path) -> Result<(), Error> {
+    if let Some(instance) = path.instance() {
+        let mut found = false;
+        object.instances(&mut |i| found |= i == instance);
+        if !found {
+            return Err(Error::NotFound);
+        }
+    }
+    if let Some(r) = path.resource() {
+        let resource = object.info().resource(r).ok_or(Error::NotFound)?;
+        if path.len() == 4 && resource.multiplicity != Multiplicity::Multiple {
+            return Err(Error::NotFound);
+        }
+    }
+    Ok(())
+}
+
+/// Text (or opaque) for a single value, the configured format for anything else.
+fn default_format(info: &ObjectInfo, path: &Path, multi: ContentFormat) -> ContentFormat {
+    let resource = path.resource().and_then(|r| info.resource(r));
+    match resource {
+        Some(r) if r.multiplicity == Multiplicity::Single || path.len() == 4 => {
+            if r.kind == ResourceType::Opaque {
+                ContentFormat::Opaque
+            } else {
+                ContentFormat::Text
+            }
+        }
+        _ => multi,
+    }
+}
+
+fn execute(request: &Packet, path: &Path, object: &mut dyn Object) -> Result<Packet, Error> {
+    let args = ExecuteArgs(&request.payload);
+    // Arguments that break the grammar are refused before the handler runs.
+    if args.iter().any(|a| a.is_err()) {
+        return Err(Error::BadRequest);
+    }
+    object.execute(
+        path.instance().unwrap_or(0),
+        path.resource().unwrap_or(0),
+        args,
+    )?;
+    Ok(coap::response_to(request, coap::CHANGED))
+}
+
+/// The instance IDs a path covers.
+fn instance_ids(object: &mut dyn Object, path: &Path) -> heapless::Vec<u16, 64> {
+    let mut ids = heapless::Vec::new();
+    object.instances(&mut |i| {
+        if path.instance().is_none_or(|p| p == i) {
+            let _ = ids.push(i);
+        }
+    });
+    ids
+}
+
+/// Counts the values a read gives (Discover's `dim`).
+struct Count(u16);
+
+impl ReadSink for Count {
+    fn value(&mut self, _: Option<u16>, _: Value<'_>) -> Result<(), Error> {
+        self.0 = self.0.saturating_add(1);
+        Ok(())
+    }
+}
+
+/// One block of a rendered read, with the total size, a fingerprint of the whole, and the
+/// value when it is a single number.
+struct Rendered {
+    bytes: Vec<u8>,
+    total: usize,
+    fingerprint: u64,
+    number: Option<f64>,
+}
+
+/// Writes through to a window and a fingerprint.
+struct Fingerprinted<'w> {
+    window: &'w mut Window,
+    hash: u64,
+}
+
+impl Out for Fingerprinted<'_> {
+    fn write(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        self.hash = fnv1a(self.hash, bytes);
+        self.window.write(bytes)
+    }
+}
+
+fn render(
+    object: &mut dyn Object,
+    path: &Path,
+    format: ContentFormat,
+    offset: usize,
+    size: usize,
+) -> Result<Rendered, Error> {
+    let info = object.info();
+    if let Some(r) = path.resource().and_then(|r| info.resource(r))
+        && !r.operations.is_readable()
+    {
+        return Err(Error::MethodNotAllowed);
+    }
+    let mut source = ReadSource {
+        object,
+        path: *path,
+        count: 0,
+        number: None,
+    };
+    let mut window = Window::new(offset, size);
+    let mut out = Fingerprinted {
+        window: &mut window,
+        hash: FNV_START,
+    };
+    match format::encode(format, path, &mut source, &mut out) {
+        Ok(()) => {}
+        // An unbounded Opaque is read in chunks instead (Block2 over `read_chunk`).
+        Err(Error::MethodNotAllowed) if format == ContentFormat::Opaque && path.len() == 3 => {
+            return render_chunk(source.object, path, offset, size);
+        }
+        Err(e) => return Err(e),
+    }
+    if source.count == 0 && path.len() >= 3 {
+        return Err(Error::NotFound);
+    }
+    let hash = out.hash;
+    let number = if source.count == 1 {
+        source.number
+    } else {
+        None
+    };
+    let total = window.total();
+    Ok(Rendered {
+        bytes: window.into_bytes(),
+        total,
+        fingerprint: hash,
+        number,
+    })
+}
+
+fn render_chunk(
+    object: &mut dyn Object,
+    path: &Path,
+    offset: usize,
+    size: usize,
+) -> Result<Rendered, Error> {
+    let mut buf = alloc::vec![0u8; size];
+    let n = object.read_chunk(
+        path.instance().unwrap_or(0),
+        path.resource().unwrap_or(0),
+        offset as u32,
+        &mut buf,
+    )?;
+    buf.truncate(n.min(size));
+    // The total is unknown: a full block announces more.
+    let total = if n >= size {
+        offset + size + 1
+    } else {
+        offset + n
+    };
+    let fingerprint = fnv1a(FNV_START, &buf);
+    Ok(Rendered {
+        bytes: buf,
+        total,
+        fingerprint,
+        number: None,
+    })
+}
+
+/// A read as a replayable source of items.
+struct ReadSource<'o> {
+    object: &'o mut dyn Object,
+    path: Path,
+    count: usize,
+    number: Option<f64>,
+}
+
+impl Source for ReadSource<'_> {
+    fn each(&mut self, f: &mut dyn FnMut(&Item<'_>) -> Result<(), Error>) -> Result<(), Error> {
+        let info = self.object.info();
+        self.count = 0;
+        for instance in instance_ids(self.object, &self.path) {
+            for r in info.resources {
+                let wanted = match self.path.resource() {
+                    Some(id) => id == r.id,
+                    None => r.operations.is_readable(),
+                };
+                if !wanted {
+                    continue;
+                }
+                let base = Path::new(&[info.id, instance, r.id]).ok_or(Error::Internal)?;
+                let mut sink = ItemSink {
+                    f: &mut *f,
+                    base,
+                    kind: r.kind,
+                    only: self.path.resource_instance(),
+                    count: 0,
+                    number: None,
+                };
+                match self.object.read(instance, r.id, &mut sink) {
+                    Ok(()) => {}
+                    // Optional resources an instance does not have are left out of wider reads.
+                    Err(Error::NotFound) if self.path.len() < 3 => {}
+                    Err(e) => return Err(e),
+                }
+                self.count += sink.count;
+                if sink.count > 0 {
+                    self.number = sink.number;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+struct ItemSink<'f> {
+    f: &'f mut dyn FnMut(&Item<'_>) -> Result<(), Error>,
+    base: Path,
+    kind: ResourceType,
+    only: Option<u16>,
+    count: usize,
+    number: Option<f64>,
+}
+
+impl ReadSink for ItemSink<'_> {
+    fn value(&mut self, instance: Option<u16>, value: Value<'_>) -> Result<(), Error> {
+        if self.only.is_some() && instance != self.only {
+            return Ok(());
+        }
+        let path = match instance {
+            Some(ri) => self.base.child(ri).ok_or(Error::Internal)?,
+            None => self.base,
+        };
+        self.count += 1;
+        self.number = match value {
+            Value::Integer(v) | Value::Time(v) => Some(v as f64),
+            Value::Unsigned(v) => Some(v as f64),
+            Value::Float(v) => Some(v),
+            _ => None,
+        };
+        (self.f)(&Item {
+            path,
+            kind: self.kind,
+            value,
+        })
+    }
+}

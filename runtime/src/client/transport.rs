@@ -1,0 +1,330 @@
+//! Message layer: confirmable retransmission with RFC 7252 timing, one exchange in flight per
+//! peer (NSTART 1), a queue behind it, and duplicate detection with cached responses.
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+
+use super::{Instant, Peer, Transmit};
+
+/// RFC 7252 section 4.8 defaults.
+pub(crate) const ACK_TIMEOUT_MS: u64 = 2_000;
+/// ACK_RANDOM_FACTOR 1.5, as a ratio.
+const ACK_RANDOM_FACTOR: (u64, u64) = (3, 2);
+pub(crate) const MAX_RETRANSMIT: u8 = 4;
+/// EXCHANGE_LIFETIME: how long a duplicate may still arrive (247 s).
+pub(crate) const EXCHANGE_LIFETIME_MS: u64 = 247_000;
+/// How long to wait for a separate response after an empty ACK.
+const SEPARATE_RESPONSE_MS: u64 = 30_000;
+
+/// Cached responses for duplicate detection.
+const DEDUP_ENTRIES: usize = 8;
+/// Exchanges waiting for their turn.
+const QUEUE: usize = 8;
+
+/// What an exchange is for, so its outcome reaches the right place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Purpose {
+    Register,
+    Update,
+    Deregister,
+    /// A notification for the observation with this token.
+    Notify,
+    /// A block of a firmware download.
+    Fetch,
+}
+
+/// A small, fast generator for message IDs, tokens and backoff jitter (xorshift64*).
+#[derive(Clone, Debug)]
+pub(crate) struct Rng(u64);
+
+impl Rng {
+    pub(crate) fn new(seed: u64) -> Self {
+        Self(seed | 1)
+    }
+
+    pub(crate) fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}
+
+/// A confirmable message and its retransmission state.
+#[derive(Clone, Debug)]
+pub(crate) struct Exchange {
+    pub mid: u16,
+    pub token: heapless::Vec<u8, 8>,
+    pub to: Peer,
+    pub bytes: Vec<u8>,
+    pub purpose: Purpose,
+    transmissions: u8,
+    timeout: u64,
+    deadline: Instant,
+    acked: bool,
+}
+
+/// What became of an exchange.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    /// A response arrived (piggybacked or separate): its bytes.
+    Response(Exchange, coap_lite::Packet),
+    /// The peer reset the message.
+    Reset(Exchange),
+    /// No answer after MAX_RETRANSMIT retransmissions.
+    TimedOut(Exchange),
+}
+
+#[derive(Clone, Debug)]
+struct Cached {
+    mid: u16,
+    peer: Peer,
+    response: Vec<u8>,
+    expires: Instant,
+}
+
+pub(crate) struct Transport {
+    pub rng: Rng,
+    next_mid: u16,
+    inflight: heapless::Vec<Exchange, 2>,
+    queue: heapless::Deque<Exchange, QUEUE>,
+    out: heapless::Deque<Transmit, 16>,
+    dedup: heapless::Vec<Cached, DEDUP_ENTRIES>,
+}
+
+impl Transport {
+    pub(crate) fn new(seed: u64) -> Self {
+        let mut rng = Rng::new(seed);
+        let next_mid = rng.next() as u16;
+        Self {
+            rng,
+            next_mid,
+            inflight: heapless::Vec::new(),
+            queue: heapless::Deque::new(),
+            out: heapless::Deque::new(),
+            dedup: heapless::Vec::new(),
+        }
+    }
+
+    pub(crate) fn mid(&mut self) -> u16 {
+        self.next_mid = self.next_mid.wrapping_add(1);
+        self.next_mid
+    }
+
+    pub(crate) fn token(&mut self) -> heapless::Vec<u8, 8> {
+        let bytes = (self.rng.next() as u32).to_be_bytes();
+        let mut t = heapless::Vec::new();
+        let _ = t.extend_from_slice(&bytes);
+        t
+    }
+
+    /// Queues a datagram to send now (responses, ACKs). When the queue is full the oldest is
+    /// dropped: a lost response is what UDP does anyway, and the peer retransmits.
+    pub(crate) fn send_now(&mut self, to: Peer, data: Vec<u8>) {
+        if self.out.is_full() {
+            let _ = self.out.pop_front();
+        }
+        let _ = self.out.push_back(Transmit { to, data });
+    }
+
+    /// Starts (or queues behind the exchange in flight to the same peer) a confirmable message.
+    /// Returns false when the queue is full.
+    pub(crate) fn start(
+        &mut self,
+        now: Instant,
+        mid: u16,
+        token: heapless::Vec<u8, 8>,
+        to: Peer,
+        bytes: Vec<u8>,
+        purpose: Purpose,
+    ) -> bool {
+        let exchange = Exchange {
+            mid,
+            token,
+            to,
+            bytes,
+            purpose,
+            transmissions: 0,
+            timeout: 0,
+            deadline: now,
+            acked: false,
+        };
+        if self.inflight.iter().any(|e| e.to == to) {
+            return self.queue.push_back(exchange).is_ok();
+        }
+        self.launch(now, exchange)
+    }
+
+    fn launch(&mut self, now: Instant, mut exchange: Exchange) -> bool {
+        // The first timeout is random between ACK_TIMEOUT and ACK_TIMEOUT * ACK_RANDOM_FACTOR.
+        let spread = ACK_TIMEOUT_MS * ACK_RANDOM_FACTOR.0 / ACK_RANDOM_FACTOR.1 - ACK_TIMEOUT_MS;
+        exchange.timeout = ACK_TIMEOUT_MS + self.rng.next() % (spread + 1);
+        exchange.deadline = now.after(exchange.timeout);
+        exchange.transmissions = 1;
+        self.send_now(exchange.to, exchange.bytes.clone());
+        self.inflight.push(exchange).is_ok()
+    }
+
+    /// Drops every exchange to `peer` that has not completed (a download abandoned).
+    pub(crate) fn abandon(&mut self, peer: Peer) {
+        self.inflight.retain(|e| e.to != peer);
+        let kept: heapless::Vec<Exchange, QUEUE> = self
+            .queue
+            .iter()
+            .filter(|e| e.to != peer)
+            .cloned()
+            .collect();
+        self.queue.clear();
+        for e in kept {
+            let _ = self.queue.push_back(e);
+        }
+    }
+
+    fn finish(&mut self, now: Instant, index: usize) -> Exchange {
+        let done = self.inflight.swap_remove(index);
+        // Start the next queued exchange to the same peer.
+        if let Some(pos) = self.queue.iter().position(|e| e.to == done.to) {
+            let mut rest: heapless::Vec<Exchange, QUEUE> = heapless::Vec::new();
+            let mut next = None;
+            let mut i = 0;
+            while let Some(e) = self.queue.pop_front() {
+                if i == pos {
+                    next = Some(e);
+                } else {
+                    let _ = rest.push(e);
+                }
+                i += 1;
+            }
+            for e in rest {
+                let _ = self.queue.push_back(e);
+            }
+            if let Some(e) = next {
+                self.launch(now, e);
+            }
+        }
+        done
+    }
+
+    /// Matches an incoming ACK, RST or separate response to an exchange in flight.
+    pub(crate) fn on_message(
+        &mut self,
+        now: Instant,
+        from: Peer,
+        p: coap_lite::Packet,
+    ) -> Option<Result<Outcome, coap_lite::Packet>> {
+        use coap_lite::MessageType as T;
+        let kind = p.header.get_type();
+        let code = crate::coap::code_of(&p);
+        match kind {
+            T::Acknowledgement | T::Reset => {
+                let i = self
+                    .inflight
+                    .iter()
+                    .position(|e| e.to == from && e.mid == p.header.message_id)?;
+                if kind == T::Reset {
+                    let e = self.finish(now, i);
+                    return Some(Ok(Outcome::Reset(e)));
+                }
+                if code == 0 {
+                    // Empty ACK: the response comes separately.
+                    if let Some(e) = self.inflight.get_mut(i) {
+                        e.acked = true;
+                        e.deadline = now.after(SEPARATE_RESPONSE_MS);
+                    }
+                    return None;
+                }
+                let e = self.finish(now, i);
+                Some(Ok(Outcome::Response(e, p)))
+            }
+            T::Confirmable | T::NonConfirmable if !crate::coap::is_request(code) && code != 0 => {
+                let i = self
+                    .inflight
+                    .iter()
+                    .position(|e| e.to == from && e.token.as_slice() == p.get_token());
+                if kind == T::Confirmable {
+                    // Acknowledge a separate response, or reject one we did not ask for.
+                    let reply = if i.is_some() {
+                        T::Acknowledgement
+                    } else {
+                        T::Reset
+                    };
+                    if let Ok(bytes) =
+                        crate::coap::to_bytes(&crate::coap::empty(reply, p.header.message_id))
+                    {
+                        self.send_now(from, bytes);
+                    }
+                }
+                let e = self.finish(now, i?);
+                Some(Ok(Outcome::Response(e, p)))
+            }
+            // A request: the caller serves it.
+            _ => Some(Err(p)),
+        }
+    }
+
+    /// The cached response to a duplicate request, if this message ID was answered recently.
+    pub(crate) fn duplicate(&mut self, now: Instant, from: Peer, mid: u16) -> bool {
+        self.dedup.retain(|c| c.expires > now);
+        let Some(cached) = self.dedup.iter().find(|c| c.peer == from && c.mid == mid) else {
+            return false;
+        };
+        let response = cached.response.clone();
+        self.send_now(from, response);
+        true
+    }
+
+    /// Remembers the response to a confirmable request for duplicate detection.
+    pub(crate) fn remember(&mut self, now: Instant, from: Peer, mid: u16, response: &[u8]) {
+        self.dedup
+            .retain(|c| c.expires > now && !(c.peer == from && c.mid == mid));
+        if self.dedup.is_full() {
+            self.dedup.remove(0);
+        }
+        let _ = self.dedup.push(Cached {
+            mid,
+            peer: from,
+            response: response.to_vec(),
+            expires: now.after(EXCHANGE_LIFETIME_MS),
+        });
+    }
+
+    /// Retransmits what is due and returns the exchanges that gave up.
+    pub(crate) fn on_timeout(&mut self, now: Instant) -> heapless::Vec<Exchange, 2> {
+        let mut failed = heapless::Vec::new();
+        let mut i = 0;
+        while i < self.inflight.len() {
+            let Some(e) = self.inflight.get_mut(i) else {
+                break;
+            };
+            if e.deadline > now {
+                i += 1;
+                continue;
+            }
+            if e.acked || e.transmissions > MAX_RETRANSMIT {
+                let done = self.finish(now, i);
+                let _ = failed.push(done);
+                continue;
+            }
+            e.transmissions += 1;
+            e.timeout *= 2;
+            e.deadline = now.after(e.timeout);
+            let (to, bytes) = (e.to, e.bytes.clone());
+            self.send_now(to, bytes);
+            i += 1;
+        }
+        failed
+    }
+
+    /// The next retransmission or give-up time.
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        self.inflight.iter().map(|e| e.deadline).min()
+    }
+
+    /// The next datagram to send.
+    pub(crate) fn pop(&mut self) -> Option<Transmit> {
+        self.out.pop_front()
+    }
+}

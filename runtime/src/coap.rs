@@ -1,0 +1,128 @@
+//! The little of CoAP (RFC 7252) the client needs beyond `coap-lite`'s packet codec: codes,
+//! uint options, Block options, and responses matched to requests.
+
+extern crate alloc;
+
+use alloc::collections::LinkedList;
+use alloc::vec::Vec;
+
+use coap_lite::MessageClass;
+pub(crate) use coap_lite::{CoapOption, MessageType, Packet};
+
+use crate::block::Block;
+use crate::error::Error;
+
+/// A code from its class and detail: `code(2, 5)` is 2.05.
+pub(crate) const fn code(class: u8, detail: u8) -> u8 {
+    (class << 5) | detail
+}
+
+pub(crate) const GET: u8 = code(0, 1);
+pub(crate) const POST: u8 = code(0, 2);
+pub(crate) const PUT: u8 = code(0, 3);
+pub(crate) const DELETE: u8 = code(0, 4);
+pub(crate) const CREATED: u8 = code(2, 1);
+pub(crate) const CHANGED: u8 = code(2, 4);
+pub(crate) const CONTENT: u8 = code(2, 5);
+pub(crate) const CONTINUE: u8 = code(2, 31);
+
+/// The code of an error.
+pub(crate) fn error_code(e: Error) -> u8 {
+    let (class, detail) = e.coap_code();
+    code(class, detail)
+}
+
+pub(crate) fn code_of(p: &Packet) -> u8 {
+    u8::from(p.header.code)
+}
+
+pub(crate) fn set_code(p: &mut Packet, c: u8) {
+    p.header.code = MessageClass::from(c);
+}
+
+/// Whether a code is a request method (class 0, not empty).
+pub(crate) fn is_request(c: u8) -> bool {
+    c >> 5 == 0 && c != 0
+}
+
+/// The first value of a uint option (up to 4 bytes, big-endian); `Some(Err)` when longer.
+pub(crate) fn uint_option(p: &Packet, option: CoapOption) -> Option<Result<u32, Error>> {
+    let bytes = p.get_first_option(option)?;
+    if bytes.len() > 4 {
+        return Some(Err(Error::BadRequest));
+    }
+    Some(Ok(bytes
+        .iter()
+        .fold(0u32, |acc, &b| (acc << 8) | u32::from(b))))
+}
+
+/// Sets a uint option to `value`, in as few bytes as it takes.
+pub(crate) fn set_uint_option(p: &mut Packet, option: CoapOption, value: u32) {
+    let bytes = value.to_be_bytes();
+    let skip = bytes.iter().take_while(|&&b| b == 0).count();
+    let mut list = LinkedList::new();
+    list.push_back(bytes.get(skip..).unwrap_or(&[]).to_vec());
+    p.set_option(option, list);
+}
+
+/// The Block1 or Block2 option, if present; `Some(Err)` when malformed (4.02 Bad Option is
+/// answered as 4.00).
+pub(crate) fn block_option(p: &Packet, option: CoapOption) -> Option<Result<Block, Error>> {
+    let bytes = p.get_first_option(option)?;
+    Some(Block::decode(bytes).ok_or(Error::BadRequest))
+}
+
+pub(crate) fn set_block_option(p: &mut Packet, option: CoapOption, block: Block) {
+    let mut list = LinkedList::new();
+    list.push_back(block.encode().to_vec());
+    p.set_option(option, list);
+}
+
+/// The Uri-Path segments.
+pub(crate) fn path_segments(p: &Packet) -> impl Iterator<Item = &[u8]> {
+    p.get_option(CoapOption::UriPath)
+        .into_iter()
+        .flatten()
+        .map(Vec::as_slice)
+}
+
+/// The Uri-Query values.
+pub(crate) fn queries(p: &Packet) -> impl Iterator<Item = &[u8]> {
+    p.get_option(CoapOption::UriQuery)
+        .into_iter()
+        .flatten()
+        .map(Vec::as_slice)
+}
+
+pub(crate) fn add_option(p: &mut Packet, option: CoapOption, value: &[u8]) {
+    p.add_option(option, value.to_vec());
+}
+
+/// A response to `request` with `code`: piggybacked on the ACK of a confirmable request, a
+/// non-confirmable message for a non-confirmable one (the caller gives it a message ID).
+pub(crate) fn response_to(request: &Packet, c: u8) -> Packet {
+    let mut r = Packet::new();
+    let kind = match request.header.get_type() {
+        MessageType::Confirmable => MessageType::Acknowledgement,
+        _ => MessageType::NonConfirmable,
+    };
+    r.header.set_type(kind);
+    r.header.message_id = request.header.message_id;
+    r.set_token(request.get_token().to_vec());
+    set_code(&mut r, c);
+    r
+}
+
+/// An empty message (ACK or RST) for message ID `mid`.
+pub(crate) fn empty(kind: MessageType, mid: u16) -> Packet {
+    let mut p = Packet::new();
+    p.header.set_type(kind);
+    p.header.message_id = mid;
+    p
+}
+
+/// The datagram of a packet. Packets are built here and stay within the size limit, so this
+/// fails only on a bug; the error is reported as 5.00.
+pub(crate) fn to_bytes(p: &Packet) -> Result<Vec<u8>, Error> {
+    p.to_bytes().map_err(|_| Error::Internal)
+}
