@@ -156,6 +156,9 @@ pub struct FirmwareUpdate {
     state: State,
     result: UpdateResult,
     changes: u32,
+    /// The states passed through since [`FirmwareUpdate::take_history`] was last called, so
+    /// that every change can be notified even when several happen in one request.
+    history: heapless::Deque<(State, UpdateResult), 4>,
 }
 
 impl FirmwareUpdate {
@@ -165,6 +168,7 @@ impl FirmwareUpdate {
             state: State::Idle,
             result: UpdateResult::Initial,
             changes: 0,
+            history: heapless::Deque::new(),
         }
     }
 
@@ -189,7 +193,21 @@ impl FirmwareUpdate {
             self.state = state;
             self.result = result;
             self.changes = self.changes.wrapping_add(1);
+            if self.history.is_full() {
+                let _ = self.history.pop_front();
+            }
+            let _ = self.history.push_back((state, result));
         }
+    }
+
+    /// The (State, Update Result) pairs passed through since the last call, oldest first (at
+    /// most four; the last is the current one).
+    pub fn take_history(&mut self) -> heapless::Vec<(State, UpdateResult), 4> {
+        let mut out = heapless::Vec::new();
+        while let Some(entry) = self.history.pop_front() {
+            let _ = out.push(entry);
+        }
+        out
     }
 
     /// The firmware-side handle of the current state.
@@ -283,6 +301,7 @@ impl FirmwareUpdate {
             state: State::from_u8(state).ok_or(BadSnapshot)?,
             result: UpdateResult::from_u8(result).ok_or(BadSnapshot)?,
             changes: 0,
+            history: heapless::Deque::new(),
         })
     }
 }
@@ -742,6 +761,8 @@ pub const OBJECT_INFO: ObjectInfo = {
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
+
     use super::*;
 
     fn at(fw: &FirmwareUpdate) -> (State, UpdateResult) {
@@ -884,6 +905,19 @@ mod tests {
             Err(BadSnapshot),
             "torn"
         );
+    }
+
+    #[test]
+    fn history_keeps_the_states_passed_through() {
+        let mut fw = FirmwareUpdate::new();
+        fw.on_download()
+            .unwrap()
+            .downloaded()
+            .start_update()
+            .succeeded();
+        let seen: std::vec::Vec<u8> = fw.take_history().iter().map(|(s, _)| *s as u8).collect();
+        assert_eq!(seen, [1, 2, 3, 0]);
+        assert!(fw.take_history().is_empty());
     }
 
     #[test]

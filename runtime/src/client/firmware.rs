@@ -105,6 +105,8 @@ pub(crate) struct FirmwareState {
     pub external: Option<heapless::String<255>>,
     /// The machine's change count at the last snapshot and at the last notification check.
     pub seen_changes: u32,
+    /// While notifying the states passed through, reads of State and Update Result give this.
+    pub replay: Option<(State, UpdateResult)>,
 }
 
 impl FirmwareState {
@@ -122,6 +124,7 @@ impl FirmwareState {
             deferred_since: None,
             external: None,
             seen_changes: 0,
+            replay: None,
         }
     }
 
@@ -468,8 +471,14 @@ impl Object for FirmwareView<'_> {
         let mut text: heapless::String<32> = heapless::String::new();
         match resource {
             1 => out.value(None, Value::String(&fw.uri)),
-            3 => out.value(None, Value::Integer(fw.machine.state() as i64)),
-            5 => out.value(None, Value::Integer(fw.machine.result() as i64)),
+            3 => out.value(
+                None,
+                Value::Integer(fw.replay.map_or(fw.machine.state(), |r| r.0) as i64),
+            ),
+            5 => out.value(
+                None,
+                Value::Integer(fw.replay.map_or(fw.machine.result(), |r| r.1) as i64),
+            ),
             6 | 7 => {
                 let package = match fw.machine.state() {
                     State::Downloaded | State::Updating => self.storage.package(),

@@ -413,11 +413,14 @@ impl Client {
         }
     }
 
-    /// The network came back (or changed): resume a stalled PULL now.
+    /// The network came back (or changed): resume a stalled PULL now, from the last block
+    /// written.
     pub fn connection_changed(&mut self, now: Instant) {
         if let Some(pull) = self.firmware.as_mut().and_then(|fw| fw.pull.as_mut()) {
             pull.failures = 0;
-            if !pull.in_flight {
+            if pull.in_flight {
+                self.transport.kick(now, Peer::Download);
+            } else {
                 pull.resume_at = Some(now);
             }
         }
@@ -1255,6 +1258,33 @@ impl Client {
     }
 
     fn check_observations(&mut self, now: Instant, device: &mut Device<'_, '_>) {
+        // Firmware states passed through since the last check are notified one by one
+        // before the current one, so a server sees every State and Update Result change.
+        let history = self
+            .firmware
+            .as_mut()
+            .map(|fw| fw.machine.take_history())
+            .unwrap_or_default();
+        for &past in history.iter().take(history.len().saturating_sub(1)) {
+            if let Some(fw) = self.firmware.as_mut() {
+                fw.replay = Some(past);
+            }
+            self.check_observations_once(now, device, true);
+        }
+        if let Some(fw) = self.firmware.as_mut() {
+            fw.replay = None;
+        }
+        self.check_observations_once(now, device, false);
+    }
+
+    /// One pass over the observations; `firmware_only` for a replayed firmware state (which
+    /// ignores pmin: every change counts).
+    fn check_observations_once(
+        &mut self,
+        now: Instant,
+        device: &mut Device<'_, '_>,
+        firmware_only: bool,
+    ) {
         self.next_check =
             (!self.observations.list.is_empty()).then(|| now.after(self.config.check_interval_ms));
         let mut fw = self.firmware.take();
@@ -1264,9 +1294,13 @@ impl Client {
                 break;
             };
             i += 1;
+            let firmware_path = o.path.object() == Some(crate::fota::OBJECT_INFO.id);
+            if firmware_only && !firmware_path {
+                continue;
+            }
             let attrs = self.attributes.effective(&o.path);
             let since = now.since(o.last_sent);
-            if since < u64::from(attrs.pmin.unwrap_or(0)) * 1000 {
+            if !firmware_only && since < u64::from(attrs.pmin.unwrap_or(0)) * 1000 {
                 continue;
             }
             let pmax_due = attrs

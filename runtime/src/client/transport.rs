@@ -168,6 +168,25 @@ impl Transport {
         self.inflight.push(exchange).is_ok()
     }
 
+    /// Retransmits now every exchange in flight to `peer`, with a fresh retransmission budget
+    /// (the network changed: waiting out the backoff would only waste time).
+    pub(crate) fn kick(&mut self, now: Instant, peer: Peer) {
+        let mut resend: heapless::Vec<Vec<u8>, 2> = heapless::Vec::new();
+        for e in self
+            .inflight
+            .iter_mut()
+            .filter(|e| e.to == peer && !e.acked)
+        {
+            e.transmissions = 1;
+            e.timeout = ACK_TIMEOUT_MS;
+            e.deadline = now.after(e.timeout);
+            let _ = resend.push(e.bytes.clone());
+        }
+        for bytes in resend {
+            self.send_now(peer, bytes);
+        }
+    }
+
     /// Drops every exchange to `peer` that has not completed (a download abandoned).
     pub(crate) fn abandon(&mut self, peer: Peer) {
         self.inflight.retain(|e| e.to != peer);
