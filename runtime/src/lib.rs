@@ -12,9 +12,12 @@
 //!   execute dispatch.
 //! * [`fota`]: the Firmware Update (/5) state machine, with typed handles that make illegal
 //!   transitions fail to compile, and a snapshot to persist it.
+//! * [`format`]: the content formats, streamed in both directions.
 //! * [`Error`]: what a handler answers when an operation cannot be served.
+//! * [`client`]: a sans-IO LwM2M client that serves [`Object`]s and runs Object 5.
 //!
-//! The crate never allocates and never panics on values that come from outside.
+//! Only the client allocates (coap-lite needs `alloc`; see its Heap section). No code here
+//! panics on values that come from outside.
 #![no_std]
 #![cfg_attr(
     not(test),

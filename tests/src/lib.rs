@@ -47,3 +47,8 @@ pub fn xml_files(dir: &Path) -> Vec<PathBuf> {
     files.sort();
     files
 }
+
+/// The README's Rust examples, compiled as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeExamples;

@@ -336,7 +336,8 @@ impl Harness {
         self.pump(device);
     }
 
-    /// Acknowledges every CON the client sent to the server (notifications), returning them.
+    /// Acknowledges every CON the client sent to the server, returning them: notifications
+    /// get an empty ACK, requests (a registration Update) a piggybacked 2.04 Changed.
     pub fn ack_all(&mut self, device: &mut Device<'_, '_>) -> Vec<Packet> {
         let sent: Vec<Packet> = std::mem::take(&mut self.to_server);
         for p in &sent {
@@ -344,6 +345,10 @@ impl Harness {
                 let mut ack = Packet::new();
                 ack.header.set_type(MessageType::Acknowledgement);
                 ack.header.message_id = p.header.message_id;
+                if code_of(p) >> 5 == 0 {
+                    ack.header.code = MessageClass::from(code(2, 4));
+                    ack.set_token(p.get_token().to_vec());
+                }
                 self.client
                     .handle(self.now, Peer::Server, &ack.to_bytes().unwrap(), device);
             }

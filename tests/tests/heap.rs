@@ -1,0 +1,402 @@
+//! Peak heap per request kind.
+//!
+//! The runtime uses `alloc` only where coap-lite needs it (parsing a datagram into a `Packet`,
+//! building the response) and for the datagrams it hands out. This program counts every
+//! allocation the client makes while it handles one request and hands out what it sends, and
+//! prints the peak above the heap in use before the request (the datagrams handed out
+//! included), and how the client's own heap changed after it, the datagrams handed out
+//! excluded (the duplicate-detection cache keeps the last responses; an exchange in flight
+//! keeps its message for retransmission; negative when a step frees an older entry).
+//!
+//! It runs without the libtest harness (`harness = false`) so that nothing else allocates on
+//! another thread while it measures. It asserts what makes the numbers trustworthy as a
+//! bound: firmware blocks, pushed or pulled, cost the same heap whatever the image size,
+//! because they are streamed to the storage and never collected.
+//!
+//! `cargo test -p lwm2m-tests --test heap` prints the table.
+
+mod common;
+
+use coap_lite::{CoapOption, MessageClass, MessageType, Packet};
+use common::{GET, POST, PUT, Request, block_value, code, uint_value};
+use lwm2m_macros::Lwm2mObject;
+use lwm2m_runtime::client::{Client, Config, Device, Instant, Peer, Transmit};
+use lwm2m_runtime::fota::{FirmwareStorage, FotaError, PackageInfo};
+use lwm2m_runtime::{Error, ExecuteArgs, Instances, Object};
+use peak_alloc::PeakAlloc;
+
+#[global_allocator]
+static HEAP: PeakAlloc = PeakAlloc;
+
+/// A Device object as a board would fill it.
+#[derive(Lwm2mObject)]
+#[lwm2m(xml = "../objects/xml/3.xml")]
+#[lwm2m(resource = 4, execute = "reboot")]
+struct Dev {
+    manufacturer: Option<heapless::String<32>>,
+    model_number: Option<heapless::String<32>>,
+    serial_number: Option<heapless::String<32>>,
+    firmware_version: Option<heapless::String<32>>,
+    error_code: Instances<u8, 4>,
+    utc_offset: Option<heapless::String<8>>,
+    supported_binding_and_modes: heapless::String<8>,
+}
+
+impl Dev {
+    fn new() -> Self {
+        fn text<const N: usize>(s: &str) -> heapless::String<N> {
+            heapless::String::try_from(s).unwrap()
+        }
+        let mut error_code = Instances::new();
+        error_code.insert(0, 0).unwrap();
+        Self {
+            manufacturer: Some(text("ACME Sensors")),
+            model_number: Some(text("TH-200")),
+            serial_number: Some(text("SN-000123456")),
+            firmware_version: Some(text("1.4.2")),
+            error_code,
+            utc_offset: Some(text("+01:00")),
+            supported_binding_and_modes: text("U"),
+        }
+    }
+
+    fn reboot(&mut self, _: u16, _: ExecuteArgs<'_>) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+/// Firmware storage that keeps nothing on the heap: it only counts what it is given.
+struct CountingSlot {
+    capacity: u32,
+    written: u32,
+}
+
+impl FirmwareStorage for CountingSlot {
+    fn capacity(&self) -> u32 {
+        self.capacity
+    }
+    fn begin(&mut self, _: Option<u32>) -> Result<(), FotaError> {
+        self.written = 0;
+        Ok(())
+    }
+    fn write(&mut self, offset: u32, data: &[u8]) -> Result<(), FotaError> {
+        if offset != self.written {
+            return Err(FotaError::Integrity);
+        }
+        self.written += data.len() as u32;
+        Ok(())
+    }
+    fn written(&self) -> u32 {
+        self.written
+    }
+    fn finish(&mut self) -> Result<(), FotaError> {
+        Ok(())
+    }
+    fn install(&mut self) -> Result<(), FotaError> {
+        Ok(())
+    }
+    fn cancel(&mut self) -> Result<(), FotaError> {
+        self.written = 0;
+        Ok(())
+    }
+    fn confirm(&mut self) -> Result<(), FotaError> {
+        Ok(())
+    }
+    fn package(&self) -> Option<PackageInfo> {
+        None
+    }
+}
+
+/// Heap used while one step ran, in bytes above the heap in use before it.
+#[derive(Clone, Copy, Default)]
+struct Cost {
+    peak: usize,
+    retained: isize,
+}
+
+/// The client, what it serves, and a clock; every call measures one step.
+struct Bench {
+    client: Client,
+    dev: Dev,
+    slot: CountingSlot,
+    now: Instant,
+    mid: u16,
+    /// Reserved up front so collecting what the client sends does not allocate.
+    sent: Vec<Transmit>,
+}
+
+impl Bench {
+    fn new() -> Self {
+        let client =
+            Client::new(Config::new("heap-1").unwrap(), 3).with_firmware(Default::default());
+        let mut bench = Self {
+            client,
+            dev: Dev::new(),
+            slot: CountingSlot {
+                capacity: 1 << 20,
+                written: 0,
+            },
+            now: Instant(1_000),
+            mid: 0x100,
+            sent: Vec::with_capacity(16),
+        };
+        bench.run(|client, now, device| client.register(now, device));
+        let register = bench.take();
+        bench.answer(Peer::Server, &register, code(2, 1), |r| {
+            r.add_option(CoapOption::LocationPath, b"rd".to_vec());
+            r.add_option(CoapOption::LocationPath, b"1".to_vec());
+        });
+        assert!(bench.client.is_registered());
+        bench
+    }
+
+    /// Runs `step` and collects what the client sends, measuring the heap.
+    fn run(&mut self, step: impl FnOnce(&mut Client, Instant, &mut Device<'_, '_>)) -> Cost {
+        self.sent.clear();
+        let mut objects: [&mut dyn Object; 1] = [&mut self.dev];
+        let mut device = Device::new(&mut objects).with_firmware(&mut self.slot);
+        let before = HEAP.current_usage();
+        HEAP.reset_peak_usage();
+        step(&mut self.client, self.now, &mut device);
+        while let Some(t) = self.client.poll(self.now, &mut device) {
+            self.sent.push(t);
+        }
+        let handed_out: usize = self.sent.iter().map(|t| t.data.capacity()).sum();
+        let cost = Cost {
+            peak: HEAP.peak_usage() - before,
+            retained: HEAP.current_usage() as isize - before as isize - handed_out as isize,
+        };
+        assert!(self.sent.len() <= 16, "more datagrams than reserved for");
+        cost
+    }
+
+    /// Hands one datagram from `peer` to the client.
+    fn deliver(&mut self, peer: Peer, datagram: &[u8]) -> Cost {
+        self.run(|client, now, device| client.handle(now, peer, datagram, device))
+    }
+
+    /// Sends a request from the server and returns the cost and the response.
+    fn request(&mut self, request: Request) -> (Cost, Packet) {
+        let mut p = request.0;
+        self.mid = self.mid.wrapping_add(1);
+        p.header.message_id = self.mid;
+        p.set_token(self.mid.to_be_bytes().to_vec());
+        let cost = self.deliver(Peer::Server, &p.to_bytes().unwrap());
+        (cost, self.take())
+    }
+
+    /// The first datagram the client sent to the server in the last step.
+    fn take(&mut self) -> Packet {
+        self.take_to(Peer::Server)
+    }
+
+    /// The first datagram the client sent to `peer` in the last step.
+    fn take_to(&mut self, peer: Peer) -> Packet {
+        let at = self.sent.iter().position(|t| t.to == peer);
+        let t = self.sent.remove(at.expect("the client sent nothing there"));
+        Packet::from_bytes(&t.data).unwrap()
+    }
+
+    /// Answers a request the client sent to `peer` with a piggybacked response.
+    fn answer(
+        &mut self,
+        peer: Peer,
+        to: &Packet,
+        code: u8,
+        build: impl FnOnce(&mut Packet),
+    ) -> Cost {
+        let mut r = Packet::new();
+        r.header.set_type(MessageType::Acknowledgement);
+        r.header.message_id = to.header.message_id;
+        r.header.code = MessageClass::from(code);
+        r.set_token(to.get_token().to_vec());
+        build(&mut r);
+        self.deliver(peer, &r.to_bytes().unwrap())
+    }
+
+    /// Acknowledges a confirmable message the client sent (a notification).
+    fn ack(&mut self, to: &Packet) {
+        let mut ack = Packet::new();
+        ack.header.set_type(MessageType::Acknowledgement);
+        ack.header.message_id = to.header.message_id;
+        self.deliver(Peer::Server, &ack.to_bytes().unwrap());
+    }
+
+    /// Moves the clock and lets the client act.
+    fn advance(&mut self, ms: u64) -> Cost {
+        self.now = self.now.after(ms);
+        self.run(|_, _, _| {})
+    }
+}
+
+/// Pushes an image of `len` bytes to /5/0/0 in 1 KiB blocks; the costliest block.
+fn push(len: usize) -> Cost {
+    let mut bench = Bench::new();
+    let block = vec![0x5a; 1024];
+    let mut worst = Cost::default();
+    for num in 0..len / 1024 {
+        let more = (num + 1) * 1024 < len;
+        let (cost, r) = bench.request(
+            Request::new(PUT, "/5/0/0")
+                .format(42)
+                .option(CoapOption::Block1, block_value(num as u32, more, 6))
+                .payload(&block),
+        );
+        let expected = if more { code(2, 31) } else { code(2, 4) };
+        assert_eq!(u8::from(r.header.code), expected, "block {num}");
+        worst.peak = worst.peak.max(cost.peak);
+        worst.retained = worst.retained.max(cost.retained);
+    }
+    assert_eq!(bench.slot.written as usize, len);
+    worst
+}
+
+/// Pulls an image of `len` bytes over CoAP in 1 KiB blocks; the costliest block.
+fn pull(len: usize) -> Cost {
+    let mut bench = Bench::new();
+    let (_, r) = bench.request(
+        Request::new(PUT, "/5/0/1")
+            .format(0)
+            .payload(b"coap://fw.example/image.bin"),
+    );
+    assert_eq!(u8::from(r.header.code), code(2, 4));
+    let mut get = bench.take_to(Peer::Download);
+    let block = vec![0xa5; 1024];
+    let mut worst = Cost::default();
+    for num in 0..len / 1024 {
+        let more = (num + 1) * 1024 < len;
+        let cost = bench.answer(Peer::Download, &get, code(2, 5), |r| {
+            r.add_option(CoapOption::Block2, block_value(num as u32, more, 6));
+            r.add_option(CoapOption::ETag, vec![1, 2, 3, 4]);
+            r.add_option(CoapOption::Size2, uint_value(len as u32));
+            r.payload = block.clone();
+        });
+        worst.peak = worst.peak.max(cost.peak);
+        worst.retained = worst.retained.max(cost.retained);
+        if more {
+            get = bench.take_to(Peer::Download);
+            assert_eq!(
+                u8::from(get.header.code),
+                GET,
+                "the next block is asked for"
+            );
+        }
+    }
+    assert_eq!(bench.slot.written as usize, len);
+    worst
+}
+
+fn main() {
+    let mut rows: Vec<(&str, Cost)> = Vec::new();
+    let mut bench = Bench::new();
+
+    // Registration and its timers.
+    let mut fresh = Bench::new();
+    rows.push((
+        "Register (POST /rd, link payload)",
+        fresh.run(|client, now, device| client.register(now, device)),
+    ));
+    let cost = bench.advance(300_000);
+    let update = bench.take();
+    assert_eq!(u8::from(update.header.code), POST);
+    bench.answer(Peer::Server, &update, code(2, 4), |_| {});
+    rows.push(("Registration Update (timer)", cost));
+
+    let reads = [
+        ("Read /3/0/0 (text)", Request::new(GET, "/3/0/0")),
+        ("Read /3/0 (SenML CBOR)", Request::new(GET, "/3/0")),
+        (
+            "Read /3/0 (SenML JSON)",
+            Request::new(GET, "/3/0").accept(110),
+        ),
+        ("Read /3/0 (TLV)", Request::new(GET, "/3/0").accept(11542)),
+        (
+            "Read /3/0 (LwM2M CBOR)",
+            Request::new(GET, "/3/0").accept(11544),
+        ),
+        ("Read /5/0 (SenML CBOR)", Request::new(GET, "/5/0")),
+        ("Discover /3", Request::new(GET, "/3").accept(40)),
+        (
+            "Write /3/0/14 (PUT, text)",
+            Request::new(PUT, "/3/0/14").format(0).payload(b"+02:00"),
+        ),
+        (
+            "Write-Attributes /3/0/11",
+            Request::new(PUT, "/3/0/11")
+                .query("pmin=5")
+                .query("pmax=60"),
+        ),
+        (
+            "Execute /3/0/4 (with arguments)",
+            Request::new(POST, "/3/0/4").payload(b"0='now',1"),
+        ),
+    ];
+    for (kind, request) in reads {
+        let (cost, r) = bench.request(request);
+        assert_eq!(u8::from(r.header.code) >> 5, 2, "{kind} succeeds");
+        rows.push((kind, cost));
+    }
+
+    // A repeated request: answered from the cache.
+    let mut again = Request::new(GET, "/3/0").0;
+    again.header.message_id = 0x7000;
+    again.set_token(vec![7]);
+    let bytes = again.to_bytes().unwrap();
+    bench.deliver(Peer::Server, &bytes);
+    rows.push((
+        "Duplicate of a Read (cached response)",
+        bench.deliver(Peer::Server, &bytes),
+    ));
+
+    // Observe, then a notification when pmax (60 s) runs out.
+    let (cost, r) =
+        bench.request(Request::new(GET, "/3/0/11").option(CoapOption::Observe, Vec::new()));
+    assert!(r.get_option(CoapOption::Observe).is_some());
+    rows.push(("Observe /3/0/11", cost));
+    let cost = bench.advance(60_000);
+    let notification = bench.take();
+    assert_eq!(
+        notification.get_token(),
+        r.get_token(),
+        "the observation's token"
+    );
+    bench.ack(&notification);
+    rows.push(("Notification of /3/0/11 (pmax timer)", cost));
+
+    let small_push = push(16 * 1024);
+    let large_push = push(256 * 1024);
+    rows.push(("Block1 push, 1 KiB block of 16 KiB", small_push));
+    rows.push(("Block1 push, 1 KiB block of 256 KiB", large_push));
+    let small_pull = pull(16 * 1024);
+    let large_pull = pull(256 * 1024);
+    rows.push(("Block2 pull, 1 KiB block of 16 KiB", small_pull));
+    rows.push(("Block2 pull, 1 KiB block of 256 KiB", large_pull));
+
+    println!(
+        "{:<40} {:>10} {:>10}",
+        "request kind", "peak B", "retained B"
+    );
+    for (kind, cost) in &rows {
+        println!("{kind:<40} {:>10} {:>10}", cost.peak, cost.retained);
+    }
+
+    // Streaming: a block costs the same whatever the image size (a few bytes of Block
+    // option length aside), and far less than the image.
+    for (what, small, large) in [
+        ("push", small_push, large_push),
+        ("pull", small_pull, large_pull),
+    ] {
+        assert!(
+            large.peak <= small.peak + 64,
+            "{what}: peak heap grew with the image ({} B for 16 KiB, {} B for 256 KiB)",
+            small.peak,
+            large.peak
+        );
+        assert!(
+            large.peak < 16 * 1024,
+            "{what}: a 1 KiB block took {} B of heap",
+            large.peak
+        );
+    }
+    println!("heap: every request measured; firmware blocks are streamed");
+}
