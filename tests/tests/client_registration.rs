@@ -84,6 +84,41 @@ fn update_goes_out_before_the_lifetime_and_a_404_registers_again() {
     assert!(strings(&again, CoapOption::UriQuery).contains(&"ep=node-7".to_owned()));
 }
 
+/// The smallest object of tests/xml/lab.xml: only its mandatory Label.
+#[derive(Lwm2mObject)]
+#[lwm2m(xml = "xml/lab.xml")]
+struct Label {
+    label: heapless::String<32>,
+}
+
+#[test]
+fn an_object_added_at_run_time_goes_out_in_an_update_at_once() {
+    let mut dev = Dev::new();
+    let mut label = Label {
+        label: heapless::String::try_from("x").unwrap(),
+    };
+    let mut h = Harness::new(Harness::endpoint("node-7"));
+    h.register(&mut Device::new(&mut [&mut dev as &mut dyn Object]));
+    // The board brings up a new object: the next poll sends an Update with the new list,
+    // long before the lifetime is due.
+    let mut objects: [&mut dyn Object; 2] = [&mut dev, &mut label];
+    let mut device = Device::new(&mut objects);
+    h.advance(&mut device, 10);
+    let update = h.take_server().expect("an Update");
+    assert_eq!(
+        (code_of(&update), strings(&update, CoapOption::UriPath)),
+        (POST, vec!["rd".to_owned(), "5a3f".to_owned()])
+    );
+    assert_eq!(uint(&update, CoapOption::ContentFormat), Some(40));
+    assert_eq!(
+        String::from_utf8(update.payload.clone()).unwrap(),
+        r#"</>;rt="oma.lwm2m";ct=112,</3>;ver=1.2,</3/0>,</42300/0>"#
+    );
+    h.reply(&mut device, Peer::Server, &update, code(2, 4), |_| {});
+    h.advance(&mut device, 10_000);
+    assert!(h.take_server().is_none(), "one Update per change");
+}
+
 #[test]
 fn confirmable_requests_back_off_and_give_up_after_four_retransmissions() {
     let mut dev = Dev::new();
