@@ -1,4 +1,5 @@
-// A plain struct the radio driver fills becomes Object 4, served through the runtime.
+// A plain struct the radio driver fills becomes Object 4, served through the runtime: by its
+// Object impl, and as a CoAP read through the client.
 use lwm2m_macros::Lwm2mObject;
 use lwm2m_runtime::{Error, Instances, Object, ReadSink, Value, Write};
 
@@ -62,4 +63,29 @@ fn main() {
     assert_eq!(radio.read(0, 12, &mut out), Err(Error::NotFound), "LAC is not bound");
     // Everything in /4 is read-only.
     assert_eq!(radio.write(0, 0, Write::Value(Value::Integer(1))), Err(Error::MethodNotAllowed));
+
+    // The same read as a server sends it: a CoAP GET /4/0 datagram into the runtime's client.
+    use coap_lite::{CoapOption, MessageClass, MessageType, Packet};
+    use lwm2m_runtime::client::{Client, Config, Device, Instant, Peer};
+    let mut client = Client::new(Config::new("radio-1").unwrap(), 1);
+    let mut objects: [&mut dyn Object; 1] = [&mut radio];
+    let mut device = Device::new(&mut objects);
+    let mut get = Packet::new();
+    get.header.set_type(MessageType::Confirmable);
+    get.header.code = MessageClass::from(0x01);
+    get.header.message_id = 9;
+    get.add_option(CoapOption::UriPath, b"4".to_vec());
+    get.add_option(CoapOption::UriPath, b"0".to_vec());
+    get.add_option(CoapOption::Accept, vec![110]); // SenML JSON
+    client.handle(Instant(0), Peer::Server, &get.to_bytes().unwrap(), &mut device);
+    let response = client.poll(Instant(0), &mut device).unwrap();
+    let response = Packet::from_bytes(&response.data).unwrap();
+    assert_eq!(u8::from(response.header.code), 0x45, "2.05 Content");
+    assert_eq!(
+        String::from_utf8(response.payload).unwrap(),
+        concat!(
+            r#"[{"n":"/4/0/0","v":6},{"n":"/4/0/1/0","v":6},{"n":"/4/0/1/1","v":7},"#,
+            r#"{"n":"/4/0/2","v":-87},{"n":"/4/0/3","v":42},{"n":"/4/0/4/0","vs":"2001:db8::7"}]"#
+        )
+    );
 }
