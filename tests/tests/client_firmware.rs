@@ -117,6 +117,39 @@ fn push_downloads_block_by_block_verifies_installs_and_reports_success_after_reb
 }
 
 #[test]
+fn an_install_whose_updating_state_was_not_persisted_still_reports_its_outcome() {
+    // Power was lost after the bootloader was told to swap but before the board persisted
+    // Updating: the snapshot says Downloaded, the board knows an install began.
+    for (success, expected) in [
+        (true, (State::Idle, UpdateResult::Success as u8)),
+        (false, (State::Downloaded, UpdateResult::UpdateFailed as u8)),
+    ] {
+        let mut storage = MemoryStorage::new(4096);
+        let mut h = client(FirmwareSettings::default());
+        h.register(dev!(storage));
+        push(&mut h, &mut storage, &image(100), 2);
+        assert_eq!(state(&h).0, State::Downloaded);
+        let snapshot = h.client.firmware_snapshot().unwrap();
+
+        let mut h = client(FirmwareSettings::default());
+        h.client.restore_firmware(&snapshot).unwrap();
+        h.client
+            .firmware_booted(h.now, dev!(storage), success)
+            .unwrap();
+        assert_eq!(state(&h), expected);
+        assert_eq!(storage.confirmed, success);
+    }
+    // Without an install, the call changes nothing.
+    let mut storage = MemoryStorage::new(4096);
+    let mut h = client(FirmwareSettings::default());
+    h.client
+        .firmware_booted(h.now, dev!(storage), true)
+        .unwrap();
+    assert_eq!(state(&h), (State::Idle, 0));
+    assert!(!storage.confirmed);
+}
+
+#[test]
 fn a_package_larger_than_the_slot_is_refused_with_its_capacity_before_any_write() {
     let mut storage = MemoryStorage::new(2048);
     let mut h = client(FirmwareSettings::default());

@@ -455,8 +455,12 @@ impl Client {
 
     /// Reports how the update ended after the reboot: `true` when the new image runs and
     /// passed its self-test (the client confirms it with the storage, Update Result 1),
-    /// `false` when the device is back on the old image (Update Result 8). Does nothing unless
-    /// the machine is in Updating.
+    /// `false` when the device is back on the old image (Update Result 8).
+    ///
+    /// Call it only when the board knows an install began (its bootloader swapped or its own
+    /// install record says so). The machine is then in Updating, or still in Downloaded when
+    /// power was lost between scheduling the install and persisting the Updating state; both
+    /// report the outcome. In any other state this does nothing.
     pub fn firmware_booted(
         &mut self,
         now: Instant,
@@ -466,8 +470,10 @@ impl Client {
         let Some(fw) = self.firmware.as_mut() else {
             return Ok(());
         };
-        let Firmware::Updating(updating) = fw.machine.firmware() else {
-            return Ok(());
+        let updating = match fw.machine.firmware() {
+            Firmware::Updating(updating) => updating,
+            Firmware::Downloaded(downloaded) => downloaded.start_update(),
+            _ => return Ok(()),
         };
         if success {
             let storage = storage_of(&mut device.firmware).ok_or(FotaError::UpdateFailed)?;
