@@ -1,6 +1,6 @@
 //! A firmware crate's view of the generator: its own object (`xml/thermostat.xml`, generated
 //! by `build.rs` exactly as a firmware crate would) served through the generated `Handler`.
-//! `cargo run -p lwm2m-examples` prints it beside the objects that ship in `lwm2m-objects`.
+//! `cargo run -p lwm2m-thermostat` prints it beside the objects that ship in `lwm2m-objects`.
 
 use lwm2m_runtime::{Error, ExecuteArgs, ObjectInfo, ResourceSpec};
 
