@@ -117,6 +117,36 @@ fn push_downloads_block_by_block_verifies_installs_and_reports_success_after_reb
 }
 
 #[test]
+fn a_push_cut_by_a_reboot_reports_connection_lost_and_can_start_over() {
+    let mut storage = MemoryStorage::new(4096);
+    let mut h = client(FirmwareSettings::default());
+    h.register(dev!(storage));
+    let data = image(300);
+    let r = h.send(
+        dev!(storage),
+        Request::new(PUT, "/5/0/0")
+            .format(42)
+            .block1(0, true, 2)
+            .payload(&data[..64]),
+    );
+    assert_eq!(code_str(&r), "2.31");
+    let snapshot = h.client.firmware_snapshot().unwrap();
+
+    let mut h = client(FirmwareSettings::default());
+    h.client.restore_firmware(&snapshot).unwrap();
+    assert_eq!(
+        state(&h),
+        (State::Idle, UpdateResult::ConnectionLost as u8),
+        "the server's transfer is gone with the reboot"
+    );
+    h.register(dev!(storage));
+    let responses = push(&mut h, &mut storage, &data, 2);
+    assert_eq!(code_str(responses.last().unwrap()), "2.04");
+    assert_eq!(state(&h), (State::Downloaded, 0));
+    assert_eq!(storage.data, data);
+}
+
+#[test]
 fn an_install_whose_updating_state_was_not_persisted_still_reports_its_outcome() {
     // Power was lost after the bootloader was told to swap but before the board persisted
     // Updating: the snapshot says Downloaded, the board knows an install began.

@@ -1,9 +1,9 @@
 //! Prints Objects 3, 4, 5 and the example thermostat, then serves a few requests to the
 //! thermostat through its generated `Handler`.
 
+use lwm2m_runtime::{ExecuteArgs, ObjectSpec};
 use lwm2m_thermostat::generated::example_thermostat::{self as thermostat, Handler, Mode};
 use lwm2m_thermostat::{Thermostat, describe};
-use lwm2m_runtime::{ExecuteArgs, ObjectSpec};
 
 fn main() {
     for info in [

@@ -192,6 +192,10 @@ impl FirmwareState {
                 self.pull = Some(pull);
             } else if !self.uri.is_empty() {
                 self.external = Some(self.uri.clone());
+            } else if let Firmware::Downloading(push) = self.machine.firmware() {
+                // A push cannot resume across a reboot: the server's block-wise transfer went
+                // with the connection. Report it lost (4) so the server starts over from Idle.
+                push.failed(DownloadFailure::ConnectionLost);
             }
         }
         self.seen_changes = self.machine.changes();
