@@ -411,9 +411,7 @@ fn observe_notifies_on_change_within_pmin_and_pmax() {
     lab.level = Some(-20);
     h.advance(dev!(lab), 2_000);
     let notification = h.take_server().unwrap();
-    let mut rst = coap_lite::Packet::new();
-    rst.header.set_type(MessageType::Reset);
-    rst.header.message_id = notification.header.message_id;
+    let rst = empty(MessageType::Reset, notification.header.message_id);
     h.client
         .handle(h.now, Peer::Server, &rst.to_bytes().unwrap(), dev!(lab));
     lab.level = Some(0);
@@ -452,4 +450,32 @@ fn thresholds_decide_what_is_a_change_and_cancel_stops_notifications() {
     lab.level = Some(-50);
     h.advance(dev!(lab), 5_000);
     assert!(h.ack_all(dev!(lab)).is_empty());
+}
+
+#[test]
+fn an_acknowledged_notification_lets_the_next_one_go_and_keeps_the_observation() {
+    let mut lab = Lab::new();
+    let mut h = Harness::new(Harness::endpoint("lab-1"));
+    h.register(dev!(lab));
+    let r = h.send(
+        dev!(lab),
+        Request::new(GET, "/42300/0/6").uint(CoapOption::Observe, 0),
+    );
+    let token = r.get_token().to_vec();
+    let mut payloads = Vec::new();
+    // A change every 2 s for a minute: each is notified within the check interval, although
+    // the previous notification's exchange has been acknowledged only just before.
+    for step in 1..=30 {
+        lab.level = Some(-40 + step);
+        h.advance(dev!(lab), 2_000);
+        let sent = h.ack_all(dev!(lab));
+        let ours: Vec<_> = sent
+            .iter()
+            .filter(|p| p.get_token() == token.as_slice())
+            .collect();
+        assert_eq!(ours.len(), 1, "step {step}: {sent:?}");
+        payloads.push(String::from_utf8(ours[0].payload.clone()).unwrap());
+    }
+    assert_eq!(payloads.first().map(String::as_str), Some("-39"));
+    assert_eq!(payloads.last().map(String::as_str), Some("-10"));
 }

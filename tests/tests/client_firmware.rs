@@ -103,6 +103,13 @@ fn push_downloads_block_by_block_verifies_installs_and_reports_success_after_reb
     assert!(h.events().contains(&Event::Install));
     assert!(storage.installed);
     assert_eq!(state(&h), (State::Updating, 0));
+    // Updating is notified before the board reboots (it sends what is queued first).
+    let states: Vec<Vec<u8>> = h
+        .ack_until_quiet(dev!(storage))
+        .into_iter()
+        .map(|p| p.payload)
+        .collect();
+    assert_eq!(states, [b"3".to_vec()]);
 
     // Reboot: only the snapshot and the flash survive.
     let snapshot = h.client.firmware_snapshot().unwrap();

@@ -216,9 +216,7 @@ impl Bench {
 
     /// Acknowledges a confirmable message the client sent (a notification).
     fn ack(&mut self, to: &Packet) {
-        let mut ack = Packet::new();
-        ack.header.set_type(MessageType::Acknowledgement);
-        ack.header.message_id = to.header.message_id;
+        let ack = common::empty(MessageType::Acknowledgement, to.header.message_id);
         self.deliver(Peer::Server, &ack.to_bytes().unwrap());
     }
 

@@ -247,8 +247,19 @@ impl Transport {
                     let e = self.finish(now, i);
                     return Some(Ok(Outcome::Reset(e)));
                 }
+                if code == 0
+                    && self
+                        .inflight
+                        .get(i)
+                        .is_some_and(|e| e.purpose == Purpose::Notify)
+                {
+                    // A notification is a response: its ACK completes it, and the next
+                    // confirmable message to this peer may go.
+                    self.finish(now, i);
+                    return None;
+                }
                 if code == 0 {
-                    // Empty ACK: the response comes separately.
+                    // Empty ACK to a request: the response comes separately.
                     if let Some(e) = self.inflight.get_mut(i) {
                         e.acked = true;
                         e.deadline = now.after(SEPARATE_RESPONSE_MS);

@@ -17,6 +17,15 @@ pub const POST: u8 = code(0, 2);
 pub const PUT: u8 = code(0, 3);
 pub const DELETE: u8 = code(0, 4);
 
+/// An empty message (code 0.00): an ACK or a RST. (coap-lite's `Packet::new()` is a GET.)
+pub fn empty(kind: MessageType, mid: u16) -> Packet {
+    let mut p = Packet::new();
+    p.header.set_type(kind);
+    p.header.code = MessageClass::Empty;
+    p.header.message_id = mid;
+    p
+}
+
 pub fn code_of(p: &Packet) -> u8 {
     u8::from(p.header.code)
 }
@@ -342,9 +351,7 @@ impl Harness {
         let sent: Vec<Packet> = std::mem::take(&mut self.to_server);
         for p in &sent {
             if p.header.get_type() == MessageType::Confirmable {
-                let mut ack = Packet::new();
-                ack.header.set_type(MessageType::Acknowledgement);
-                ack.header.message_id = p.header.message_id;
+                let mut ack = empty(MessageType::Acknowledgement, p.header.message_id);
                 if code_of(p) >> 5 == 0 {
                     ack.header.code = MessageClass::from(code(2, 4));
                     ack.set_token(p.get_token().to_vec());
