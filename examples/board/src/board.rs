@@ -12,6 +12,7 @@
 //! | present | the new one | swapped (on trial) | self-test; pass: confirm, Update Result 1; fail: reboot unconfirmed, so the bootloader reverts |
 //! | present | the new one | booted | it was confirmed before the cut: Update Result 1 |
 //! | present | the old one | any | the install failed or never ran: Update Result 8 |
+//! | none, /5 in Updating | the old one | any | power went before the install began: Update Result 8 |
 //! | none | any | reverted | a stale revert: mark booted |
 //!
 //! Each step is idempotent, in this order: report (confirm), persist the snapshot, clear the
@@ -290,6 +291,17 @@ impl<F: NorFlash> Board<F> {
                 }
                 self.slot.mark_booted()?;
                 None
+            }
+            // Updating persisted, but power went before the install was recorded: the old
+            // image runs and the package waits in DFU. The update failed (8); the server may
+            // execute it again.
+            (None, _)
+                if self
+                    .client
+                    .firmware_state()
+                    .is_some_and(|(s, _)| s == State::Updating) =>
+            {
+                Some(false)
             }
             (None, Bootloader::Reverted) => {
                 self.slot.mark_booted()?;

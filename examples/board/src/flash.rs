@@ -142,10 +142,13 @@ impl<M: Memory> NorSim<M> {
         self.powered
     }
 
-    /// Power comes back (a reset): the planned cut is spent, the contents stay.
+    /// Power comes back (a reset): the contents stay; a cut that happened is spent, one still
+    /// ahead stays planned.
     pub fn power_on(&mut self) {
         self.powered = true;
-        self.cut = None;
+        if self.cut.is_some_and(|c| c.at < self.ops) {
+            self.cut = None;
+        }
     }
 
     /// The contents.
@@ -322,6 +325,14 @@ impl FileMemory {
             ));
         };
         Ok(Self { bytes, file })
+    }
+}
+
+#[cfg(feature = "std")]
+impl FileMemory {
+    /// `len` bytes at `offset`, if inside the flash.
+    pub fn bytes_at(&self, offset: usize, len: usize) -> Option<&[u8]> {
+        self.bytes.get(offset..offset.checked_add(len)?)
     }
 }
 

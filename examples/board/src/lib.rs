@@ -12,7 +12,8 @@
 //!   from image problems to Update Results.
 //! * [`board`]: Objects 3, 4 and 5 served by the runtime's client, and the boot-time
 //!   reconciliation that keeps /5 honest across reboots and power cuts.
-//! * `host` (with `std`): the `lwm2m-board` binary's UDP and HTTP runner.
+//! * [`host`] (with `std`): the `lwm2m-board` binary: a flash file, UDP, HTTP downloads, and
+//!   reboots that re-execute the process.
 //!
 //! Without the `std` feature the crate is `no_std`; `examples/firmware` builds it for a
 //! Cortex-M4F.
@@ -24,6 +25,8 @@
 
 pub mod board;
 pub mod flash;
+#[cfg(feature = "std")]
+pub mod host;
 pub mod image;
 pub mod keys;
 pub mod layout;

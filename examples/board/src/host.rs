@@ -1,0 +1,585 @@
+//! The board on a host: a flash file, UDP to the LwM2M server, HTTP downloads, and reboots
+//! that re-execute the process so that nothing but the flash file survives them.
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use ed25519_dalek::VerifyingKey;
+use lwm2m_runtime::Time;
+use lwm2m_runtime::client::{Instant, Peer};
+use lwm2m_runtime::fota::FotaError;
+
+use crate::board::{Board, BoardConfig, Notice, Reboot};
+use crate::flash::{FileFlash, FileMemory, NorSim};
+use crate::image::{self, Version};
+use crate::layout::Layout;
+use crate::{keys, slot};
+
+/// The version of the image a blank flash file is provisioned with.
+pub const FACTORY_VERSION: Version = Version::new(1, 0, 0, 0);
+
+const USAGE: &str = "usage: lwm2m-board --server coap://HOST:PORT --endpoint NAME --flash FILE
+                   [--pubkey PEM] [--radio-rssi DBM] [--factory-image FILE] [--lifetime SECONDS]
+
+  --server          the LwM2M server (coap:// only; no DTLS in this example)
+  --endpoint        the endpoint client name to register with
+  --flash           the flash file (created, erased and provisioned when missing)
+  --pubkey          the Ed25519 key images must be signed with, as `imgtool getpub
+                    --encoding pem` prints it (default: the bundled development key)
+  --radio-rssi      the signal the simulated radio settles at, in dBm (default -75)
+  --factory-image   the image a new flash file starts with (default: a 1.0.0 demo image
+                    signed with the development key)
+  --lifetime        the registration lifetime in seconds (default 300)";
+
+/// The board's command line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Options {
+    /// `coap://host:port`.
+    pub server: String,
+    /// Endpoint client name.
+    pub endpoint: String,
+    /// The flash file.
+    pub flash: PathBuf,
+    /// A PEM public key file.
+    pub pubkey: Option<PathBuf>,
+    /// The simulated signal, dBm.
+    pub rssi: i16,
+    /// The image a new flash starts with.
+    pub factory_image: Option<PathBuf>,
+    /// Registration lifetime, seconds.
+    pub lifetime: u32,
+}
+
+impl Options {
+    /// Parses the arguments after the program name.
+    pub fn parse(args: &[String]) -> Result<Self, String> {
+        let mut server = None;
+        let mut endpoint = None;
+        let mut flash = None;
+        let mut pubkey = None;
+        let mut rssi = -75;
+        let mut factory_image = None;
+        let mut lifetime = 300;
+        let mut it = args.iter();
+        while let Some(flag) = it.next() {
+            let mut value = || {
+                it.next()
+                    .cloned()
+                    .ok_or_else(|| format!("{flag} needs a value"))
+            };
+            match flag.as_str() {
+                "--server" => server = Some(value()?),
+                "--endpoint" => endpoint = Some(value()?),
+                "--flash" => flash = Some(PathBuf::from(value()?)),
+                "--pubkey" => pubkey = Some(PathBuf::from(value()?)),
+                "--factory-image" => factory_image = Some(PathBuf::from(value()?)),
+                "--radio-rssi" => {
+                    let v = value()?;
+                    rssi = v
+                        .parse()
+                        .map_err(|_| format!("--radio-rssi {v}: not a whole number of dBm"))?;
+                }
+                "--lifetime" => {
+                    let v = value()?;
+                    lifetime = v
+                        .parse()
+                        .ok()
+                        .filter(|&l| l >= 30)
+                        .ok_or_else(|| format!("--lifetime {v}: at least 30 seconds"))?;
+                }
+                "-h" | "--help" => return Err(USAGE.to_owned()),
+                other => return Err(format!("unknown argument {other}\n\n{USAGE}")),
+            }
+        }
+        let missing = |what: &str| format!("{what} is required\n\n{USAGE}");
+        Ok(Self {
+            server: server.ok_or_else(|| missing("--server"))?,
+            endpoint: endpoint.ok_or_else(|| missing("--endpoint"))?,
+            flash: flash.ok_or_else(|| missing("--flash"))?,
+            pubkey,
+            rssi,
+            factory_image,
+            lifetime,
+        })
+    }
+}
+
+/// `coap://host:port` into a socket address.
+fn server_address(uri: &str) -> Result<SocketAddr, String> {
+    let rest = uri.strip_prefix("coap://").ok_or_else(|| {
+        format!("--server {uri}: only coap:// is supported (no DTLS in this example)")
+    })?;
+    let authority = rest.split('/').next().unwrap_or_default();
+    let with_port = if authority.contains(':') && !authority.ends_with(']') {
+        authority.to_owned()
+    } else {
+        format!("{authority}:5683")
+    };
+    with_port
+        .to_socket_addrs()
+        .map_err(|e| format!("--server {uri}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("--server {uri}: no address"))
+}
+
+fn key(options: &Options) -> Result<VerifyingKey, String> {
+    match &options.pubkey {
+        Some(path) => {
+            let pem = std::fs::read_to_string(path)
+                .map_err(|e| format!("--pubkey {}: {e}", path.display()))?;
+            keys::public_key_from_pem(&pem).map_err(|e| format!("--pubkey {}: {e}", path.display()))
+        }
+        None => keys::dev_public_key().ok_or_else(|| "the development key is invalid".to_owned()),
+    }
+}
+
+/// Opens the flash file, provisioning a factory image when ACTIVE is blank.
+fn open_flash(options: &Options, layout: &Layout, key: &VerifyingKey) -> Result<FileFlash, String> {
+    let mem = FileMemory::open(&options.flash, layout.size() as usize)
+        .map_err(|e| format!("--flash {}: {e}", options.flash.display()))?;
+    let blank = mem
+        .bytes_at(layout.active.start as usize, 4)
+        .is_some_and(|b| b.iter().all(|&x| x == 0xFF));
+    let mut flash =
+        NorSim::new(mem).map_err(|e| format!("--flash {}: {e}", options.flash.display()))?;
+    if blank {
+        let factory = match &options.factory_image {
+            Some(path) => std::fs::read(path)
+                .map_err(|e| format!("--factory-image {}: {e}", path.display()))?,
+            None => {
+                if options.pubkey.is_some() {
+                    return Err(format!(
+                        "{} is blank: give --factory-image, signed with your key",
+                        options.flash.display()
+                    ));
+                }
+                let signer = keys::signing_key_from_pem(keys::DEV_PRIVATE_KEY_PEM)?;
+                image::sign(
+                    &image::demo_body(FACTORY_VERSION, true, 64 * 1024),
+                    FACTORY_VERSION,
+                    &signer,
+                )
+            }
+        };
+        image::verify_bytes(&factory, layout.image_capacity(), key)
+            .map_err(|e| format!("the factory image does not verify: {e}"))?;
+        slot::provision(&mut flash, layout, &factory)
+            .map_err(|e| format!("provisioning {}: {e:?}", options.flash.display()))?;
+        say(&format!(
+            "provisioned {} with factory image {}",
+            options.flash.display(),
+            slot::claimed_version(&factory).unwrap_or_default()
+        ));
+    }
+    Ok(flash)
+}
+
+fn say(line: &str) {
+    let mut out = io::stdout().lock();
+    let _ = writeln!(out, "board: {line}");
+    let _ = out.flush();
+}
+
+/// Runs the board; returns only on an error (a reboot replaces the process with the same
+/// program and `relaunch` as its arguments).
+pub fn run(options: &Options, relaunch: &[String]) -> Result<(), String> {
+    let layout = Layout::BOARD;
+    let key = key(options)?;
+    let server = server_address(&options.server)?;
+    let flash = open_flash(options, &layout, &key)?;
+    let start = std::time::Instant::now();
+    let now = || Instant(start.elapsed().as_millis() as u64);
+    let seed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64)
+        ^ u64::from(std::process::id());
+    let config = BoardConfig {
+        endpoint: heapless::String::try_from(options.endpoint.as_str())
+            .map_err(|_| "--endpoint: at most 64 bytes".to_owned())?,
+        layout,
+        key,
+        seed,
+        rssi: options.rssi,
+        lifetime: options.lifetime,
+        http: true,
+    };
+    let mut board =
+        Board::start(flash, config, now()).map_err(|(_, e)| format!("cannot boot: {e}"))?;
+    print_notices(&mut board);
+    if let Some(reason) = board.reboot_requested() {
+        return reboot(reason, relaunch);
+    }
+
+    let local: SocketAddr = if server.ip().is_loopback() {
+        (server.ip(), 0).into()
+    } else if server.is_ipv6() {
+        "[::]:0".parse().map_err(|_| "address")?
+    } else {
+        "0.0.0.0:0".parse().map_err(|_| "address")?
+    };
+    let socket = UdpSocket::bind(local).map_err(|e| format!("UDP: {e}"))?;
+    socket
+        .connect(server)
+        .map_err(|e| format!("UDP {server}: {e}"))?;
+    let mut download: Option<(UdpSocket, String)> = None;
+    let mut http: Option<mpsc::Receiver<HttpChunk>> = None;
+    let mut http_tries = 0u32;
+    let mut buf = [0u8; 2048];
+    board.register(now());
+    loop {
+        board.set_clock(Time(
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64),
+        ));
+        while let Some(t) = board.poll(now()) {
+            match t.to {
+                Peer::Server => {
+                    let _ = socket.send(&t.data);
+                }
+                Peer::Download => {
+                    if let Some((host, port)) = board.client().download_peer() {
+                        let key = format!("{host}:{port}");
+                        if download.as_ref().is_none_or(|(_, k)| *k != key) {
+                            download = open_download(&key).map(|s| (s, key));
+                        }
+                    }
+                    if let Some((s, _)) = &download {
+                        let _ = s.send(&t.data);
+                    }
+                }
+            }
+        }
+        for notice in print_notices(&mut board) {
+            if notice == Notice::Download {
+                http_tries = 0;
+                http = start_http(&board);
+            }
+        }
+        if let Some(reason) = board.reboot_requested() {
+            return reboot(reason, relaunch);
+        }
+        // HTTP chunks from the download thread.
+        if let Some(rx) = &http {
+            match rx.try_recv() {
+                Ok(HttpChunk::Data(offset, bytes)) => {
+                    if board.download_chunk(now(), offset, &bytes).is_err() {
+                        http = None;
+                    }
+                }
+                Ok(HttpChunk::Done) => {
+                    let _ = board.download_finished(now());
+                    http = None;
+                }
+                Ok(HttpChunk::Failed(e, retry)) => {
+                    http_tries += 1;
+                    if retry && http_tries < 5 {
+                        say(&format!(
+                            "HTTP download interrupted ({e}); resuming at byte {}",
+                            board.download_offset()
+                        ));
+                        std::thread::sleep(Duration::from_secs(1));
+                        http = start_http(&board);
+                    } else {
+                        say(&format!("HTTP download failed: {e}"));
+                        board.download_failed(
+                            now(),
+                            if retry {
+                                FotaError::ConnectionLost
+                            } else {
+                                FotaError::InvalidUri
+                            },
+                        );
+                        http = None;
+                    }
+                }
+                Err(mpsc::TryRecvError::Empty) => {}
+                Err(mpsc::TryRecvError::Disconnected) => http = None,
+            }
+        }
+        let wait = board
+            .timeout()
+            .map_or(50, |t| t.0.saturating_sub(now().0))
+            .clamp(
+                1,
+                if http.is_some() || download.is_some() {
+                    5
+                } else {
+                    50
+                },
+            );
+        let _ = socket.set_read_timeout(Some(Duration::from_millis(wait)));
+        match socket.recv(&mut buf) {
+            Ok(n) => board.handle(now(), Peer::Server, buf.get(..n).unwrap_or_default()),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) => {}
+            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
+                // Nobody listens yet (ICMP port unreachable): the client retries with backoff.
+            }
+            Err(e) => return Err(format!("UDP: {e}")),
+        }
+        if let Some((s, _)) = &download {
+            while let Ok(n) = s.recv(&mut buf) {
+                board.handle(now(), Peer::Download, buf.get(..n).unwrap_or_default());
+            }
+        }
+    }
+}
+
+fn open_download(key: &str) -> Option<UdpSocket> {
+    let addr = key.to_socket_addrs().ok()?.next()?;
+    let local: SocketAddr = if addr.is_ipv6() {
+        "[::]:0".parse().ok()?
+    } else {
+        "0.0.0.0:0".parse().ok()?
+    };
+    let s = UdpSocket::bind(local).ok()?;
+    s.connect(addr).ok()?;
+    s.set_nonblocking(true).ok()?;
+    Some(s)
+}
+
+fn print_notices<F: embedded_storage::nor_flash::NorFlash>(board: &mut Board<F>) -> Vec<Notice> {
+    let mut all = Vec::new();
+    while let Some(n) = board.take_notice() {
+        let line = match &n {
+            Notice::Booted {
+                version,
+                bootloader,
+            } => format!("booted image {version} (bootloader: {bootloader:?})"),
+            Notice::SelfTest { passed } => format!(
+                "self-test of the new image {}",
+                if *passed {
+                    "passed: confirming it"
+                } else {
+                    "FAILED: rebooting without confirming, the bootloader will revert"
+                }
+            ),
+            Notice::Registered => "registered".to_owned(),
+            Notice::Firmware(s, r) => format!(
+                "/5 State {} ({s:?}), Update Result {} ({r:?})",
+                *s as u8, *r as u8
+            ),
+            Notice::Refused(e) => format!("package refused: {e}"),
+            Notice::Download => "downloading over HTTP".to_owned(),
+            Notice::PersistFailed => "could not persist the /5 state".to_owned(),
+            Notice::SnapshotDropped => {
+                "the persisted /5 state was unreadable; starting from Idle".to_owned()
+            }
+        };
+        say(&line);
+        all.push(n);
+    }
+    all
+}
+
+/// Replaces the process with a fresh copy of itself: only the flash file survives.
+fn reboot(reason: Reboot, args: &[String]) -> Result<(), String> {
+    say(&format!("rebooting ({reason:?})"));
+    let exe = std::env::current_exe().map_err(|e| format!("reboot: {e}"))?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args(args);
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let e = cmd.exec();
+        Err(format!("reboot: {e}"))
+    }
+    #[cfg(not(unix))]
+    {
+        cmd.spawn().map_err(|e| format!("reboot: {e}"))?;
+        std::process::exit(0);
+    }
+}
+
+enum HttpChunk {
+    Data(u32, Vec<u8>),
+    Done,
+    /// What went wrong, and whether resuming may help.
+    Failed(String, bool),
+}
+
+fn start_http<F: embedded_storage::nor_flash::NorFlash>(
+    board: &Board<F>,
+) -> Option<mpsc::Receiver<HttpChunk>> {
+    let uri = board.client().download_uri()?.to_owned();
+    let offset = board.download_offset();
+    let (tx, rx) = mpsc::sync_channel(8);
+    std::thread::spawn(move || {
+        let result = http_get(&uri, offset, &tx);
+        let _ = tx.send(match result {
+            Ok(()) => HttpChunk::Done,
+            Err((e, retry)) => HttpChunk::Failed(e, retry),
+        });
+    });
+    Some(rx)
+}
+
+/// GETs `uri` from byte `offset` on (a Range request), streaming chunks into `tx`.
+fn http_get(
+    uri: &str,
+    offset: u32,
+    tx: &mpsc::SyncSender<HttpChunk>,
+) -> Result<(), (String, bool)> {
+    let rest = uri
+        .strip_prefix("http://")
+        .ok_or_else(|| (format!("{uri}: only http:// is downloaded here"), false))?;
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let host_port = if authority.contains(':') {
+        authority.to_owned()
+    } else {
+        format!("{authority}:80")
+    };
+    let addr = host_port
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .ok_or_else(|| (format!("{authority}: no address"), false))?;
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))
+        .map_err(|e| (format!("{authority}: {e}"), true))?;
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    write!(
+        stream,
+        "GET /{path} HTTP/1.1\r\nHost: {authority}\r\nRange: bytes={offset}-\r\nConnection: close\r\n\r\n"
+    )
+    .map_err(|e| (format!("{authority}: {e}"), true))?;
+    // The head, at most 8 KiB.
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if head.len() > 8192 {
+            return Err(("the HTTP response head is too long".into(), false));
+        }
+        match stream.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            Ok(_) => return Err(("the connection closed in the response head".into(), true)),
+            Err(e) => return Err((format!("reading the response: {e}"), true)),
+        }
+    }
+    let head = String::from_utf8_lossy(&head);
+    let status: u16 = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| ("not an HTTP response".to_owned(), false))?;
+    let mut skip = match status {
+        206 => 0,
+        200 => offset, // the server ignored the Range: skip what we have
+        404 => return Err((format!("{uri}: 404 Not Found"), false)),
+        s => return Err((format!("{uri}: HTTP {s}"), false)),
+    };
+    let length: Option<u64> = head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.eq_ignore_ascii_case("content-length")
+            .then(|| v.trim().parse().ok())?
+    });
+    let mut at = offset;
+    let mut received = 0u64;
+    let mut chunk = vec![0u8; 4096];
+    loop {
+        let n = stream
+            .read(&mut chunk)
+            .map_err(|e| (format!("reading the body: {e}"), true))?;
+        if n == 0 {
+            break;
+        }
+        received += n as u64;
+        let mut data = chunk.get(..n).unwrap_or_default();
+        if skip > 0 {
+            let s = (skip as usize).min(data.len());
+            data = data.get(s..).unwrap_or_default();
+            skip -= s as u32;
+        }
+        if !data.is_empty() {
+            tx.send(HttpChunk::Data(at, data.to_vec()))
+                .map_err(|_| ("the board stopped listening".to_owned(), false))?;
+            at += data.len() as u32;
+        }
+    }
+    if length.is_some_and(|l| received < l) {
+        return Err((
+            format!(
+                "the connection closed after {received} of {} bytes",
+                length.unwrap_or(0)
+            ),
+            true,
+        ));
+    }
+    Ok(())
+}
+
+/// The `lwm2m-board` program: parses `args` (the board's options) and runs. A reboot runs
+/// the same program again with `relaunch` as its arguments.
+pub fn main_with(args: &[String], relaunch: &[String]) -> std::process::ExitCode {
+    match Options::parse(args) {
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::ExitCode::from(2)
+        }
+        Ok(options) => match run(&options, relaunch) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("board: {e}");
+                std::process::ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn options_parse_with_defaults_and_name_what_is_wrong() {
+        let o = Options::parse(&args(
+            "--server coap://127.0.0.1:5683 --endpoint dev-1 --flash f.bin",
+        ))
+        .unwrap();
+        assert_eq!((o.rssi, o.lifetime, o.pubkey.is_none()), (-75, 300, true));
+        let o = Options::parse(&args(
+            "--server coap://h --endpoint e --flash f --radio-rssi -95 --pubkey k.pem --lifetime 60",
+        ))
+        .unwrap();
+        assert_eq!((o.rssi, o.lifetime), (-95, 60));
+        for (bad, says) in [
+            ("--endpoint e --flash f", "--server is required"),
+            (
+                "--server coap://h --endpoint e --flash f --radio-rssi loud",
+                "not a whole number",
+            ),
+            (
+                "--server coap://h --endpoint e --flash f --lifetime 5",
+                "at least 30",
+            ),
+            (
+                "--server coap://h --endpoint e --flash f --colour red",
+                "unknown argument --colour",
+            ),
+            ("--server", "--server needs a value"),
+        ] {
+            let e = Options::parse(&args(bad)).unwrap_err();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+        assert_eq!(
+            server_address("coap://127.0.0.1:5700").unwrap().port(),
+            5700
+        );
+        assert_eq!(server_address("coap://127.0.0.1").unwrap().port(), 5683);
+        assert!(
+            server_address("coaps://127.0.0.1")
+                .unwrap_err()
+                .contains("only coap://")
+        );
+    }
+}

@@ -1,0 +1,224 @@
+//! `lwm2m-demo`: the whole firmware update story on loopback, in one command.
+//!
+//! It signs three images with the development key, starts the FOTA server on a free UDP port
+//! of 127.0.0.1, and starts the board as a second process (this same program, `lwm2m-demo
+//! board ...`, so one build holds both) with a fresh flash file. Then:
+//!
+//! 1. a PUSH of 1.1.0 once the board's signal reaches -90 dBm (Block1 writes to /5/0/0);
+//! 2. a PULL of 1.2.0 (the board fetches a coap:// Package URI over Block2);
+//! 3. a PUSH of 1.3.0, built to fail its self-test: the board reboots without confirming it,
+//!    the bootloader reverts, and the board reports Update Result 8 running 1.2.0.
+//!
+//! Every reboot of the board replaces its process; only the flash file survives. The demo
+//! exits 0 when all three went as expected.
+
+use std::io::{BufRead, BufReader};
+use std::net::UdpSocket;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use lwm2m_board::image::{self, Version};
+use lwm2m_board::keys;
+use lwm2m_fota_server::report::Reporter;
+use lwm2m_fota_server::{Event, Expect, Job, Method, Server, Settings, udp};
+
+struct Options {
+    image_size: usize,
+    keep: bool,
+    limit: Duration,
+}
+
+fn parse(args: &[String]) -> Result<Options, String> {
+    let mut o = Options {
+        image_size: 256 * 1024,
+        keep: false,
+        limit: Duration::from_secs(180),
+    };
+    for a in args {
+        match a.as_str() {
+            // Smaller images, for the test that runs the demo in a debug build.
+            "--quick" => o.image_size = 48 * 1024,
+            "--keep" => o.keep = true,
+            other => {
+                return Err(format!(
+                    "unknown argument {other}\nusage: lwm2m-demo [--quick] [--keep]"
+                ));
+            }
+        }
+    }
+    Ok(o)
+}
+
+fn sign(
+    dir: &Path,
+    version: Version,
+    size: usize,
+    passes: bool,
+) -> Result<(PathBuf, Vec<u8>), String> {
+    let key = keys::signing_key_from_pem(keys::DEV_PRIVATE_KEY_PEM)?;
+    let bytes = image::sign(&image::demo_body(version, passes, size), version, &key);
+    let path = dir.join(format!("fw-{version}.bin"));
+    std::fs::write(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok((path, bytes))
+}
+
+/// The board process is killed when the demo ends, however it ends.
+struct BoardProcess(Child);
+
+impl Drop for BoardProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn demo(options: &Options) -> Result<bool, String> {
+    let started = Instant::now();
+    let dir = std::env::temp_dir().join(format!("lwm2m-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let size = options.image_size;
+    let v11 = Version::new(1, 1, 0, 0);
+    let v12 = Version::new(1, 2, 0, 0);
+    let v13 = Version::new(1, 3, 0, 0);
+    let (_, push_image) = sign(&dir, v11, size, true)?;
+    let (_, pull_image) = sign(&dir, v12, size, true)?;
+    let (_, bad_image) = sign(&dir, v13, size / 4, false)?;
+    println!(
+        "demo: signed 1.1.0, 1.2.0 and a 1.3.0 that fails its self-test with the development key, in {}",
+        dir.display()
+    );
+
+    let socket = UdpSocket::bind("127.0.0.1:0").map_err(|e| format!("UDP: {e}"))?;
+    let addr = socket.local_addr().map_err(|e| format!("UDP: {e}"))?;
+    let settings = Settings::default();
+    let jobs = vec![
+        Job {
+            name: "PUSH 1.1.0 (Block1 to /5/0/0, once the signal reaches -90 dBm)".into(),
+            image: push_image,
+            version: v11.to_string(),
+            method: Method::Push { szx: 6 },
+            min_rssi: Some(-90),
+            expect: Expect::Success,
+            cancel_after: None,
+        },
+        Job {
+            name: "PULL 1.2.0 (Package URI, the board fetches it over CoAP Block2)".into(),
+            image: pull_image,
+            version: v12.to_string(),
+            method: Method::Pull {
+                uri: format!("coap://{addr}/{}", settings.image_path),
+            },
+            min_rssi: None,
+            expect: Expect::Success,
+            cancel_after: None,
+        },
+        Job {
+            name: "PUSH 1.3.0, which fails its self-test (expect a rollback)".into(),
+            image: bad_image,
+            version: v13.to_string(),
+            method: Method::Push { szx: 6 },
+            min_rssi: Some(-90),
+            expect: Expect::RolledBack,
+            cancel_after: None,
+        },
+    ];
+    println!("demo: server on coap://{addr}; starting the board with a fresh flash file");
+
+    let exe = std::env::current_exe().map_err(|e| format!("current exe: {e}"))?;
+    let flash = dir.join("flash.bin");
+    let board = Command::new(exe)
+        .args([
+            "board",
+            "--server",
+            &format!("coap://{addr}"),
+            "--endpoint",
+            "demo-board",
+        ])
+        .arg("--flash")
+        .arg(&flash)
+        .args(["--radio-rssi", "-75"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("starting the board: {e}"))?;
+    let mut board = BoardProcess(board);
+
+    // The board's lines go through the reporter, so they never land inside a progress bar.
+    let reporter = Arc::new(Mutex::new(Reporter::default()));
+    if let Some(out) = board.0.stdout.take() {
+        let reporter = Arc::clone(&reporter);
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                reporter
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .line(&line);
+            }
+        });
+    }
+
+    let mut server = Server::new(settings, jobs.clone(), std::process::id() as u16);
+    let mut outcomes = Vec::new();
+    let done = udp::serve(&socket, &mut server, options.limit, |event| {
+        reporter
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .event(&jobs, event);
+        if let Event::JobDone { outcome, .. } = event {
+            outcomes.push(outcome.clone());
+        }
+    })
+    .map_err(|e| format!("server: {e}"))?;
+    drop(board);
+    println!();
+    println!(
+        "demo: summary after {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    for (job, outcome) in jobs.iter().zip(&outcomes) {
+        println!(
+            "  {} {}: Update Result {} ({}), running {}",
+            if outcome.as_expected { "ok  " } else { "FAIL" },
+            job.name,
+            outcome.result,
+            lwm2m_fota_server::report::result_name(outcome.result),
+            outcome.version
+        );
+    }
+    if !options.keep {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    match done {
+        Some(ok) => Ok(ok),
+        None => Err(format!("gave up after {} s", options.limit.as_secs())),
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("board") {
+        return lwm2m_board::host::main_with(&args[1..], &args);
+    }
+    let options = match parse(&args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    match demo(&options) {
+        Ok(true) => {
+            println!("demo: PUSH, PULL and rollback all went as expected");
+            ExitCode::SUCCESS
+        }
+        Ok(false) => {
+            println!("demo: something did NOT go as expected (see above)");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("demo: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

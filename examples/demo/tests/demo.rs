@@ -1,0 +1,31 @@
+//! The demo, as the README runs it: two processes on loopback, a flash file, three updates.
+
+use std::process::Command;
+
+#[test]
+fn the_demo_pushes_pulls_and_rolls_back() {
+    let out = Command::new(env!("CARGO_BIN_EXE_lwm2m-demo"))
+        .arg("--quick")
+        .output()
+        .expect("the demo runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "the demo failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for line in [
+        "server: signal -110 dBm is below -90 dBm: waiting before the push",
+        "board: booted image 1.1.0 (bootloader: Swapped)",
+        "board: booted image 1.2.0 (bootloader: Swapped)",
+        "board: self-test of the new image FAILED",
+        "board: booted image 1.2.0 (bootloader: Reverted)",
+        "server: /5/0/5 Update Result = 8 (Update failed)",
+        "  ok   PUSH 1.1.0",
+        "  ok   PULL 1.2.0",
+        "  ok   PUSH 1.3.0, which fails its self-test (expect a rollback): Update Result 8 (Update failed), running 1.2.0",
+        "demo: PUSH, PULL and rollback all went as expected",
+    ] {
+        assert!(stdout.contains(line), "missing {line:?} in:\n{stdout}");
+    }
+}

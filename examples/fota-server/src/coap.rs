@@ -1,0 +1,146 @@
+//! The little CoAP the server needs on top of coap-lite: codes, uint and block options.
+
+use coap_lite::{CoapOption, MessageClass, MessageType, Packet};
+
+/// A code as `class << 5 | detail`.
+pub const fn code(class: u8, detail: u8) -> u8 {
+    class << 5 | detail
+}
+
+/// GET.
+pub const GET: u8 = code(0, 1);
+/// POST.
+pub const POST: u8 = code(0, 2);
+/// PUT.
+pub const PUT: u8 = code(0, 3);
+/// DELETE.
+pub const DELETE: u8 = code(0, 4);
+/// 2.01 Created.
+pub const CREATED: u8 = code(2, 1);
+/// 2.02 Deleted.
+pub const DELETED: u8 = code(2, 2);
+/// 2.04 Changed.
+pub const CHANGED: u8 = code(2, 4);
+/// 2.05 Content.
+pub const CONTENT: u8 = code(2, 5);
+/// 2.31 Continue.
+pub const CONTINUE: u8 = code(2, 31);
+/// 4.00 Bad Request.
+pub const BAD_REQUEST: u8 = code(4, 0);
+/// 4.04 Not Found.
+pub const NOT_FOUND: u8 = code(4, 4);
+
+/// The code of a message.
+pub fn code_of(p: &Packet) -> u8 {
+    u8::from(p.header.code)
+}
+
+/// `2.05`-style text for a code.
+pub fn code_text(c: u8) -> String {
+    format!("{}.{:02}", c >> 5, c & 0x1f)
+}
+
+/// A message of `kind` with `code`.
+pub fn message(kind: MessageType, code: u8) -> Packet {
+    let mut p = Packet::new();
+    p.header.set_type(kind);
+    p.header.code = MessageClass::from(code);
+    p
+}
+
+/// Adds a Uri-Path per segment of `path`.
+pub fn set_path(p: &mut Packet, path: &str) {
+    for segment in path.split('/').filter(|s| !s.is_empty()) {
+        p.add_option(CoapOption::UriPath, segment.as_bytes().to_vec());
+    }
+}
+
+/// The Uri-Path segments joined with `/`, without a leading one.
+pub fn path_of(p: &Packet) -> String {
+    strings(p, CoapOption::UriPath).join("/")
+}
+
+/// The values of a string option.
+pub fn strings(p: &Packet, option: CoapOption) -> Vec<String> {
+    p.get_option(option)
+        .map(|values| {
+            values
+                .iter()
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The minimal big-endian encoding of a uint option.
+pub fn uint_bytes(v: u32) -> Vec<u8> {
+    let bytes = v.to_be_bytes();
+    let skip = bytes.iter().take_while(|&&b| b == 0).count();
+    bytes[skip..].to_vec()
+}
+
+/// A uint option's value, if present and at most 4 bytes.
+pub fn uint(p: &Packet, option: CoapOption) -> Option<u32> {
+    let v = p.get_option(option)?.front()?;
+    if v.len() > 4 {
+        return None;
+    }
+    Some(v.iter().fold(0u32, |acc, b| acc << 8 | u32::from(*b)))
+}
+
+/// A Block1 or Block2 value: number, more, size exponent (size = 16 << szx).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Block {
+    /// Block number.
+    pub num: u32,
+    /// More blocks follow.
+    pub more: bool,
+    /// Size exponent: 0 (16 bytes) to 6 (1024).
+    pub szx: u8,
+}
+
+impl Block {
+    /// Bytes per block.
+    pub fn size(self) -> usize {
+        16 << self.szx
+    }
+
+    /// The option's bytes.
+    pub fn to_bytes(self) -> Vec<u8> {
+        uint_bytes(self.num << 4 | u32::from(self.more) << 3 | u32::from(self.szx & 7))
+    }
+
+    /// Reads a Block option; `None` when absent or malformed (szx 7 is reserved).
+    pub fn of(p: &Packet, option: CoapOption) -> Option<Self> {
+        let v = uint(p, option)?;
+        let szx = (v & 7) as u8;
+        (szx < 7).then_some(Self {
+            num: v >> 4,
+            more: v & 8 != 0,
+            szx,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_round_trip() {
+        assert_eq!(uint_bytes(0), Vec::<u8>::new());
+        assert_eq!(uint_bytes(0x1234), [0x12, 0x34]);
+        let b = Block {
+            num: 300,
+            more: true,
+            szx: 6,
+        };
+        let mut p = message(MessageType::Confirmable, GET);
+        p.add_option(CoapOption::Block2, b.to_bytes());
+        assert_eq!(Block::of(&p, CoapOption::Block2), Some(b));
+        assert_eq!(b.size(), 1024);
+        assert_eq!(code_text(CONTINUE), "2.31");
+        set_path(&mut p, "/5/0/1");
+        assert_eq!(path_of(&p), "5/0/1");
+    }
+}

@@ -1,0 +1,154 @@
+//! `lwm2m-fota-server`: updates one device's firmware and exits 0 when it went as expected.
+
+use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use lwm2m_fota_server::report::Reporter;
+use lwm2m_fota_server::{Expect, Job, Method, Server, Settings, http, udp};
+
+const USAGE: &str = "usage: lwm2m-fota-server --image FILE [--listen ADDR] [--pull | --http PORT]
+                         [--min-rssi DBM] [--expect success|rollback|refused:N] [--timeout SECONDS]
+
+  --image      the signed MCUboot image to deliver
+  --listen     the UDP address to serve LwM2M on (default 127.0.0.1:5683)
+  --pull       deliver by PULL: write a coap:// Package URI and serve the image over Block2
+               (default: PUSH, Block1 writes to /5/0/0)
+  --http PORT  deliver by PULL over HTTP, serving the image on 127.0.0.1:PORT
+  --min-rssi   push only once /4/0/2 Radio Signal Strength reaches this (dBm)
+  --expect     what the update should end with (default success)
+  --timeout    give up after this long (default 300)";
+
+fn parse(args: &[String]) -> Result<(SocketAddr, Job, Option<u16>, u64), String> {
+    let mut listen: SocketAddr = "127.0.0.1:5683".parse().map_err(|_| "address")?;
+    let (mut image, mut pull, mut http, mut min_rssi) = (None, false, None, None);
+    let (mut expect, mut timeout) = (Expect::Success, 300);
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let mut value = || {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("{flag} needs a value"))
+        };
+        match flag.as_str() {
+            "--image" => image = Some(value()?),
+            "--listen" => {
+                let v = value()?;
+                listen = v
+                    .parse()
+                    .map_err(|_| format!("--listen {v}: not an address"))?;
+            }
+            "--pull" => pull = true,
+            "--http" => {
+                let v = value()?;
+                http = Some(
+                    v.parse::<u16>()
+                        .map_err(|_| format!("--http {v}: not a port"))?,
+                );
+            }
+            "--min-rssi" => {
+                let v = value()?;
+                min_rssi = Some(
+                    v.parse::<i64>()
+                        .map_err(|_| format!("--min-rssi {v}: not dBm"))?,
+                );
+            }
+            "--expect" => {
+                let v = value()?;
+                expect = match v.as_str() {
+                    "success" => Expect::Success,
+                    "rollback" => Expect::RolledBack,
+                    r => Expect::Refused(
+                        r.strip_prefix("refused:")
+                            .and_then(|n| n.parse().ok())
+                            .ok_or_else(|| {
+                                format!("--expect {v}: success, rollback or refused:N")
+                            })?,
+                    ),
+                };
+            }
+            "--timeout" => {
+                let v = value()?;
+                timeout = v
+                    .parse()
+                    .map_err(|_| format!("--timeout {v}: not seconds"))?;
+            }
+            "-h" | "--help" => return Err(USAGE.into()),
+            other => return Err(format!("unknown argument {other}\n\n{USAGE}")),
+        }
+    }
+    let path = image.ok_or_else(|| format!("--image is required\n\n{USAGE}"))?;
+    let bytes = std::fs::read(&path).map_err(|e| format!("--image {path}: {e}"))?;
+    let version = lwm2m_board::slot::claimed_version(&bytes)
+        .ok_or_else(|| format!("--image {path}: not an MCUboot image"))?;
+    let image_path = Settings::default().image_path;
+    let method = match (http, pull) {
+        (Some(port), _) => Method::Pull {
+            uri: format!("http://127.0.0.1:{port}/{image_path}"),
+        },
+        (None, true) => Method::Pull {
+            uri: format!("coap://{listen}/{image_path}"),
+        },
+        (None, false) => Method::Push { szx: 6 },
+    };
+    let job = Job {
+        name: format!("update to {version}"),
+        image: bytes,
+        version: version.to_string(),
+        method,
+        min_rssi,
+        expect,
+        cancel_after: None,
+    };
+    Ok((listen, job, http, timeout))
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (listen, job, http_port, timeout) = match parse(&args) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(port) = http_port {
+        let served = TcpListener::bind(("127.0.0.1", port)).and_then(|l| {
+            http::spawn(
+                l,
+                Settings::default().image_path,
+                Arc::new(job.image.clone()),
+            )
+        });
+        if let Err(e) = served {
+            eprintln!("HTTP on 127.0.0.1:{port}: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let socket = match UdpSocket::bind(listen) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("UDP {listen}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("server: listening on coap://{listen}, waiting for a device");
+    let jobs = vec![job];
+    let mut server = Server::new(Settings::default(), jobs.clone(), std::process::id() as u16);
+    let mut reporter = Reporter::default();
+    match udp::serve(&socket, &mut server, Duration::from_secs(timeout), |e| {
+        reporter.event(&jobs, e)
+    }) {
+        Ok(Some(true)) => ExitCode::SUCCESS,
+        Ok(Some(false)) => ExitCode::FAILURE,
+        Ok(None) => {
+            eprintln!("server: gave up after {timeout} s");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

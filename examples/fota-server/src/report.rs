@@ -1,0 +1,136 @@
+//! What a person watching an update wants to see: one line per state change, and a
+//! progress bar while the image travels.
+
+use std::io::Write;
+
+use crate::server::{Event, Job};
+
+/// The names of /5/0/3 State values.
+pub fn state_name(state: u8) -> &'static str {
+    match state {
+        0 => "Idle",
+        1 => "Downloading",
+        2 => "Downloaded",
+        3 => "Updating",
+        _ => "?",
+    }
+}
+
+/// The names of /5/0/5 Update Result values.
+pub fn result_name(result: u8) -> &'static str {
+    match result {
+        0 => "Initial",
+        1 => "Success",
+        2 => "Not enough flash",
+        3 => "Out of RAM",
+        4 => "Connection lost",
+        5 => "Integrity check failure",
+        6 => "Unsupported package type",
+        7 => "Invalid URI",
+        8 => "Update failed",
+        9 => "Unsupported protocol",
+        10 => "Cancelled",
+        11 => "Deferred",
+        _ => "?",
+    }
+}
+
+/// Prints events to stdout; the progress bar redraws one line.
+#[derive(Default)]
+pub struct Reporter {
+    bar_open: bool,
+    last_percent: Option<u32>,
+}
+
+impl Reporter {
+    /// Prints a line from elsewhere (the board's output), closing the progress bar first.
+    pub fn line(&mut self, text: &str) {
+        let mut out = std::io::stdout().lock();
+        if self.bar_open {
+            let _ = writeln!(out);
+            self.bar_open = false;
+            self.last_percent = None;
+        }
+        let _ = writeln!(out, "{text}");
+    }
+
+    /// Prints one event; `jobs` names the job an event is about.
+    pub fn event(&mut self, jobs: &[Job], event: &Event) {
+        let mut out = std::io::stdout().lock();
+        if let Event::Progress { done, total } = event {
+            let percent = if *total == 0 {
+                100
+            } else {
+                (u64::from(*done) * 100 / u64::from(*total)) as u32
+            };
+            if self.last_percent == Some(percent) {
+                return;
+            }
+            self.last_percent = Some(percent);
+            let filled = (percent / 4) as usize;
+            let _ = write!(
+                out,
+                "\r  [{}{}] {percent:3}% {:>7}/{} KiB",
+                "#".repeat(filled),
+                " ".repeat(25 - filled.min(25)),
+                done / 1024,
+                total / 1024
+            );
+            let _ = out.flush();
+            self.bar_open = true;
+            return;
+        }
+        if self.bar_open {
+            let _ = writeln!(out);
+            self.bar_open = false;
+            self.last_percent = None;
+        }
+        let line = match event {
+            Event::Registered { endpoint, .. } => format!("server: {endpoint} registered"),
+            Event::Version(v) => format!("server: /3/0/3 Firmware Version = {v}"),
+            Event::State(s) => format!("server: /5/0/3 State = {s} ({})", state_name(*s)),
+            Event::Result(r) => format!("server: /5/0/5 Update Result = {r} ({})", result_name(*r)),
+            Event::Rssi(dbm) => format!("server: /4/0/2 Radio Signal Strength = {dbm} dBm"),
+            Event::WaitingForSignal { rssi, min } => {
+                format!("server: signal {rssi} dBm is below {min} dBm: waiting before the push")
+            }
+            Event::Attempt { job, attempt } => {
+                let name = jobs.get(*job).map_or("?", |j| j.name.as_str());
+                format!("server: === {name} (attempt {attempt}) ===")
+            }
+            Event::PushRefused { code } => {
+                format!(
+                    "server: the device refused the push with {}",
+                    crate::coap::code_text(*code)
+                )
+            }
+            Event::UpdateExecuted => "server: executed /5/0/2 Update".to_owned(),
+            Event::Cancelled => "server: executed /5/0/10 Cancel".to_owned(),
+            Event::JobDone { job, outcome } => {
+                let name = jobs.get(*job).map_or("?", |j| j.name.as_str());
+                format!(
+                    "server: {name}: {} -- State {}, Update Result {} ({}), running {}",
+                    if outcome.as_expected {
+                        "as expected"
+                    } else {
+                        "NOT as expected"
+                    },
+                    outcome.state,
+                    outcome.result,
+                    result_name(outcome.result),
+                    outcome.version
+                )
+            }
+            Event::Finished(ok) => format!(
+                "server: all jobs done, {}",
+                if *ok {
+                    "all as expected"
+                } else {
+                    "some NOT as expected"
+                }
+            ),
+            Event::Progress { .. } => return,
+        };
+        let _ = writeln!(out, "{line}");
+    }
+}
