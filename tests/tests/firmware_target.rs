@@ -85,3 +85,56 @@ fn objects_and_runtime_build_without_std() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn the_board_core_links_into_a_cortex_m4f_firmware() {
+    let root = workspace_root();
+    if !target_installed() {
+        println!(
+            "skipped the firmware link: {TARGET} is not installed (`rustup target add {TARGET}`); \
+             the board core's no_std build is checked on the host instead"
+        );
+        let output = cargo()
+            .args([
+                "build",
+                "--offline",
+                "--quiet",
+                "-p",
+                "lwm2m-board",
+                "--no-default-features",
+                "--lib",
+            ])
+            .current_dir(&root)
+            .env("CARGO_TARGET_DIR", root.join("target/firmware-check"))
+            .env_remove("RUSTFLAGS")
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        return;
+    }
+    // examples/firmware is its own workspace, built for the target by its .cargo/config.toml.
+    let output = cargo()
+        .args(["build", "--release", "--quiet"])
+        .current_dir(root.join("examples/firmware"))
+        .env("CARGO_TARGET_DIR", root.join("target/firmware"))
+        .env_remove("RUSTFLAGS")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let elf = root
+        .join("target/firmware")
+        .join(TARGET)
+        .join("release/lwm2m-firmware");
+    let bytes = std::fs::read(&elf).unwrap();
+    assert_eq!(&bytes[..4], b"\x7fELF");
+    assert_eq!(bytes[18], 40, "an ARM executable (e_machine EM_ARM)");
+    println!("{}: {} bytes of ELF", elf.display(), bytes.len());
+}
