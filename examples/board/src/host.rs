@@ -300,31 +300,50 @@ pub fn run(options: &Options, relaunch: &[String]) -> Result<(), String> {
                 Err(mpsc::TryRecvError::Disconnected) => http = None,
             }
         }
+        // Block on the socket that carries the hot path (the download's, while a CoAP pull
+        // runs; the server's otherwise) and drain the other without waiting.
+        let pulling = board.client().download_peer().is_some() && download.is_some();
         let wait = board
             .timeout()
             .map_or(50, |t| t.0.saturating_sub(now().0))
-            .clamp(
-                1,
-                if http.is_some() || download.is_some() {
-                    5
-                } else {
-                    50
-                },
-            );
-        let _ = socket.set_read_timeout(Some(Duration::from_millis(wait)));
-        match socket.recv(&mut buf) {
-            Ok(n) => board.handle(now(), Peer::Server, buf.get(..n).unwrap_or_default()),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) => {}
-            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
-                // Nobody listens yet (ICMP port unreachable): the client retries with backoff.
+            .clamp(1, if http.is_some() { 5 } else { 50 });
+        let timeout = Some(Duration::from_millis(wait));
+        if pulling {
+            if let Some((s, _)) = &download {
+                let _ = s.set_nonblocking(false);
+                let _ = s.set_read_timeout(timeout);
+                if let Ok(n) = s.recv(&mut buf) {
+                    board.handle(now(), Peer::Download, buf.get(..n).unwrap_or_default());
+                }
             }
-            Err(e) => return Err(format!("UDP: {e}")),
+            let _ = socket.set_nonblocking(true);
+        } else {
+            let _ = socket.set_nonblocking(false);
+            let _ = socket.set_read_timeout(timeout);
+        }
+        loop {
+            match socket.recv(&mut buf) {
+                Ok(n) => board.handle(now(), Peer::Server, buf.get(..n).unwrap_or_default()),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    break;
+                }
+                Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
+                    // Nobody listens yet (ICMP port unreachable): the client retries.
+                    break;
+                }
+                Err(e) => return Err(format!("UDP: {e}")),
+            }
+            if !pulling {
+                break;
+            }
         }
         if let Some((s, _)) = &download {
+            let _ = s.set_nonblocking(true);
             while let Ok(n) = s.recv(&mut buf) {
                 board.handle(now(), Peer::Download, buf.get(..n).unwrap_or_default());
             }

@@ -6,18 +6,26 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Serves `image` at `/path` on `listener` in a background thread, one connection at a time.
-pub fn spawn(listener: TcpListener, path: String, image: Arc<Vec<u8>>) -> io::Result<()> {
+/// With `drop_first_after`, the first response stops after that many body bytes, as a
+/// connection lost mid-download would (the client must resume with a Range request).
+pub fn spawn(
+    listener: TcpListener,
+    path: String,
+    image: Arc<Vec<u8>>,
+    drop_first_after: Option<usize>,
+) -> io::Result<()> {
     std::thread::Builder::new()
         .name("http".into())
         .spawn(move || {
+            let mut cut = drop_first_after;
             for stream in listener.incoming().flatten() {
-                let _ = serve(stream, &path, &image);
+                let _ = serve(stream, &path, &image, cut.take());
             }
         })?;
     Ok(())
 }
 
-fn serve(stream: TcpStream, path: &str, image: &[u8]) -> io::Result<()> {
+fn serve(stream: TcpStream, path: &str, image: &[u8], cut: Option<usize>) -> io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
@@ -61,7 +69,8 @@ fn serve(stream: TcpStream, path: &str, image: &[u8]) -> io::Result<()> {
                 image.len(),
                 image.len() - start
             )?;
-            out.write_all(&image[start..])
+            let end = cut.map_or(image.len(), |c| (start + c).min(image.len()));
+            out.write_all(&image[start..end])
         }
         None => {
             write!(
@@ -69,7 +78,7 @@ fn serve(stream: TcpStream, path: &str, image: &[u8]) -> io::Result<()> {
                 "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
                 image.len()
             )?;
-            out.write_all(image)
+            out.write_all(&image[..cut.unwrap_or(image.len()).min(image.len())])
         }
     }
 }

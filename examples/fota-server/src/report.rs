@@ -40,6 +40,10 @@ pub fn result_name(result: u8) -> &'static str {
 pub struct Reporter {
     bar_open: bool,
     last_percent: Option<u32>,
+    /// When the current transfer's first bytes went.
+    transfer_start: Option<std::time::Instant>,
+    /// When the current job began.
+    job_start: Option<std::time::Instant>,
 }
 
 impl Reporter {
@@ -58,6 +62,25 @@ impl Reporter {
     pub fn event(&mut self, jobs: &[Job], event: &Event) {
         let mut out = std::io::stdout().lock();
         if let Event::Progress { done, total } = event {
+            let started = *self
+                .transfer_start
+                .get_or_insert_with(std::time::Instant::now);
+            if done >= total {
+                let secs = started.elapsed().as_secs_f64();
+                self.transfer_start = None;
+                let _ = write!(
+                    out,
+                    "\r  [{}] 100% {:>7}/{} KiB in {secs:.2} s ({:.0} KiB/s)\n",
+                    "#".repeat(25),
+                    total / 1024,
+                    total / 1024,
+                    f64::from(*total) / 1024.0 / secs.max(1e-6)
+                );
+                let _ = out.flush();
+                self.bar_open = false;
+                self.last_percent = None;
+                return;
+            }
             let percent = if *total == 0 {
                 100
             } else {
@@ -95,6 +118,10 @@ impl Reporter {
                 format!("server: signal {rssi} dBm is below {min} dBm: waiting before the push")
             }
             Event::Attempt { job, attempt } => {
+                if *attempt == 1 {
+                    self.job_start = Some(std::time::Instant::now());
+                }
+                self.transfer_start = None;
                 let name = jobs.get(*job).map_or("?", |j| j.name.as_str());
                 format!("server: === {name} (attempt {attempt}) ===")
             }
@@ -109,7 +136,7 @@ impl Reporter {
             Event::JobDone { job, outcome } => {
                 let name = jobs.get(*job).map_or("?", |j| j.name.as_str());
                 format!(
-                    "server: {name}: {} -- State {}, Update Result {} ({}), running {}",
+                    "server: {name}: {} -- State {}, Update Result {} ({}), running {}, after {:.1} s",
                     if outcome.as_expected {
                         "as expected"
                     } else {
@@ -118,7 +145,8 @@ impl Reporter {
                     outcome.state,
                     outcome.result,
                     result_name(outcome.result),
-                    outcome.version
+                    outcome.version,
+                    self.job_start.map_or(0.0, |t| t.elapsed().as_secs_f64())
                 )
             }
             Event::Finished(ok) => format!(
