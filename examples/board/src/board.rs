@@ -264,14 +264,7 @@ impl<F: NorFlash> Board<F> {
         let running = self.slot.running().digest;
         let outcome = match (info.install, info.bootloader) {
             (Some(install), Bootloader::Swapped) if install.new == running => {
-                let passed = self
-                    .slot
-                    .running_body_start()
-                    .is_ok_and(|body| image::self_test(&body));
-                self.notice(Notice::SelfTest { passed });
-                if !passed {
-                    // Leave everything as it is: the bootloader reverts on the next boot.
-                    self.reboot = Some(Reboot::SelfTestFailed);
+                if !self.self_test() {
                     return Ok(());
                 }
                 Some(true)
@@ -280,13 +273,7 @@ impl<F: NorFlash> Board<F> {
             (Some(_), _) => Some(false),
             (None, Bootloader::Swapped) => {
                 // No record of an install (the records were lost): trust the self-test.
-                let passed = self
-                    .slot
-                    .running_body_start()
-                    .is_ok_and(|body| image::self_test(&body));
-                self.notice(Notice::SelfTest { passed });
-                if !passed {
-                    self.reboot = Some(Reboot::SelfTestFailed);
+                if !self.self_test() {
                     return Ok(());
                 }
                 self.slot.mark_booted()?;
@@ -323,6 +310,20 @@ impl<F: NorFlash> Board<F> {
             records.set_install(self.slot.flash_mut(), None)?;
         }
         Ok(())
+    }
+
+    /// Runs the new image's self-test; on failure asks for a reboot without confirming, so
+    /// the bootloader reverts, and leaves everything else as it is.
+    fn self_test(&mut self) -> bool {
+        let passed = self
+            .slot
+            .running_body_start()
+            .is_ok_and(|body| image::self_test(&body));
+        self.notice(Notice::SelfTest { passed });
+        if !passed {
+            self.reboot = Some(Reboot::SelfTestFailed);
+        }
+        passed
     }
 
     fn with_device<R>(&mut self, f: impl FnOnce(&mut Client, &mut Device<'_, '_>) -> R) -> R {

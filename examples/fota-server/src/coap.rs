@@ -1,6 +1,7 @@
 //! The little CoAP the server needs on top of coap-lite: codes, uint and block options.
 
 use coap_lite::{CoapOption, MessageClass, MessageType, Packet};
+pub use lwm2m_runtime::block::Block;
 
 /// A code as `class << 5 | detail`.
 pub const fn code(class: u8, detail: u8) -> u8 {
@@ -88,38 +89,14 @@ pub fn uint(p: &Packet, option: CoapOption) -> Option<u32> {
     Some(v.iter().fold(0u32, |acc, b| acc << 8 | u32::from(*b)))
 }
 
-/// A Block1 or Block2 value: number, more, size exponent (size = 16 << szx).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Block {
-    /// Block number.
-    pub num: u32,
-    /// More blocks follow.
-    pub more: bool,
-    /// Size exponent: 0 (16 bytes) to 6 (1024).
-    pub szx: u8,
+/// A Block1 or Block2 option, if present and well-formed.
+pub fn block(p: &Packet, option: CoapOption) -> Option<Block> {
+    Block::decode(p.get_option(option)?.front()?)
 }
 
-impl Block {
-    /// Bytes per block.
-    pub fn size(self) -> usize {
-        16 << self.szx
-    }
-
-    /// The option's bytes.
-    pub fn to_bytes(self) -> Vec<u8> {
-        uint_bytes(self.num << 4 | u32::from(self.more) << 3 | u32::from(self.szx & 7))
-    }
-
-    /// Reads a Block option; `None` when absent or malformed (szx 7 is reserved).
-    pub fn of(p: &Packet, option: CoapOption) -> Option<Self> {
-        let v = uint(p, option)?;
-        let szx = (v & 7) as u8;
-        (szx < 7).then_some(Self {
-            num: v >> 4,
-            more: v & 8 != 0,
-            szx,
-        })
-    }
+/// Adds a Block1 or Block2 option.
+pub fn add_block(p: &mut Packet, option: CoapOption, block: Block) {
+    p.add_option(option, block.encode().to_vec());
 }
 
 #[cfg(test)]
@@ -130,15 +107,10 @@ mod tests {
     fn options_round_trip() {
         assert_eq!(uint_bytes(0), Vec::<u8>::new());
         assert_eq!(uint_bytes(0x1234), [0x12, 0x34]);
-        let b = Block {
-            num: 300,
-            more: true,
-            szx: 6,
-        };
+        let b = Block::new(300, true, 6);
         let mut p = message(MessageType::Confirmable, GET);
-        p.add_option(CoapOption::Block2, b.to_bytes());
-        assert_eq!(Block::of(&p, CoapOption::Block2), Some(b));
-        assert_eq!(b.size(), 1024);
+        add_block(&mut p, CoapOption::Block2, b);
+        assert_eq!(block(&p, CoapOption::Block2), Some(b));
         assert_eq!(code_text(CONTINUE), "2.31");
         set_path(&mut p, "/5/0/1");
         assert_eq!(path_of(&p), "5/0/1");

@@ -399,28 +399,20 @@ impl<A: Clone + PartialEq> Server<A> {
                     return;
                 };
                 let image = job.image.clone();
-                let asked = Block::of(p, CoapOption::Block2).unwrap_or(Block {
-                    num: 0,
-                    more: false,
-                    szx: 6,
-                });
-                let size = asked.size();
+                let asked = coap::block(p, CoapOption::Block2).unwrap_or(Block::new(0, false, 6));
+                let size = asked.size() as usize;
                 let start = asked.num as usize * size;
                 if start >= image.len() && !(start == 0 && image.is_empty()) {
                     reply(self, coap::BAD_REQUEST, &|_| {});
                     return;
                 }
                 let end = (start + size).min(image.len());
-                let block = Block {
-                    num: asked.num,
-                    more: end < image.len(),
-                    szx: asked.szx,
-                };
+                let block = Block::new(asked.num, end < image.len(), asked.szx);
                 let etag = etag(&image);
                 let total = image.len() as u32;
                 reply(self, coap::CONTENT, &|r| {
                     r.add_option(CoapOption::ETag, etag.to_vec());
-                    r.add_option(CoapOption::Block2, block.to_bytes());
+                    coap::add_block(r, CoapOption::Block2, block);
                     r.add_option(CoapOption::Size2, coap::uint_bytes(total));
                     r.payload = image[start..end].to_vec();
                 });
@@ -593,9 +585,9 @@ impl<A: Clone + PartialEq> Server<A> {
         match code {
             coap::CONTINUE => {
                 // The device may ask for smaller blocks: continue at the same offset.
-                let taken = Block::of(p, CoapOption::Block1).unwrap_or(block);
+                let taken = coap::block(p, CoapOption::Block1).unwrap_or(block);
                 let szx = taken.szx.min(block.szx);
-                let next_offset = (block.num as usize + 1) * block.size();
+                let next_offset = (block.num as usize + 1) * block.size() as usize;
                 self.attempt.szx = szx;
                 self.attempt.next_block = (next_offset / (16usize << szx)) as u32;
                 self.events.push_back(Event::Progress {
@@ -825,15 +817,15 @@ impl<A: Clone + PartialEq> Server<A> {
         let block_size = 16usize << self.attempt.szx;
         let start = self.attempt.next_block as usize * block_size;
         let end = (start + block_size).min(job.image.len());
-        let block = Block {
-            num: self.attempt.next_block,
-            more: end < job.image.len(),
-            szx: self.attempt.szx,
-        };
+        let block = Block::new(
+            self.attempt.next_block,
+            end < job.image.len(),
+            self.attempt.szx,
+        );
         let mut p = coap::message(MessageType::Confirmable, coap::PUT);
         coap::set_path(&mut p, "5/0/0");
         p.add_option(CoapOption::ContentFormat, coap::uint_bytes(42));
-        p.add_option(CoapOption::Block1, block.to_bytes());
+        coap::add_block(&mut p, CoapOption::Block1, block);
         if block.num == 0 {
             p.add_option(CoapOption::Size1, coap::uint_bytes(job.image.len() as u32));
         }

@@ -210,12 +210,10 @@ impl World {
                 };
                 if from == Addr::Download
                     && let Ok(p) = coap_lite::Packet::from_bytes(&t.data)
-                    && let Some(v) = p
-                        .get_option(coap_lite::CoapOption::Block2)
-                        .and_then(|l| l.front())
+                    && let Some(block) =
+                        lwm2m_fota_server::coap::block(&p, coap_lite::CoapOption::Block2)
                 {
-                    let num = v.iter().fold(0u32, |acc, b| acc << 8 | u32::from(*b)) >> 4;
-                    self.pulled_blocks.push(num);
+                    self.pulled_blocks.push(block.num);
                 }
                 self.server.handle(self.now, from, &t.data);
             }
