@@ -234,7 +234,22 @@ fn partial_update_of_a_multiple_resource_keeps_other_instances() {
             Request::new(PUT, "/42300/0/1/0").format(0).payload(b"11"),
         );
         assert_eq!(code_str(&r), "2.04");
+        // POST on a single resource is Execute, not a write: Label is not executable.
+        let r = h.send(
+            &mut device,
+            Request::new(POST, "/42300/0/0")
+                .format(0)
+                .payload(b"posted"),
+        );
+        assert_eq!(code_str(&r), "4.05");
+        // Nor on a resource instance.
+        let r = h.send(
+            &mut device,
+            Request::new(POST, "/42300/0/1/0").format(0).payload(b"12"),
+        );
+        assert_eq!(code_str(&r), "4.05");
     }
+    assert_eq!(lab.label.as_str(), "bench", "the label is untouched");
     let setpoints: Vec<(u16, u8)> = lab
         .setpoints
         .as_ref()

@@ -864,7 +864,18 @@ impl Client {
             {
                 execute(request, &path, object).map_err(plain)
             }
-            coap::POST if path.len() >= 2 => self.write(request, &path, false, object),
+            // A partial update targets an instance, or a multiple-instance resource (its
+            // instances are added or replaced); POST on a single resource is Execute only
+            // (TS Transport 6.4.3), so a non-executable one answers 4.05.
+            coap::POST
+                if path.len() == 2
+                    || (path.len() == 3
+                        && info
+                            .resource(path.resource().unwrap_or(0))
+                            .is_some_and(|r| r.multiplicity == Multiplicity::Multiple)) =>
+            {
+                self.write(request, &path, false, object)
+            }
             // Create and Delete are bootstrap and access-control business, not served here.
             _ => Err(plain(Error::MethodNotAllowed)),
         };
