@@ -190,8 +190,7 @@ pub fn run(options: &Options, relaunch: &[String]) -> Result<(), String> {
     let key = key(options)?;
     let server = server_address(&options.server)?;
     let flash = open_flash(options, &layout, &key)?;
-    let start = std::time::Instant::now();
-    let now = || Instant(start.elapsed().as_millis() as u64);
+    let mut net = Network::connect(server, false)?;
     let seed = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(1, |d| d.as_nanos() as u64)
@@ -207,123 +206,179 @@ pub fn run(options: &Options, relaunch: &[String]) -> Result<(), String> {
         http: true,
     };
     let mut board =
-        Board::start(flash, config, now()).map_err(|(_, e)| format!("cannot boot: {e}"))?;
-    print_notices(&mut board);
-    if let Some(reason) = board.reboot_requested() {
-        return reboot(reason, relaunch);
+        Board::start(flash, config, net.now()).map_err(|(_, e)| format!("cannot boot: {e}"))?;
+    match net.serve(&mut board, &|| false)? {
+        Some(reason) => reboot(reason, relaunch),
+        None => Ok(()),
+    }
+}
+
+/// The board's network on a host: a UDP socket to the LwM2M server, another for a CoAP
+/// download, and a thread for an HTTP one.
+pub struct Network {
+    socket: UdpSocket,
+    download: Option<(UdpSocket, String)>,
+    http: Option<mpsc::Receiver<HttpChunk>>,
+    http_tries: u32,
+    start: std::time::Instant,
+    quiet: bool,
+}
+
+impl Network {
+    /// A socket connected to `server`; `quiet` keeps the board's notices off stdout.
+    pub fn connect(server: SocketAddr, quiet: bool) -> Result<Self, String> {
+        let local: SocketAddr = if server.ip().is_loopback() {
+            (server.ip(), 0).into()
+        } else if server.is_ipv6() {
+            (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+        } else {
+            (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
+        };
+        let socket = UdpSocket::bind(local).map_err(|e| format!("UDP: {e}"))?;
+        socket
+            .connect(server)
+            .map_err(|e| format!("UDP {server}: {e}"))?;
+        Ok(Self {
+            socket,
+            download: None,
+            http: None,
+            http_tries: 0,
+            start: std::time::Instant::now(),
+            quiet,
+        })
     }
 
-    let local: SocketAddr = if server.ip().is_loopback() {
-        (server.ip(), 0).into()
-    } else if server.is_ipv6() {
-        "[::]:0".parse().map_err(|_| "address")?
-    } else {
-        "0.0.0.0:0".parse().map_err(|_| "address")?
-    };
-    let socket = UdpSocket::bind(local).map_err(|e| format!("UDP: {e}"))?;
-    socket
-        .connect(server)
-        .map_err(|e| format!("UDP {server}: {e}"))?;
-    let mut download: Option<(UdpSocket, String)> = None;
-    let mut http: Option<mpsc::Receiver<HttpChunk>> = None;
-    let mut http_tries = 0u32;
-    let mut buf = [0u8; 2048];
-    board.register(now());
-    loop {
-        board.set_clock(Time(
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs() as i64),
-        ));
-        while let Some(t) = board.poll(now()) {
+    /// Milliseconds since the network came up: the board's clock.
+    pub fn now(&self) -> Instant {
+        Instant(self.start.elapsed().as_millis() as u64)
+    }
+
+    /// Registers `board` and serves it until it asks to reboot (`Some(why)`, once what it
+    /// queued is sent) or `stop` says so (`None`).
+    pub fn serve<F: embedded_storage::nor_flash::NorFlash>(
+        &mut self,
+        board: &mut Board<F>,
+        stop: &dyn Fn() -> bool,
+    ) -> Result<Option<Reboot>, String> {
+        self.print_notices(board);
+        if let Some(reason) = board.reboot_requested() {
+            return Ok(Some(reason));
+        }
+        let mut buf = [0u8; 2048];
+        board.register(self.now());
+        while !stop() {
+            board.set_clock(Time(
+                SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs() as i64),
+            ));
+            self.send(board);
+            for notice in self.print_notices(board) {
+                if notice == Notice::Download {
+                    self.http_tries = 0;
+                    self.http = start_http(board);
+                }
+            }
+            if let Some(reason) = board.reboot_requested() {
+                return Ok(Some(reason));
+            }
+            self.http_step(board);
+            self.receive(board, &mut buf)?;
+        }
+        Ok(None)
+    }
+
+    fn send<F: embedded_storage::nor_flash::NorFlash>(&mut self, board: &mut Board<F>) {
+        while let Some(t) = board.poll(self.now()) {
             match t.to {
                 Peer::Server => {
-                    let _ = socket.send(&t.data);
+                    let _ = self.socket.send(&t.data);
                 }
                 Peer::Download => {
                     if let Some((host, port)) = board.client().download_peer() {
                         let key = format!("{host}:{port}");
-                        if download.as_ref().is_none_or(|(_, k)| *k != key) {
-                            download = open_download(&key).map(|s| (s, key));
+                        if self.download.as_ref().is_none_or(|(_, k)| *k != key) {
+                            self.download = open_download(&key).map(|s| (s, key));
                         }
                     }
-                    if let Some((s, _)) = &download {
+                    if let Some((s, _)) = &self.download {
                         let _ = s.send(&t.data);
                     }
                 }
             }
         }
-        for notice in print_notices(&mut board) {
-            if notice == Notice::Download {
-                http_tries = 0;
-                http = start_http(&board);
+    }
+
+    /// Feeds what the HTTP thread downloaded to the board.
+    fn http_step<F: embedded_storage::nor_flash::NorFlash>(&mut self, board: &mut Board<F>) {
+        let Some(rx) = &self.http else { return };
+        let now = self.now();
+        match rx.try_recv() {
+            Ok(HttpChunk::Data(offset, bytes)) => {
+                if board.download_chunk(now, offset, &bytes).is_err() {
+                    self.http = None;
+                }
             }
-        }
-        if let Some(reason) = board.reboot_requested() {
-            return reboot(reason, relaunch);
-        }
-        // HTTP chunks from the download thread.
-        if let Some(rx) = &http {
-            match rx.try_recv() {
-                Ok(HttpChunk::Data(offset, bytes)) => {
-                    if board.download_chunk(now(), offset, &bytes).is_err() {
-                        http = None;
-                    }
-                }
-                Ok(HttpChunk::Done) => {
-                    let _ = board.download_finished(now());
-                    http = None;
-                }
-                Ok(HttpChunk::Failed(e, retry)) => {
-                    http_tries += 1;
-                    if retry && http_tries < 5 {
-                        say(&format!(
-                            "HTTP download interrupted ({e}); resuming at byte {}",
-                            board.download_offset()
-                        ));
-                        std::thread::sleep(Duration::from_secs(1));
-                        http = start_http(&board);
-                    } else {
-                        say(&format!("HTTP download failed: {e}"));
-                        board.download_failed(
-                            now(),
-                            if retry {
-                                FotaError::ConnectionLost
-                            } else {
-                                FotaError::InvalidUri
-                            },
-                        );
-                        http = None;
-                    }
-                }
-                Err(mpsc::TryRecvError::Empty) => {}
-                Err(mpsc::TryRecvError::Disconnected) => http = None,
+            Ok(HttpChunk::Done) => {
+                let _ = board.download_finished(now);
+                self.http = None;
             }
+            Ok(HttpChunk::Failed(e, retry)) => {
+                self.http_tries += 1;
+                if retry && self.http_tries < 5 {
+                    self.say(&format!(
+                        "HTTP download interrupted ({e}); resuming at byte {}",
+                        board.download_offset()
+                    ));
+                    std::thread::sleep(Duration::from_secs(1));
+                    self.http = start_http(board);
+                } else {
+                    self.say(&format!("HTTP download failed: {e}"));
+                    board.download_failed(
+                        now,
+                        if retry {
+                            FotaError::ConnectionLost
+                        } else {
+                            FotaError::InvalidUri
+                        },
+                    );
+                    self.http = None;
+                }
+            }
+            Err(mpsc::TryRecvError::Empty) => {}
+            Err(mpsc::TryRecvError::Disconnected) => self.http = None,
         }
-        // Block on the socket that carries the hot path (the download's, while a CoAP pull
-        // runs; the server's otherwise) and drain the other without waiting.
-        let pulling = board.client().download_peer().is_some() && download.is_some();
+    }
+
+    /// Waits for datagrams: on the download socket while a CoAP pull runs (the hot path),
+    /// on the server's otherwise, and drains the other without waiting.
+    fn receive<F: embedded_storage::nor_flash::NorFlash>(
+        &mut self,
+        board: &mut Board<F>,
+        buf: &mut [u8],
+    ) -> Result<(), String> {
+        let pulling = board.client().download_peer().is_some() && self.download.is_some();
         let wait = board
             .timeout()
-            .map_or(50, |t| t.0.saturating_sub(now().0))
-            .clamp(1, if http.is_some() { 5 } else { 50 });
+            .map_or(50, |t| t.0.saturating_sub(self.now().0))
+            .clamp(1, if self.http.is_some() { 5 } else { 50 });
         let timeout = Some(Duration::from_millis(wait));
         if pulling {
-            if let Some((s, _)) = &download {
+            if let Some((s, _)) = &self.download {
                 let _ = s.set_nonblocking(false);
                 let _ = s.set_read_timeout(timeout);
-                if let Ok(n) = s.recv(&mut buf) {
-                    board.handle(now(), Peer::Download, buf.get(..n).unwrap_or_default());
+                if let Ok(n) = s.recv(buf) {
+                    board.handle(self.now(), Peer::Download, buf.get(..n).unwrap_or_default());
                 }
             }
-            let _ = socket.set_nonblocking(true);
+            let _ = self.socket.set_nonblocking(true);
         } else {
-            let _ = socket.set_nonblocking(false);
-            let _ = socket.set_read_timeout(timeout);
+            let _ = self.socket.set_nonblocking(false);
+            let _ = self.socket.set_read_timeout(timeout);
         }
         loop {
-            match socket.recv(&mut buf) {
-                Ok(n) => board.handle(now(), Peer::Server, buf.get(..n).unwrap_or_default()),
+            match self.socket.recv(buf) {
+                Ok(n) => board.handle(self.now(), Peer::Server, buf.get(..n).unwrap_or_default()),
                 Err(e)
                     if matches!(
                         e.kind(),
@@ -342,12 +397,31 @@ pub fn run(options: &Options, relaunch: &[String]) -> Result<(), String> {
                 break;
             }
         }
-        if let Some((s, _)) = &download {
+        if let Some((s, _)) = &self.download {
             let _ = s.set_nonblocking(true);
-            while let Ok(n) = s.recv(&mut buf) {
-                board.handle(now(), Peer::Download, buf.get(..n).unwrap_or_default());
+            while let Ok(n) = s.recv(buf) {
+                board.handle(self.now(), Peer::Download, buf.get(..n).unwrap_or_default());
             }
         }
+        Ok(())
+    }
+
+    fn say(&self, line: &str) {
+        if !self.quiet {
+            say(line);
+        }
+    }
+
+    fn print_notices<F: embedded_storage::nor_flash::NorFlash>(
+        &self,
+        board: &mut Board<F>,
+    ) -> Vec<Notice> {
+        let mut all = Vec::new();
+        while let Some(n) = board.take_notice() {
+            self.say(&notice_text(&n));
+            all.push(n);
+        }
+        all
     }
 }
 
@@ -364,38 +438,33 @@ fn open_download(key: &str) -> Option<UdpSocket> {
     Some(s)
 }
 
-fn print_notices<F: embedded_storage::nor_flash::NorFlash>(board: &mut Board<F>) -> Vec<Notice> {
-    let mut all = Vec::new();
-    while let Some(n) = board.take_notice() {
-        let line = match &n {
-            Notice::Booted {
-                version,
-                bootloader,
-            } => format!("booted image {version} (bootloader: {bootloader:?})"),
-            Notice::SelfTest { passed } => format!(
-                "self-test of the new image {}",
-                if *passed {
-                    "passed: confirming it"
-                } else {
-                    "FAILED: rebooting without confirming, the bootloader will revert"
-                }
-            ),
-            Notice::Registered => "registered".to_owned(),
-            Notice::Firmware(s, r) => format!(
-                "/5 State {} ({s:?}), Update Result {} ({r:?})",
-                *s as u8, *r as u8
-            ),
-            Notice::Refused(e) => format!("package refused: {e}"),
-            Notice::Download => "downloading over HTTP".to_owned(),
-            Notice::PersistFailed => "could not persist the /5 state".to_owned(),
-            Notice::SnapshotDropped => {
-                "the persisted /5 state was unreadable; starting from Idle".to_owned()
+/// A notice as a line of the board's log.
+fn notice_text(n: &Notice) -> String {
+    match n {
+        Notice::Booted {
+            version,
+            bootloader,
+        } => format!("booted image {version} (bootloader: {bootloader:?})"),
+        Notice::SelfTest { passed } => format!(
+            "self-test of the new image {}",
+            if *passed {
+                "passed: confirming it"
+            } else {
+                "FAILED: rebooting without confirming, the bootloader will revert"
             }
-        };
-        say(&line);
-        all.push(n);
+        ),
+        Notice::Registered => "registered".to_owned(),
+        Notice::Firmware(s, r) => format!(
+            "/5 State {} ({s:?}), Update Result {} ({r:?})",
+            *s as u8, *r as u8
+        ),
+        Notice::Refused(e) => format!("package refused: {e}"),
+        Notice::Download => "downloading over HTTP".to_owned(),
+        Notice::PersistFailed => "could not persist the /5 state".to_owned(),
+        Notice::SnapshotDropped => {
+            "the persisted /5 state was unreadable; starting from Idle".to_owned()
+        }
     }
-    all
 }
 
 /// Replaces the process with a fresh copy of itself: only the flash file survives.

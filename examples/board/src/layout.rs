@@ -33,20 +33,18 @@ impl Layout {
     /// The board's layout: 384 KiB images, 4 record sectors, 792 KiB in all.
     pub const BOARD: Layout = Layout::new(4, 96);
 
-    /// A layout for `active_sectors`-sector images with `record_sectors` record sectors.
+    /// A layout for `active_sectors`-sector images with `record_sectors` record sectors. The
+    /// state partition takes as many sectors as embassy-boot's swap progress needs (2 + 4
+    /// words per page: one sector up to 255 pages).
     ///
     /// Panics (at compile time when used in a const) unless there are at least two record
-    /// sectors (sequential-storage needs them) and the state sector can hold embassy-boot's
-    /// progress for that many pages.
+    /// sectors, which sequential-storage needs.
     pub const fn new(record_sectors: u32, active_sectors: u32) -> Layout {
         assert!(record_sectors >= 2, "sequential-storage needs two sectors");
         assert!(active_sectors >= 1);
-        // embassy-boot keeps 2 + 4 words of progress per page in the state partition.
-        assert!(
-            2 + 4 * active_sectors <= SECTOR / crate::flash::WRITE_SIZE as u32,
-            "one state sector holds the swap progress of at most 1023 pages"
-        );
-        let records = SECTOR;
+        let progress_bytes = (2 + 4 * active_sectors) * crate::flash::WRITE_SIZE as u32;
+        let state_sectors = progress_bytes.div_ceil(SECTOR);
+        let records = state_sectors * SECTOR;
         let active = records + record_sectors * SECTOR;
         let dfu = active + active_sectors * SECTOR;
         let end = dfu + (active_sectors + 1) * SECTOR;
@@ -86,5 +84,14 @@ mod tests {
             (l.dfu.end - l.dfu.start) - (l.active.end - l.active.start),
             SECTOR
         );
+    }
+
+    #[test]
+    fn large_images_get_a_larger_state_partition() {
+        assert_eq!(Layout::new(2, 255).boot_state, 0..SECTOR);
+        let l = Layout::new(2, 300); // 1200 KiB images: 1202 progress words
+        assert_eq!(l.boot_state, 0..2 * SECTOR);
+        assert_eq!(l.records.start, 2 * SECTOR);
+        assert_eq!(l.image_capacity(), 300 * SECTOR);
     }
 }

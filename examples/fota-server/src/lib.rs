@@ -13,4 +13,4 @@ pub mod report;
 pub mod server;
 pub mod udp;
 
-pub use server::{Event, Expect, Job, Method, Outcome, Server, Settings};
+pub use server::{Event, Expect, Job, Method, Outcome, Server, Settings, Stats};

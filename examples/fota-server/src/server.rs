@@ -103,6 +103,21 @@ pub struct Outcome {
     pub attempts: u32,
 }
 
+/// Counters of what went over the network, for benchmarks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Confirmable requests sent (first transmissions).
+    pub requests: u32,
+    /// Retransmissions of them.
+    pub retransmissions: u32,
+    /// Block2 responses served for PULL.
+    pub blocks_served: u32,
+    /// Image bytes in those responses.
+    pub bytes_served: u64,
+    /// Image bytes in pushed blocks (first transmissions and retransmissions).
+    pub bytes_pushed: u64,
+}
+
 /// What the server saw and did, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
@@ -237,6 +252,7 @@ pub struct Server<A> {
     token: u32,
     finished: Option<bool>,
     all_ok: bool,
+    stats: Stats,
 }
 
 impl<A: Clone + PartialEq> Server<A> {
@@ -265,12 +281,18 @@ impl<A: Clone + PartialEq> Server<A> {
             token: u32::from(seed) << 16,
             finished: None,
             all_ok: true,
+            stats: Stats::default(),
         }
     }
 
     /// Whether every job ended, and whether all went as expected.
     pub fn finished(&self) -> Option<bool> {
         self.finished
+    }
+
+    /// What went over the network so far.
+    pub fn stats(&self) -> Stats {
+        self.stats
     }
 
     /// The next event.
@@ -416,6 +438,8 @@ impl<A: Clone + PartialEq> Server<A> {
                     r.add_option(CoapOption::Size2, coap::uint_bytes(total));
                     r.payload = image[start..end].to_vec();
                 });
+                self.stats.blocks_served += 1;
+                self.stats.bytes_served += (end - start) as u64;
                 self.events.push_back(Event::Progress {
                     done: end as u32,
                     total,
@@ -638,6 +662,10 @@ impl<A: Clone + PartialEq> Server<A> {
         p.header.message_id = mid;
         p.set_token(token.clone());
         let Ok(bytes) = p.to_bytes() else { return };
+        self.stats.requests += 1;
+        if let Purpose::Push(_) = purpose {
+            self.stats.bytes_pushed += p.payload.len() as u64;
+        }
         self.outbox.push_back((device, bytes.clone()));
         self.outstanding = Some(Outgoing {
             purpose,
@@ -664,6 +692,7 @@ impl<A: Clone + PartialEq> Server<A> {
             return;
         }
         o.tries += 1;
+        self.stats.retransmissions += 1;
         o.due = now + (self.settings.ack_timeout_ms << o.tries);
         if let Some(device) = self.device.clone() {
             self.outbox.push_back((device, o.bytes.clone()));
