@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Size report of the firmware ELF: sections, per-crate attribution from the symbol table,
+and, when the ELF has a .stack_sizes section (built with -Z emit-stack-sizes), the largest
+stack frames. Usage: size.py FIRMWARE.elf [STACK_SIZES.elf]"""
+import re, struct, sys
+from collections import defaultdict
+
+class Elf:
+    def __init__(self, path):
+        self.data = open(path, 'rb').read()
+        d = self.data
+        assert d[:4] == b'\x7fELF' and d[4] == 1, f'{path}: not a 32-bit ELF'
+        shoff, = struct.unpack_from('<I', d, 0x20)
+        shentsize, shnum, shstrndx = struct.unpack_from('<HHH', d, 0x2e)
+        raw = [struct.unpack_from('<IIIIIIIIII', d, shoff + i * shentsize) for i in range(shnum)]
+        stroff = raw[shstrndx][4]
+        self.sections = []
+        for (name, kind, flags, addr, off, size, link, info, align, entsize) in raw:
+            self.sections.append(dict(name=self.cstr(stroff + name), kind=kind, addr=addr, off=off,
+                                      size=size, link=link, entsize=entsize))
+    def cstr(self, off):
+        return self.data[off:self.data.index(b'\0', off)].decode('utf-8', 'replace')
+    def section(self, name):
+        return next((s for s in self.sections if s['name'] == name), None)
+    def symbols(self):
+        symtab = self.section('.symtab')
+        if not symtab:
+            return []
+        strtab = self.sections[symtab['link']]
+        out = []
+        for i in range(symtab['size'] // 16):
+            name, value, size, info, other, shndx = struct.unpack_from('<IIIBBH', self.data, symtab['off'] + i * 16)
+            if size and 0 < shndx < len(self.sections):
+                out.append((self.cstr(strtab['off'] + name), value & ~1, size, self.sections[shndx]['name']))
+        return out
+
+def crate_of(symbol):
+    """The crate a legacy-mangled Rust symbol belongs to: the first path segment, or for
+    `<T as Trait>` the trait's crate, for `<T>` the type's."""
+    m = re.match(r'_ZN(\d+)', symbol)
+    if not m:
+        return '[C / compiler builtins]'
+    n = int(m.group(1))
+    first = symbol[m.end():m.end() + n]
+    if first.startswith('_$LT$'):
+        body = first[len('_$LT$'):]
+        if '$u20$as$u20$' in body:
+            body = body.split('$u20$as$u20$', 1)[1]
+        body = re.sub(r'^(\$RF\$|\$BP\$|mut\$u20\$|\$u5b\$)+', '', body)
+        crate = re.match(r'[a-z_][a-z0-9_]*', body)
+        if crate and '..' in body:
+            return crate.group()
+        return 'core'  # a primitive or a type parameter: the standard library's impl
+    return first
+
+def main():
+    elf = Elf(sys.argv[1])
+    size = lambda n: (elf.section(n) or {}).get('size', 0)
+    print(sys.argv[1])
+    for n in ['.vector_table', '.text', '.rodata', '.data', '.bss', '.uninit']:
+        print(f'  {n:<14} {size(n):>8} B')
+    flash = size('.vector_table') + size('.text') + size('.rodata') + size('.data')
+    print(f'  flash (vector table + text + rodata + data): {flash} B')
+    print(f'  static RAM (data + bss):                     {size(".data") + size(".bss")} B')
+
+    per = defaultdict(lambda: defaultdict(int))
+    for name, _, sz, sec in elf.symbols():
+        if sec in ('.text', '.rodata', '.data', '.bss'):
+            per[crate_of(name)][sec] += sz
+    print('\n  by crate (symbol sizes; inlined code counts where it landed)')
+    print(f'  {"crate":<28} {".text":>8} {".rodata":>8} {".data":>6} {".bss":>7}')
+    rows = sorted(per.items(), key=lambda kv: -kv[1]['.text'])
+    for crate, secs in rows[:25]:
+        print(f'  {crate:<28} {secs[".text"]:>8} {secs[".rodata"]:>8} {secs[".data"]:>6} {secs[".bss"]:>7}')
+
+    if len(sys.argv) > 2:
+        stack = Elf(sys.argv[2])
+        s = stack.section('.stack_sizes')
+        if not s:
+            print('\n  no .stack_sizes section: stack frames not measured')
+            return
+        names = {addr: name for name, addr, _, sec in stack.symbols() if sec == '.text'}
+        frames, d, i, end = [], stack.data, s['off'], s['off'] + s['size']
+        while i < end:
+            addr, = struct.unpack_from('<I', d, i); i += 4
+            val, shift = 0, 0
+            while True:
+                b = d[i]; i += 1
+                val |= (b & 0x7f) << shift; shift += 7
+                if b < 0x80: break
+            frames.append((val, names.get(addr & ~1, hex(addr))))
+        print(f'\n  largest stack frames (of {len(frames)} functions; a frame, not a call chain)')
+        for val, name in sorted(frames, reverse=True)[:12]:
+            print(f'  {val:>7} B  {demangle(name)}')
+
+def demangle(name):
+    """The symbol demangled by c++filt (GNU binutils reads Rust's v0 and legacy manglings),
+    crate hashes dropped; the mangled name when c++filt is missing."""
+    import shutil, subprocess
+    if not shutil.which('c++filt'):
+        return name
+    text = subprocess.run(['c++filt'], input=name, capture_output=True, text=True).stdout.strip()
+    text = re.sub(r'\[[0-9a-f]{16}\]', '', text)
+    text = re.sub(r'::h[0-9a-f]{16}$', '', text)
+    return text if len(text) <= 110 else text[:107] + '...'
+
+main()
