@@ -253,12 +253,16 @@ pub struct Server<A> {
     finished: Option<bool>,
     all_ok: bool,
     stats: Stats,
+    /// Each job's ETag, computed once.
+    etags: Vec<[u8; 8]>,
 }
 
 impl<A: Clone + PartialEq> Server<A> {
     /// A server that will run `jobs` in order once a device registers.
     pub fn new(settings: Settings, jobs: Vec<Job>, seed: u16) -> Self {
+        let etags = jobs.iter().map(|j| etag(&j.image)).collect();
         Self {
+            etags,
             settings,
             jobs,
             current: 0,
@@ -420,7 +424,7 @@ impl<A: Clone + PartialEq> Server<A> {
                     reply(self, coap::NOT_FOUND, &|_| {});
                     return;
                 };
-                let image = job.image.clone();
+                let image = &job.image;
                 let asked = coap::block(p, CoapOption::Block2).unwrap_or(Block::new(0, false, 6));
                 let size = asked.size() as usize;
                 let start = asked.num as usize * size;
@@ -430,13 +434,14 @@ impl<A: Clone + PartialEq> Server<A> {
                 }
                 let end = (start + size).min(image.len());
                 let block = Block::new(asked.num, end < image.len(), asked.szx);
-                let etag = etag(&image);
+                let payload = image[start..end].to_vec();
                 let total = image.len() as u32;
+                let etag = self.etags.get(self.current).copied().unwrap_or_default();
                 reply(self, coap::CONTENT, &|r| {
                     r.add_option(CoapOption::ETag, etag.to_vec());
                     coap::add_block(r, CoapOption::Block2, block);
                     r.add_option(CoapOption::Size2, coap::uint_bytes(total));
-                    r.payload = image[start..end].to_vec();
+                    r.payload = payload.clone();
                 });
                 self.stats.blocks_served += 1;
                 self.stats.bytes_served += (end - start) as u64;
