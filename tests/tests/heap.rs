@@ -17,7 +17,7 @@
 
 mod common;
 
-use coap_lite::{CoapOption, MessageClass, MessageType, Packet};
+use coap_lite::{CoapOption, MessageType, Packet};
 use common::{GET, POST, PUT, Request, block_value, code, uint_value};
 use lwm2m_macros::Lwm2mObject;
 use lwm2m_runtime::client::{Client, Config, Device, Instant, Peer, Transmit};
@@ -205,11 +205,7 @@ impl Bench {
         code: u8,
         build: impl FnOnce(&mut Packet),
     ) -> Cost {
-        let mut r = Packet::new();
-        r.header.set_type(MessageType::Acknowledgement);
-        r.header.message_id = to.header.message_id;
-        r.header.code = MessageClass::from(code);
-        r.set_token(to.get_token().to_vec());
+        let mut r = common::piggybacked(to, code);
         build(&mut r);
         self.deliver(peer, &r.to_bytes().unwrap())
     }

@@ -63,32 +63,20 @@ impl Options {
         let mut rssi = -75;
         let mut factory_image = None;
         let mut lifetime = 300;
-        let mut it = args.iter();
-        while let Some(flag) = it.next() {
-            let mut value = || {
-                it.next()
-                    .cloned()
-                    .ok_or_else(|| format!("{flag} needs a value"))
-            };
-            match flag.as_str() {
-                "--server" => server = Some(value()?),
-                "--endpoint" => endpoint = Some(value()?),
-                "--flash" => flash = Some(PathBuf::from(value()?)),
-                "--pubkey" => pubkey = Some(PathBuf::from(value()?)),
-                "--factory-image" => factory_image = Some(PathBuf::from(value()?)),
-                "--radio-rssi" => {
-                    let v = value()?;
-                    rssi = v
-                        .parse()
-                        .map_err(|_| format!("--radio-rssi {v}: not a whole number of dBm"))?;
-                }
+        let mut flags = crate::cli::Flags::new(args);
+        while let Some(flag) = flags.next_flag() {
+            match flag {
+                "--server" => server = Some(flags.string()?),
+                "--endpoint" => endpoint = Some(flags.string()?),
+                "--flash" => flash = Some(PathBuf::from(flags.value()?)),
+                "--pubkey" => pubkey = Some(PathBuf::from(flags.value()?)),
+                "--factory-image" => factory_image = Some(PathBuf::from(flags.value()?)),
+                "--radio-rssi" => rssi = flags.parsed("not a whole number of dBm")?,
                 "--lifetime" => {
-                    let v = value()?;
-                    lifetime = v
-                        .parse()
-                        .ok()
-                        .filter(|&l| l >= 30)
-                        .ok_or_else(|| format!("--lifetime {v}: at least 30 seconds"))?;
+                    lifetime = flags.parsed("at least 30 seconds")?;
+                    if lifetime < 30 {
+                        return Err(format!("--lifetime {lifetime}: at least 30 seconds"));
+                    }
                 }
                 "-h" | "--help" => return Err(USAGE.to_owned()),
                 other => return Err(format!("unknown argument {other}\n\n{USAGE}")),

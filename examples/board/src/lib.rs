@@ -24,6 +24,8 @@
 )]
 
 pub mod board;
+#[cfg(feature = "std")]
+pub mod cli;
 pub mod flash;
 #[cfg(feature = "std")]
 pub mod host;

@@ -24,39 +24,17 @@ fn parse(args: &[String]) -> Result<(SocketAddr, Job, Option<u16>, u64), String>
     let mut listen: SocketAddr = "127.0.0.1:5683".parse().map_err(|_| "address")?;
     let (mut image, mut pull, mut http, mut min_rssi) = (None, false, None, None);
     let (mut expect, mut timeout) = (Expect::Success, 300);
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let mut value = || {
-            it.next()
-                .cloned()
-                .ok_or_else(|| format!("{flag} needs a value"))
-        };
-        match flag.as_str() {
-            "--image" => image = Some(value()?),
-            "--listen" => {
-                let v = value()?;
-                listen = v
-                    .parse()
-                    .map_err(|_| format!("--listen {v}: not an address"))?;
-            }
+    let mut flags = lwm2m_board::cli::Flags::new(args);
+    while let Some(flag) = flags.next_flag() {
+        match flag {
+            "--image" => image = Some(flags.string()?),
+            "--listen" => listen = flags.parsed("not an address")?,
             "--pull" => pull = true,
-            "--http" => {
-                let v = value()?;
-                http = Some(
-                    v.parse::<u16>()
-                        .map_err(|_| format!("--http {v}: not a port"))?,
-                );
-            }
-            "--min-rssi" => {
-                let v = value()?;
-                min_rssi = Some(
-                    v.parse::<i64>()
-                        .map_err(|_| format!("--min-rssi {v}: not dBm"))?,
-                );
-            }
+            "--http" => http = Some(flags.parsed::<u16>("not a port")?),
+            "--min-rssi" => min_rssi = Some(flags.parsed::<i64>("not dBm")?),
             "--expect" => {
-                let v = value()?;
-                expect = match v.as_str() {
+                let v = flags.value()?;
+                expect = match v {
                     "success" => Expect::Success,
                     "rollback" => Expect::RolledBack,
                     r => Expect::Refused(
@@ -68,12 +46,7 @@ fn parse(args: &[String]) -> Result<(SocketAddr, Job, Option<u16>, u64), String>
                     ),
                 };
             }
-            "--timeout" => {
-                let v = value()?;
-                timeout = v
-                    .parse()
-                    .map_err(|_| format!("--timeout {v}: not seconds"))?;
-            }
+            "--timeout" => timeout = flags.parsed("not seconds")?,
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other}\n\n{USAGE}")),
         }

@@ -17,6 +17,14 @@ pub const POST: u8 = code(0, 2);
 pub const PUT: u8 = code(0, 3);
 pub const DELETE: u8 = code(0, 4);
 
+/// The piggybacked response to `to` (an ACK with its message ID and token) with `code`.
+pub fn piggybacked(to: &Packet, code: u8) -> Packet {
+    let mut r = empty(MessageType::Acknowledgement, to.header.message_id);
+    r.header.code = MessageClass::from(code);
+    r.set_token(to.get_token().to_vec());
+    r
+}
+
 /// An empty message (code 0.00): an ACK or a RST. (coap-lite's `Packet::new()` is a GET.)
 pub fn empty(kind: MessageType, mid: u16) -> Packet {
     let mut p = Packet::new();
@@ -300,11 +308,7 @@ impl Harness {
         code: u8,
         build: impl FnOnce(&mut Packet),
     ) {
-        let mut r = Packet::new();
-        r.header.set_type(MessageType::Acknowledgement);
-        r.header.message_id = to.header.message_id;
-        r.header.code = MessageClass::from(code);
-        r.set_token(to.get_token().to_vec());
+        let mut r = piggybacked(to, code);
         build(&mut r);
         self.client
             .handle(self.now, peer, &r.to_bytes().unwrap(), device);

@@ -21,31 +21,20 @@ const USAGE: &str =
 fn run(args: &[String]) -> Result<String, String> {
     let (mut version, mut body, mut demo, mut fail, mut key, mut out) =
         (None, None, None, false, None, None);
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let mut value = || {
-            it.next()
-                .cloned()
-                .ok_or_else(|| format!("{flag} needs a value"))
-        };
-        match flag.as_str() {
+    let mut flags = lwm2m_board::cli::Flags::new(args);
+    while let Some(flag) = flags.next_flag() {
+        match flag {
             "--version" => {
-                let v = value()?;
+                let v = flags.value()?;
                 version = Some(
-                    Version::parse(&v).ok_or_else(|| format!("--version {v}: X.Y.Z or X.Y.Z+B"))?,
+                    Version::parse(v).ok_or_else(|| format!("--version {v}: X.Y.Z or X.Y.Z+B"))?,
                 );
             }
-            "--body" => body = Some(value()?),
-            "--demo" => {
-                let v = value()?;
-                demo = Some(
-                    v.parse::<usize>()
-                        .map_err(|_| format!("--demo {v}: a size in bytes"))?,
-                );
-            }
+            "--body" => body = Some(flags.string()?),
+            "--demo" => demo = Some(flags.parsed::<usize>("a size in bytes")?),
             "--fail-self-test" => fail = true,
-            "--key" => key = Some(value()?),
-            "--out" => out = Some(value()?),
+            "--key" => key = Some(flags.string()?),
+            "--out" => out = Some(flags.string()?),
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other}\n\n{USAGE}")),
         }
