@@ -1,10 +1,13 @@
-//! Generates the object modules from `xml/` into `OUT_DIR` at build time.
+//! Generates the object modules from `xml/` into `OUT_DIR` at build time, with the state
+//! machines of Firmware Update and Software Management.
 
 fn main() {
     let result = lwm2m_codegen::Config::new()
         .overrides_file("xml/overrides.toml")
+        .machine_file("xml/5.machine.toml")
+        .machine_file("xml/9.machine.toml")
         .deny_warnings(true)
-        .compile(&["xml/3.xml", "xml/4.xml", "xml/5.xml"]);
+        .compile(&["xml/3.xml", "xml/4.xml", "xml/5.xml", "xml/9.xml"]);
     if let Err(e) = result {
         eprintln!("{e}");
         std::process::exit(1);

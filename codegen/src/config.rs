@@ -9,6 +9,7 @@ use proc_macro2::TokenStream;
 use crate::check::check;
 use crate::diagnostic::{Diagnostic, Diagnostics, Severity};
 use crate::emit::{self, Options, Overrides};
+use crate::machine;
 use crate::model::{Object, Span};
 use crate::parse::{self, Document};
 
@@ -97,6 +98,7 @@ impl std::error::Error for Error {
 pub struct Config {
     options: Options,
     overrides_files: Vec<PathBuf>,
+    machine_files: Vec<PathBuf>,
     out_dir: Option<PathBuf>,
     deny_warnings: bool,
 }
@@ -173,6 +175,14 @@ impl Config {
         self
     }
 
+    /// Reads a state machine file (TOML, see [`crate::machine`]) when generating: its object's
+    /// module gets a `machine` module with the typestate API and the table the runtime checks
+    /// every transition against.
+    pub fn machine_file(&mut self, path: impl Into<PathBuf>) -> &mut Self {
+        self.machine_files.push(path.into());
+        self
+    }
+
     /// Where [`Config::compile`] writes (default: the `OUT_DIR` Cargo gives build scripts).
     pub fn out_dir(&mut self, dir: impl Into<PathBuf>) -> &mut Self {
         self.out_dir = Some(dir.into());
@@ -224,6 +234,21 @@ impl Config {
         }
         diagnostics.extend(check(&objects));
         check_overrides(&objects, &options.overrides, &mut diagnostics);
+        for path in &self.machine_files {
+            let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let name = path.display().to_string();
+            let enums =
+                |object: &Object, resource: u16| emit::enum_names(object, resource, &options);
+            match machine::parse(&name, &text)
+                .and_then(|file| machine::resolve(&file, &objects, &enums))
+            {
+                Ok(m) => options.machines.push(m),
+                Err(d) => diagnostics.extend(d),
+            }
+        }
         if self.deny_warnings {
             for d in &mut diagnostics.0 {
                 d.severity = Severity::Error;
@@ -260,7 +285,7 @@ impl Config {
                 bytes,
             });
         }
-        for path in &self.overrides_files {
+        for path in self.overrides_files.iter().chain(&self.machine_files) {
             println!("cargo:rerun-if-changed={}", path.display());
         }
         let generated = self.generate(&sources)?;

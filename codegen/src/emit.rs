@@ -21,6 +21,7 @@ use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::ident::{self, Name};
+use crate::machine::{self, EnumNames, Machine};
 use crate::model::{Multiplicity, Object, Operations, Requirement, Resource, ResourceType};
 use crate::range::{Constraint, Label, RangeEnumeration};
 
@@ -43,6 +44,9 @@ pub struct Options {
     pub instances_capacity: usize,
     /// Names the heuristics cannot make well.
     pub overrides: Overrides,
+    /// State machines, checked against their objects: each becomes its object's `machine`
+    /// module.
+    pub machines: Vec<Machine>,
 }
 
 impl Default for Options {
@@ -52,6 +56,7 @@ impl Default for Options {
             opaque_capacity: DEFAULT_OPAQUE_CAPACITY,
             instances_capacity: DEFAULT_INSTANCES_CAPACITY,
             overrides: Overrides::default(),
+            machines: Vec::new(),
         }
     }
 }
@@ -181,27 +186,33 @@ pub fn module_name(object: &Object) -> String {
     .unwrap_or_else(|| "object".to_owned())
 }
 
-/// Tokens for one object as a module named `module`.
-pub fn emit_object(object: &Object, module: &str, options: &Options) -> TokenStream {
-    let (sorted, names): (Vec<&Resource>, Vec<Name>) = resource_names(object).into_iter().unzip();
+/// The enums generated for an object's resources: the plans, and which plan each resource
+/// with named values uses (several resources may share one).
+struct Enums {
+    plans: Vec<EnumPlan>,
+    of: BTreeMap<u16, usize>,
+}
 
+/// The name of an object's instance struct, kept clear of the module's other items.
+fn object_struct_name(object: &Object) -> Name {
     let object_name = ident::non_empty(Name::from_oma(&object.name), "Object");
-    let object_name = match object_name.camel().as_str() {
+    match object_name.camel().as_str() {
         "Spec" | "Handler" | "Resources" => object_name.with_suffix("object"),
         _ => object_name,
-    };
-    let struct_ident = ident(&object_name.camel());
+    }
+}
+
+fn plan_enums(object: &Object, named: &[(&Resource, Name)], options: &Options) -> Enums {
     let reserved = [
-        object_name.camel(),
+        object_struct_name(object).camel(),
         "Spec".to_owned(),
         "Handler".to_owned(),
         "Resources".to_owned(),
     ];
-
-    // Enums: one per resource with named values, unless it shares another resource's.
-    let mut enums: Vec<EnumPlan> = Vec::new();
-    let mut enum_of: BTreeMap<u16, usize> = BTreeMap::new();
-    for (r, name) in sorted.iter().zip(&names) {
+    // One enum per resource with named values, unless it shares another resource's.
+    let mut plans: Vec<EnumPlan> = Vec::new();
+    let mut of: BTreeMap<u16, usize> = BTreeMap::new();
+    for (r, name) in named {
         if r.labels.is_empty()
             || options
                 .overrides
@@ -219,14 +230,41 @@ pub fn emit_object(object: &Object, module: &str, options: &Options) -> TokenStr
         } else {
             name
         };
-        enum_of.insert(r.id, enums.len());
-        enums.push(plan_enum(object, r, &enum_name, options));
+        of.insert(r.id, plans.len());
+        plans.push(plan_enum(object, r, &enum_name, options));
     }
     for (&(obj, res), &source) in &options.overrides.same_values {
-        if let (true, Some(&i)) = (obj == object.id, enum_of.get(&source)) {
-            enum_of.insert(res, i);
+        if let (true, Some(&i)) = (obj == object.id, of.get(&source)) {
+            of.insert(res, i);
         }
     }
+    Enums { plans, of }
+}
+
+/// The enum generated for resource `resource` of `object`, if it names values: what a machine
+/// file's states and results refer to.
+pub fn enum_names(object: &Object, resource: u16, options: &Options) -> Option<EnumNames> {
+    let enums = plan_enums(object, &resource_names(object), options);
+    let plan = enums.plans.get(*enums.of.get(&resource)?)?;
+    Some(EnumNames {
+        name: plan.ident.to_string(),
+        variants: plan
+            .variants
+            .iter()
+            .map(|(v, value, _)| (v.to_string(), *value))
+            .collect(),
+    })
+}
+
+/// Tokens for one object as a module named `module`.
+pub fn emit_object(object: &Object, module: &str, options: &Options) -> TokenStream {
+    let named = resource_names(object);
+    let Enums {
+        plans: enums,
+        of: enum_of,
+    } = plan_enums(object, &named, options);
+    let (sorted, names): (Vec<&Resource>, Vec<Name>) = named.into_iter().unzip();
+    let struct_ident = ident(&object_struct_name(object).camel());
 
     let plans: Vec<ResourcePlan> = sorted
         .iter()
@@ -257,6 +295,11 @@ pub fn emit_object(object: &Object, module: &str, options: &Options) -> TokenStr
     let struct_item = emit_struct(object, &struct_ident, &plans);
     let handler = emit_handler(object, &plans);
     let served = emit_served(object, &plans);
+    let machine = options
+        .machines
+        .iter()
+        .find(|m| m.object == object.id)
+        .map(machine::emit);
 
     quote! {
         #module_doc
@@ -301,6 +344,7 @@ pub fn emit_object(object: &Object, module: &str, options: &Options) -> TokenStr
             #struct_item
             #handler
             #served
+            #machine
         }
     }
 }

@@ -11,6 +11,8 @@
 //! * [`check`] validates across items and collects every error;
 //! * [`ident`] makes every Rust name;
 //! * [`emit`] turns the model into tokens and never sees XML;
+//! * [`machine`] reads state machines written as data beside the XML (`5.machine.toml`) and
+//!   emits their typestate API and transition table;
 //! * [`Config`] ties them together for `build.rs` (in the style of `prost-build`) and for the
 //!   proc-macros, which call the same in-memory [`Config::generate`].
 //!
@@ -31,6 +33,7 @@ pub mod diagnostic;
 pub mod emit;
 pub mod expand;
 pub mod ident;
+pub mod machine;
 pub mod model;
 pub mod parse;
 pub mod range;

@@ -13,7 +13,7 @@ fn manifest() -> PathBuf {
 }
 
 /// Generates `inputs` (paths relative to the workspace) and compares with the fixture.
-fn snapshot(case: &str, inputs: &[&str], overrides: Option<&str>) {
+fn snapshot(case: &str, inputs: &[&str], overrides: Option<&str>, machines: &[&str]) {
     let root = manifest().join("..");
     let sources: Vec<Source> = inputs
         .iter()
@@ -26,6 +26,9 @@ fn snapshot(case: &str, inputs: &[&str], overrides: Option<&str>) {
     let mut config = Config::new();
     if let Some(o) = overrides {
         config.overrides_file(root.join(o));
+    }
+    for m in machines {
+        config.machine_file(root.join(m));
     }
     let generated = config.generate(&sources).unwrap_or_else(|e| panic!("{e}"));
     let actual = generated.to_file_string().unwrap();
@@ -68,6 +71,7 @@ fn connectivity_monitoring() {
         "connectivity_monitoring",
         &["objects/xml/4.xml"],
         Some("objects/xml/overrides.toml"),
+        &[],
     );
 }
 
@@ -77,6 +81,7 @@ fn firmware_update() {
         "firmware_update",
         &["objects/xml/5.xml"],
         Some("objects/xml/overrides.toml"),
+        &["objects/xml/5.machine.toml"],
     );
 }
 
@@ -86,5 +91,16 @@ fn edge_cases() {
         "edge_cases",
         &["codegen/tests/fixtures/edge_cases/input.xml"],
         None,
+        &[],
+    );
+}
+
+#[test]
+fn software_management() {
+    snapshot(
+        "software_management",
+        &["objects/xml/9.xml"],
+        Some("objects/xml/overrides.toml"),
+        &["objects/xml/9.machine.toml"],
     );
 }

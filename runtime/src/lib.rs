@@ -12,6 +12,8 @@
 //!   execute dispatch.
 //! * [`fota`]: the Firmware Update (/5) state machine, with typed handles that make illegal
 //!   transitions fail to compile, and a snapshot to persist it.
+//! * [`machine`]: the state machines objects define beside their XML: the table generated
+//!   typestate handles and run-time events are checked against.
 //! * [`format`]: the content formats, streamed in both directions.
 //! * [`Error`]: what a handler answers when an operation cannot be served.
 //! * [`client`]: a sans-IO LwM2M client that serves [`Object`]s and runs Object 5.
@@ -32,6 +34,7 @@ mod coap;
 mod error;
 pub mod format;
 pub mod fota;
+pub mod machine;
 pub mod object;
 pub mod path;
 pub mod spec;

@@ -33,6 +33,7 @@ fn ui() {
         "derive_types",
         "typed_access",
         "fota",
+        "software_management",
     ] {
         cases.compile_fail(format!("ui/{category}/*.rs"));
     }

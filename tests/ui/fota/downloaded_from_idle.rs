@@ -1,9 +1,9 @@
 // Reporting "downloaded" from Idle does not compile: nothing was downloading.
-use lwm2m_runtime::fota::{Firmware, FirmwareUpdate};
+use lwm2m_objects::firmware_update::machine::{Current, Machine};
 
 fn main() {
-    let mut fw = FirmwareUpdate::new();
-    if let Firmware::Idle(idle) = fw.firmware() {
+    let mut machine = Machine::new();
+    if let Current::Idle(idle) = machine.current() {
         idle.downloaded();
     }
 }

@@ -1,7 +1,9 @@
 // Only an update in progress can succeed.
-use lwm2m_runtime::fota::FirmwareUpdate;
+use lwm2m_objects::firmware_update::machine::{Current, Machine};
 
 fn main() {
-    let mut fw = FirmwareUpdate::new();
-    fw.on_download().unwrap().succeeded();
+    let mut machine = Machine::new();
+    if let Current::Idle(idle) = machine.current() {
+        idle.start_download().succeeded();
+    }
 }

@@ -1,8 +1,9 @@
 // Starting the update while the package is still arriving does not compile.
-use lwm2m_runtime::fota::FirmwareUpdate;
+use lwm2m_objects::firmware_update::machine::{Current, Machine};
 
 fn main() {
-    let mut fw = FirmwareUpdate::new();
-    let downloading = fw.on_download().unwrap();
-    downloading.start_update();
+    let mut machine = Machine::new();
+    if let Current::Downloading(downloading) = machine.current() {
+        downloading.start_update();
+    }
 }
