@@ -57,7 +57,7 @@ pub use observe::Attributes;
 
 use firmware::{FirmwareState, FirmwareView, MAX_PULL_FAILURES};
 use observe::{AttributeTable, FNV_START, Observation, Observations, fnv1a};
-use transport::{Exchange, Outcome, Purpose, Transport};
+use transport::{Exchange, Outcome, Purpose, Transport, confirmable};
 
 /// A point in time, in milliseconds from any fixed start (monotonic).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -299,7 +299,7 @@ impl Client {
     pub fn register(&mut self, now: Instant, device: &mut Device<'_, '_>) {
         let links = self.links(device);
         self.registered_objects = self.object_list_hash(device);
-        let mut p = self.request(coap::POST);
+        let mut p = confirmable(coap::POST);
         coap::add_option(&mut p, CoapOption::UriPath, b"rd");
         let mut q: heapless::String<96> = heapless::String::new();
         let _ = write!(q, "ep={}", self.config.endpoint);
@@ -315,7 +315,8 @@ impl Client {
             u32::from(ContentFormat::LinkFormat.number()),
         );
         p.payload = links;
-        self.send_request(now, p, Peer::Server, Purpose::Register);
+        self.transport
+            .request(now, p, Peer::Server, Purpose::Register);
         self.registration = Registration::Registering;
     }
 
@@ -330,11 +331,12 @@ impl Client {
                 return;
             }
         };
-        let mut p = self.request(coap::DELETE);
+        let mut p = confirmable(coap::DELETE);
         for segment in &location {
             coap::add_option(&mut p, CoapOption::UriPath, segment.as_bytes());
         }
-        self.send_request(now, p, Peer::Server, Purpose::Deregister);
+        self.transport
+            .request(now, p, Peer::Server, Purpose::Deregister);
         self.registration = Registration::Deregistering;
     }
 
@@ -553,23 +555,6 @@ impl Client {
 
     // --- internals -----------------------------------------------------------------------
 
-    fn request(&mut self, code: u8) -> Packet {
-        let mut p = Packet::new();
-        p.header.set_type(MessageType::Confirmable);
-        coap::set_code(&mut p, code);
-        p
-    }
-
-    fn send_request(&mut self, now: Instant, mut p: Packet, to: Peer, purpose: Purpose) {
-        let mid = self.transport.mid();
-        let token = self.transport.token();
-        p.header.message_id = mid;
-        p.set_token(token.to_vec());
-        if let Ok(bytes) = coap::to_bytes(&p) {
-            self.transport.start(now, mid, token, to, bytes, purpose);
-        }
-    }
-
     /// The registration payload: `</>;rt="oma.lwm2m";ct=...` then every object and instance.
     fn links(&mut self, device: &mut Device<'_, '_>) -> Vec<u8> {
         let mut out = Vec::new();
@@ -681,7 +666,7 @@ impl Client {
         location: heapless::Vec<heapless::String<32>, 4>,
         with_objects: bool,
     ) {
-        let mut p = self.request(coap::POST);
+        let mut p = confirmable(coap::POST);
         for segment in &location {
             coap::add_option(&mut p, CoapOption::UriPath, segment.as_bytes());
         }
@@ -694,7 +679,8 @@ impl Client {
             p.payload = self.links(device);
             self.registered_objects = self.object_list_hash(device);
         }
-        self.send_request(now, p, Peer::Server, Purpose::Update);
+        self.transport
+            .request(now, p, Peer::Server, Purpose::Update);
         self.registration = Registration::Updating { location };
     }
 
@@ -1342,7 +1328,7 @@ impl Client {
             };
             let size = 16usize << Block::szx_for(self.config.max_block);
             let rendered = render(object, &o.path, o.format, 0, size);
-            let mut p = self.request(coap::CONTENT);
+            let mut p = confirmable(coap::CONTENT);
             p.set_token(o.token.to_vec());
             let sequence = (o.sequence + 1) & 0x00ff_ffff;
             coap::set_uint_option(&mut p, CoapOption::Observe, sequence);
@@ -1463,9 +1449,7 @@ impl Client {
         let szx = pull.szx.min(Block::szx_for(self.config.max_block));
         pull.szx = szx;
         let num = pull.offset >> (u32::from(szx) + 4);
-        let mut p = Packet::new();
-        p.header.set_type(MessageType::Confirmable);
-        coap::set_code(&mut p, coap::GET);
+        let mut p = confirmable(coap::GET);
         for segment in &pull.path {
             coap::add_option(&mut p, CoapOption::UriPath, segment.as_bytes());
         }
@@ -1475,7 +1459,8 @@ impl Client {
         }
         pull.in_flight = true;
         pull.resume_at = None;
-        self.send_request(now, p, Peer::Download, Purpose::Fetch);
+        self.transport
+            .request(now, p, Peer::Download, Purpose::Fetch);
     }
 
     fn on_fetch(&mut self, now: Instant, response: Option<Packet>, device: &mut Device<'_, '_>) {
