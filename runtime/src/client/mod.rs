@@ -46,8 +46,9 @@ use crate::fota::{BadSnapshot, Firmware, FirmwareStorage, FotaError, State, Upda
 use crate::object::{Object, Write};
 use crate::path::Path;
 use crate::spec::{Multiplicity, ObjectInfo, ResourceType, Version};
-use crate::value::{Chunk, ExecuteArgs, Time};
+use crate::value::{ExecuteArgs, Time};
 
+mod blockwise;
 mod firmware;
 mod observe;
 mod render;
@@ -56,6 +57,7 @@ mod transport;
 pub use firmware::{Delivery, FirmwareSettings, Protocol, SNAPSHOT_MAX};
 pub use observe::Attributes;
 
+use blockwise::Block1;
 use firmware::{FirmwareState, FirmwareView, MAX_PULL_FAILURES};
 use observe::{AttributeTable, FNV_START, Observation, Observations, fnv1a};
 use render::{Count, instance_ids, render};
@@ -208,15 +210,6 @@ enum Registration {
     RetryAt(Instant),
 }
 
-/// A block-wise write in progress.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Block1Session {
-    path: Path,
-    /// Bytes stored so far.
-    expected: u32,
-    szx: u8,
-}
-
 /// The first retry delay after a failed registration; it doubles up to [`MAX_RETRY_MS`].
 const FIRST_RETRY_MS: u64 = 5_000;
 const MAX_RETRY_MS: u64 = 300_000;
@@ -229,7 +222,7 @@ pub struct Client {
     retry_ms: u64,
     observations: Observations,
     attributes: AttributeTable,
-    block1: Option<Block1Session>,
+    block1: Block1,
     events: heapless::Deque<Event, 16>,
     next_check: Option<Instant>,
     registered_objects: u64,
@@ -249,7 +242,7 @@ impl Client {
             retry_ms: FIRST_RETRY_MS,
             observations: Observations::default(),
             attributes: AttributeTable::default(),
-            block1: None,
+            block1: Block1::default(),
             events: heapless::Deque::new(),
             next_check: None,
             registered_objects: 0,
@@ -1078,7 +1071,9 @@ impl Client {
                 return Err(plain(Error::MethodNotAllowed));
             }
             if path.len() == 3 && object.accepts_chunks(r) {
-                return self.chunked_write(request, path, object);
+                return self
+                    .block1
+                    .write(request, path, object, self.config.max_block);
             }
         }
         let format = match coap::uint_option(request, CoapOption::ContentFormat)
@@ -1155,113 +1150,6 @@ impl Client {
             result.map_err(plain)?;
         }
         Ok(coap::response_to(request, coap::CHANGED))
-    }
-
-    /// A write to a resource that takes chunks: one datagram, or RFC 7959 Block1 streaming.
-    fn chunked_write(
-        &mut self,
-        request: &Packet,
-        path: &Path,
-        object: &mut dyn Object,
-    ) -> Result<Packet, (Error, Option<u32>)> {
-        let plain = |e: Error| (e, None);
-        let instance = path.instance().unwrap_or(0);
-        let resource = path.resource().unwrap_or(0);
-        let capacity = object.chunk_capacity(resource);
-        let too_large = |e: Error| (e, if e == Error::TooLarge { capacity } else { None });
-        match coap::uint_option(request, CoapOption::ContentFormat)
-            .transpose()
-            .map_err(plain)?
-        {
-            None => {}
-            Some(cf) if cf == u32::from(ContentFormat::Opaque.number()) => {}
-            Some(_) => return Err(plain(Error::UnsupportedContentFormat)),
-        }
-        let size1 = coap::uint_option(request, CoapOption::Size1)
-            .transpose()
-            .map_err(plain)?;
-        let payload = request.payload.as_slice();
-        let Some(block) = coap::block_option(request, CoapOption::Block1)
-            .transpose()
-            .map_err(plain)?
-        else {
-            // The whole value in one message.
-            self.block1 = None;
-            let chunk = Chunk {
-                offset: 0,
-                bytes: payload,
-                total: Some(payload.len() as u32),
-                last: true,
-            };
-            object
-                .write(instance, resource, Write::Chunk(chunk))
-                .map_err(too_large)?;
-            return Ok(coap::response_to(request, coap::CHANGED));
-        };
-        let offset = block.offset().ok_or(plain(Error::BadRequest))?;
-        if block.more && payload.len() != block.size() as usize {
-            // Every block but the last is full (RFC 7959 2.2).
-            return Err(plain(Error::BadRequest));
-        }
-        let our_szx = block.szx.min(Block::szx_for(self.config.max_block));
-        let (reply_szx, expected, taken) = if block.num == 0 {
-            // A first block (re)starts the transfer; a smaller size than the sender's is
-            // answered, and only that much of this block is taken (RFC 7959 2.5).
-            let take = if block.more {
-                payload.len().min(16usize << our_szx)
-            } else {
-                payload.len()
-            };
-            self.block1 = None;
-            (our_szx, 0u32, take)
-        } else {
-            let session = self
-                .block1
-                .filter(|s| s.path == *path)
-                .ok_or(plain(Error::Incomplete))?;
-            if offset > session.expected {
-                return Err(plain(Error::Incomplete));
-            }
-            (block.szx, session.expected, payload.len())
-        };
-        let end = offset + taken as u32;
-        if end > expected {
-            let fresh = payload
-                .get((expected - offset) as usize..taken)
-                .ok_or(plain(Error::BadRequest))?;
-            let chunk = Chunk {
-                offset: expected,
-                bytes: fresh,
-                total: size1,
-                last: !block.more,
-            };
-            if let Err(e) = object.write(instance, resource, Write::Chunk(chunk)) {
-                self.block1 = None;
-                return Err(too_large(e));
-            }
-        }
-        // A block already stored (a retransmission) is acknowledged again without writing.
-        let stored = end.max(expected);
-        let (code, session) = if block.more {
-            (
-                coap::CONTINUE,
-                Some(Block1Session {
-                    path: *path,
-                    expected: stored,
-                    szx: reply_szx,
-                }),
-            )
-        } else {
-            (coap::CHANGED, None)
-        };
-        self.block1 = session;
-        let mut response = coap::response_to(request, code);
-        coap::set_block_option(
-            &mut response,
-            CoapOption::Block1,
-            Block::new(block.num, block.more, reply_szx),
-        );
-        Ok(response)
     }
 
     fn check_observations(&mut self, now: Instant, device: &mut Device<'_, '_>) {
