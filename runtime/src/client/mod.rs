@@ -35,7 +35,6 @@
 extern crate alloc;
 
 use alloc::vec::Vec;
-use core::fmt::Write as _;
 
 use crate::block::Block;
 use crate::coap::{self, CoapOption, MessageType, Packet};
@@ -51,6 +50,7 @@ use crate::value::{ExecuteArgs, Time};
 mod blockwise;
 mod firmware;
 mod observe;
+mod registration;
 mod render;
 mod transport;
 
@@ -59,7 +59,8 @@ pub use observe::Attributes;
 
 use blockwise::Block1;
 use firmware::{FirmwareState, FirmwareView, MAX_PULL_FAILURES};
-use observe::{AttributeTable, FNV_START, Observation, Observations, fnv1a};
+use observe::{AttributeTable, Observation, Observations};
+use registration::Registrar;
 use render::{Count, instance_ids, render};
 use transport::{Exchange, Outcome, Purpose, Transport, confirmable};
 
@@ -194,38 +195,16 @@ impl Config {
     }
 }
 
-/// Where the registration stands.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Registration {
-    Stopped,
-    Registering,
-    Registered {
-        location: heapless::Vec<heapless::String<32>, 4>,
-        update_at: Instant,
-    },
-    Updating {
-        location: heapless::Vec<heapless::String<32>, 4>,
-    },
-    Deregistering,
-    RetryAt(Instant),
-}
-
-/// The first retry delay after a failed registration; it doubles up to [`MAX_RETRY_MS`].
-const FIRST_RETRY_MS: u64 = 5_000;
-const MAX_RETRY_MS: u64 = 300_000;
-
 /// The LwM2M client. See the [module documentation](self).
 pub struct Client {
     config: Config,
     transport: Transport,
-    registration: Registration,
-    retry_ms: u64,
+    registrar: Registrar,
     observations: Observations,
     attributes: AttributeTable,
     block1: Block1,
     events: heapless::Deque<Event, 16>,
     next_check: Option<Instant>,
-    registered_objects: u64,
     firmware: Option<FirmwareState>,
     firmware_crc: u32,
     announced_download: bool,
@@ -238,14 +217,12 @@ impl Client {
         Self {
             config,
             transport: Transport::new(seed),
-            registration: Registration::Stopped,
-            retry_ms: FIRST_RETRY_MS,
+            registrar: Registrar::new(),
             observations: Observations::default(),
             attributes: AttributeTable::default(),
             block1: Block1::default(),
             events: heapless::Deque::new(),
             next_check: None,
-            registered_objects: 0,
             firmware: None,
             firmware_crc: 0,
             announced_download: false,
@@ -280,59 +257,6 @@ impl Client {
         self.firmware
             .as_ref()
             .map(|fw| (fw.machine.state(), fw.machine.result()))
-    }
-
-    /// Whether the client is registered.
-    pub fn is_registered(&self) -> bool {
-        matches!(
-            self.registration,
-            Registration::Registered { .. } | Registration::Updating { .. }
-        )
-    }
-
-    /// Starts (or restarts) registration.
-    pub fn register(&mut self, now: Instant, device: &mut Device<'_, '_>) {
-        let links = self.links(device);
-        self.registered_objects = self.object_list_hash(device);
-        let mut p = confirmable(coap::POST);
-        coap::add_option(&mut p, CoapOption::UriPath, b"rd");
-        let mut q: heapless::String<96> = heapless::String::new();
-        let _ = write!(q, "ep={}", self.config.endpoint);
-        coap::add_option(&mut p, CoapOption::UriQuery, q.as_bytes());
-        q.clear();
-        let _ = write!(q, "lt={}", self.config.lifetime);
-        coap::add_option(&mut p, CoapOption::UriQuery, q.as_bytes());
-        coap::add_option(&mut p, CoapOption::UriQuery, b"lwm2m=1.1");
-        coap::add_option(&mut p, CoapOption::UriQuery, b"b=U");
-        coap::set_uint_option(
-            &mut p,
-            CoapOption::ContentFormat,
-            u32::from(ContentFormat::LinkFormat.number()),
-        );
-        p.payload = links;
-        self.transport
-            .request(now, p, Peer::Server, Purpose::Register);
-        self.registration = Registration::Registering;
-    }
-
-    /// Sends Deregister.
-    pub fn deregister(&mut self, now: Instant) {
-        let location = match &self.registration {
-            Registration::Registered { location, .. } | Registration::Updating { location } => {
-                location.clone()
-            }
-            _ => {
-                self.registration = Registration::Stopped;
-                return;
-            }
-        };
-        let mut p = confirmable(coap::DELETE);
-        for segment in &location {
-            coap::add_option(&mut p, CoapOption::UriPath, segment.as_bytes());
-        }
-        self.transport
-            .request(now, p, Peer::Server, Purpose::Deregister);
-        self.registration = Registration::Deregistering;
     }
 
     /// Hands in one datagram received from `from`.
@@ -373,11 +297,6 @@ impl Client {
 
     /// When [`Client::poll`] must run next, if anything is scheduled.
     pub fn timeout(&self) -> Option<Instant> {
-        let registration = match &self.registration {
-            Registration::Registered { update_at, .. } => Some(*update_at),
-            Registration::RetryAt(at) => Some(*at),
-            _ => None,
-        };
         let pull = self
             .firmware
             .as_ref()
@@ -390,7 +309,7 @@ impl Client {
         });
         [
             self.transport.deadline(),
-            registration,
+            self.registrar.deadline(),
             self.next_check,
             pull,
             defer,
@@ -550,61 +469,6 @@ impl Client {
 
     // --- internals -----------------------------------------------------------------------
 
-    /// The registration payload: `</>;rt="oma.lwm2m";ct=...` then every object and instance.
-    fn links(&mut self, device: &mut Device<'_, '_>) -> Vec<u8> {
-        let mut out = Vec::new();
-        let mut w = LinkWriter::new(&mut out);
-        let _ = w.raw_link("/");
-        let _ = w.quoted_attr("rt", "oma.lwm2m");
-        let _ = w.attr("ct", self.config.default_format.number());
-        for (info, instances) in self.object_list(device) {
-            let object = Path::new(&[info.id]).unwrap_or_default();
-            let versioned = info.object_version != Version::new(1, 0);
-            if versioned || instances.is_empty() {
-                let _ = w.link(&object);
-                if versioned {
-                    let _ = w.attr("ver", info.object_version);
-                }
-            }
-            for i in instances {
-                let _ = w.link(&Path::new(&[info.id, i]).unwrap_or_default());
-            }
-        }
-        out
-    }
-
-    /// Every object served, sorted by ID, with its instance IDs.
-    fn object_list(
-        &self,
-        device: &mut Device<'_, '_>,
-    ) -> heapless::Vec<(&'static ObjectInfo, heapless::Vec<u16, 16>), 16> {
-        let mut list: heapless::Vec<(&'static ObjectInfo, heapless::Vec<u16, 16>), 16> =
-            heapless::Vec::new();
-        for o in device.objects.iter() {
-            let mut ids = heapless::Vec::new();
-            o.instances(&mut |i| {
-                let _ = ids.push(i);
-            });
-            let _ = list.push((o.info(), ids));
-        }
-        if self.firmware.is_some() && device.firmware.is_some() {
-            let mut ids = heapless::Vec::new();
-            let _ = ids.push(0);
-            let _ = list.push((&crate::fota::OBJECT_INFO, ids));
-        }
-        list.sort_unstable_by_key(|(info, _)| info.id);
-        list
-    }
-
-    fn object_list_hash(&self, device: &mut Device<'_, '_>) -> u64 {
-        self.object_list(device)
-            .iter()
-            .fold(FNV_START, |h, (info, ids)| {
-                let h = fnv1a(h, &info.id.to_be_bytes());
-                ids.iter().fold(h, |h, i| fnv1a(h, &i.to_be_bytes()))
-            })
-    }
-
     fn tick(&mut self, now: Instant, device: &mut Device<'_, '_>) {
         for failed in self.transport.on_timeout(now) {
             self.on_outcome(now, Outcome::TimedOut(failed), device);
@@ -637,64 +501,6 @@ impl Client {
         let _ = self.events.push_back(event);
     }
 
-    fn tick_registration(&mut self, now: Instant, device: &mut Device<'_, '_>) {
-        match &self.registration {
-            Registration::RetryAt(at) if *at <= now => self.register(now, device),
-            Registration::Registered {
-                location,
-                update_at,
-            } => {
-                let changed = self.object_list_hash(device) != self.registered_objects;
-                if *update_at <= now || changed {
-                    let location = location.clone();
-                    self.send_update(now, device, location, changed);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    fn send_update(
-        &mut self,
-        now: Instant,
-        device: &mut Device<'_, '_>,
-        location: heapless::Vec<heapless::String<32>, 4>,
-        with_objects: bool,
-    ) {
-        let mut p = confirmable(coap::POST);
-        for segment in &location {
-            coap::add_option(&mut p, CoapOption::UriPath, segment.as_bytes());
-        }
-        if with_objects {
-            coap::set_uint_option(
-                &mut p,
-                CoapOption::ContentFormat,
-                u32::from(ContentFormat::LinkFormat.number()),
-            );
-            p.payload = self.links(device);
-            self.registered_objects = self.object_list_hash(device);
-        }
-        self.transport
-            .request(now, p, Peer::Server, Purpose::Update);
-        self.registration = Registration::Updating { location };
-    }
-
-    fn registered(&mut self, now: Instant, location: heapless::Vec<heapless::String<32>, 4>) {
-        // Update before the lifetime runs out: at three quarters of it.
-        let lifetime_ms = u64::from(self.config.lifetime) * 1000;
-        self.registration = Registration::Registered {
-            location,
-            update_at: now.after(lifetime_ms * 3 / 4),
-        };
-        self.retry_ms = FIRST_RETRY_MS;
-    }
-
-    fn retry_registration(&mut self, now: Instant) {
-        self.registration = Registration::RetryAt(now.after(self.retry_ms));
-        self.retry_ms = (self.retry_ms * 2).min(MAX_RETRY_MS);
-        self.push_event(Event::RegistrationFailed);
-    }
-
     fn on_outcome(&mut self, now: Instant, outcome: Outcome, device: &mut Device<'_, '_>) {
         let (exchange, response): (Exchange, Option<Packet>) = match outcome {
             Outcome::Response(e, p) => (e, Some(p)),
@@ -702,39 +508,8 @@ impl Client {
         };
         let code = response.as_ref().map(coap::code_of);
         match exchange.purpose {
-            Purpose::Register => match (code, &response) {
-                (Some(coap::CREATED), Some(p)) => {
-                    let location = p
-                        .get_option(CoapOption::LocationPath)
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|s| core::str::from_utf8(s).ok())
-                        .filter_map(|s| heapless::String::try_from(s).ok())
-                        .take(4)
-                        .collect();
-                    self.registered(now, location);
-                    self.push_event(Event::Registered);
-                }
-                _ => self.retry_registration(now),
-            },
-            Purpose::Update => {
-                let location = match &self.registration {
-                    Registration::Updating { location } => location.clone(),
-                    _ => heapless::Vec::new(),
-                };
-                match code {
-                    Some(coap::CHANGED) => {
-                        self.registered(now, location);
-                        self.push_event(Event::Updated);
-                    }
-                    // The server forgot us (4.04) or did not answer: register again.
-                    _ => self.register(now, device),
-                }
-            }
-            Purpose::Deregister => {
-                self.registration = Registration::Stopped;
-                self.observations.list.clear();
-                self.push_event(Event::Deregistered);
+            Purpose::Register | Purpose::Update | Purpose::Deregister => {
+                self.on_registration(now, exchange.purpose, response.as_ref(), device);
             }
             Purpose::Notify => {
                 // A reset or unanswered notification ends the observation (RFC 7641 4.5).
