@@ -59,7 +59,7 @@ pub use observe::Attributes;
 
 use blockwise::Block1;
 use firmware::{FirmwareState, FirmwareView, MAX_PULL_FAILURES};
-use observe::{AttributeTable, Observation, Observations};
+use observe::{AttributeTable, Observation, Observer};
 use registration::Registrar;
 use render::{Count, instance_ids, render};
 use transport::{Exchange, Outcome, Purpose, Transport, confirmable};
@@ -200,11 +200,9 @@ pub struct Client {
     config: Config,
     transport: Transport,
     registrar: Registrar,
-    observations: Observations,
-    attributes: AttributeTable,
+    observer: Observer,
     block1: Block1,
     events: heapless::Deque<Event, 16>,
-    next_check: Option<Instant>,
     firmware: Option<FirmwareState>,
     firmware_crc: u32,
     announced_download: bool,
@@ -218,11 +216,9 @@ impl Client {
             config,
             transport: Transport::new(seed),
             registrar: Registrar::new(),
-            observations: Observations::default(),
-            attributes: AttributeTable::default(),
+            observer: Observer::default(),
             block1: Block1::default(),
             events: heapless::Deque::new(),
-            next_check: None,
             firmware: None,
             firmware_crc: 0,
             announced_download: false,
@@ -310,7 +306,7 @@ impl Client {
         [
             self.transport.deadline(),
             self.registrar.deadline(),
-            self.next_check,
+            self.observer.deadline(),
             pull,
             defer,
         ]
@@ -326,9 +322,7 @@ impl Client {
 
     /// Observed values may have changed: check them at the next poll.
     pub fn notify_changed(&mut self, now: Instant) {
-        if !self.observations.list.is_empty() {
-            self.next_check = Some(now);
-        }
+        self.observer.values_changed(now);
     }
 
     /// The network came back (or changed): resume a stalled PULL now, from the last block
@@ -365,7 +359,7 @@ impl Client {
         fw.machine.on_update()?;
         fw.deferred_since = None;
         fw.install_pending = true;
-        self.next_check = Some(now);
+        self.observer.check_at(now);
         Ok(())
     }
 
@@ -407,7 +401,7 @@ impl Client {
             updating.failed();
         }
         fw.last_change = device.clock;
-        self.next_check = Some(now);
+        self.observer.check_at(now);
         Ok(())
     }
 
@@ -454,7 +448,7 @@ impl Client {
         if view.state.machine.changes() != before {
             view.state.last_change = device.clock;
         }
-        self.next_check = Some(now);
+        self.observer.check_at(now);
         r
     }
 
@@ -464,7 +458,7 @@ impl Client {
             fw.fail_download(error.download_failure());
             fw.last_change = device.clock;
         }
-        self.next_check = Some(now);
+        self.observer.check_at(now);
     }
 
     // --- internals -----------------------------------------------------------------------
@@ -474,7 +468,7 @@ impl Client {
             self.on_outcome(now, Outcome::TimedOut(failed), device);
         }
         self.tick_registration(now, device);
-        if self.next_check.is_some_and(|at| at <= now) {
+        if self.observer.is_due(now) {
             self.check_observations(now, device);
         }
         self.tick_firmware(now, device);
@@ -484,12 +478,10 @@ impl Client {
                 self.firmware_crc = crc;
                 self.push_event(Event::FirmwareChanged);
                 // State and Update Result changes are notified without waiting.
-                if !self.observations.list.is_empty() {
-                    self.next_check = Some(now);
-                }
+                self.observer.values_changed(now);
             }
         }
-        if self.next_check.is_some_and(|at| at <= now) {
+        if self.observer.is_due(now) {
             self.check_observations(now, device);
         }
     }
@@ -514,7 +506,7 @@ impl Client {
             Purpose::Notify => {
                 // A reset or unanswered notification ends the observation (RFC 7641 4.5).
                 if response.is_none() || code == Some(0) {
-                    self.observations.remove_token(&exchange.token);
+                    self.observer.remove_token(&exchange.token);
                 }
             }
             Purpose::Fetch => self.on_fetch(now, response, device),
@@ -635,8 +627,8 @@ impl Client {
             // Create and Delete are bootstrap and access-control business, not served here.
             _ => Err(plain(Error::MethodNotAllowed)),
         };
-        if matches!(code, coap::PUT | coap::POST) && !self.observations.list.is_empty() {
-            self.next_check = Some(now);
+        if matches!(code, coap::PUT | coap::POST) {
+            self.observer.values_changed(now);
         }
         result
     }
@@ -700,13 +692,14 @@ impl Client {
                     fingerprint: rendered.fingerprint,
                     number: rendered.number,
                 };
-                if self.observations.add(observation) {
+                if self
+                    .observer
+                    .add(observation, now.after(self.config.check_interval_ms))
+                {
                     coap::set_uint_option(&mut response, CoapOption::Observe, 2);
-                    self.next_check
-                        .get_or_insert(now.after(self.config.check_interval_ms));
                 }
             }
-            Some(1) => self.observations.remove_token(request.get_token()),
+            Some(1) => self.observer.remove_token(request.get_token()),
             _ => {}
         }
         response.payload = rendered.bytes;
@@ -747,13 +740,13 @@ impl Client {
             if info.object_version != Version::new(1, 0) {
                 w.attr("ver", info.object_version)?;
             }
-            attrs(&self.attributes, &mut w, path)?;
+            attrs(&self.observer.attributes, &mut w, path)?;
         }
         for instance in instance_ids(object, path) {
             let ip = Path::new(&[info.id, instance]).ok_or(Error::Internal)?;
             if path.len() <= 2 {
                 w.link(&ip)?;
-                attrs(&self.attributes, &mut w, &ip)?;
+                attrs(&self.observer.attributes, &mut w, &ip)?;
             }
             for r in info.resources {
                 if path.resource().is_some_and(|id| id != r.id) || !object.implements(r.id) {
@@ -767,7 +760,7 @@ impl Client {
                         w.attr("dim", count.0)?;
                     }
                 }
-                attrs(&self.attributes, &mut w, &rp)?;
+                attrs(&self.observer.attributes, &mut w, &rp)?;
             }
         }
         let mut response = coap::response_to(request, coap::CONTENT);
@@ -781,7 +774,7 @@ impl Client {
     }
 
     fn write_attributes(&mut self, request: &Packet, path: &Path) -> Result<Packet, Error> {
-        let mut a = self.attributes.get(path);
+        let mut a = self.observer.attributes.get(path);
         for query in coap::queries(request) {
             let text = core::str::from_utf8(query).map_err(|_| Error::BadRequest)?;
             let (name, value) = match text.split_once('=') {
@@ -821,7 +814,7 @@ impl Client {
         {
             return Err(Error::BadRequest);
         }
-        if !self.attributes.set(*path, a) {
+        if !self.observer.attributes.set(*path, a) {
             return Err(Error::Internal);
         }
         Ok(coap::response_to(request, coap::CHANGED))
@@ -925,134 +918,6 @@ impl Client {
             result.map_err(plain)?;
         }
         Ok(coap::response_to(request, coap::CHANGED))
-    }
-
-    fn check_observations(&mut self, now: Instant, device: &mut Device<'_, '_>) {
-        // Firmware states passed through since the last check are notified one by one
-        // before the current one, so a server sees every State and Update Result change.
-        let history = self
-            .firmware
-            .as_mut()
-            .map(|fw| fw.machine.take_history())
-            .unwrap_or_default();
-        for &past in history.iter().take(history.len().saturating_sub(1)) {
-            if let Some(fw) = self.firmware.as_mut() {
-                fw.replay = Some(past);
-            }
-            self.check_observations_once(now, device, true);
-        }
-        if let Some(fw) = self.firmware.as_mut() {
-            fw.replay = None;
-        }
-        self.check_observations_once(now, device, false);
-    }
-
-    /// One pass over the observations; `firmware_only` for a replayed firmware state (which
-    /// ignores pmin: every change counts).
-    fn check_observations_once(
-        &mut self,
-        now: Instant,
-        device: &mut Device<'_, '_>,
-        firmware_only: bool,
-    ) {
-        self.next_check =
-            (!self.observations.list.is_empty()).then(|| now.after(self.config.check_interval_ms));
-        let mut fw = self.firmware.take();
-        let mut i = 0;
-        while i < self.observations.list.len() {
-            let Some(o) = self.observations.list.get(i).cloned() else {
-                break;
-            };
-            i += 1;
-            let firmware_path = o.path.object() == Some(crate::fota::OBJECT_INFO.id);
-            if firmware_only && !firmware_path {
-                continue;
-            }
-            let attrs = self.attributes.effective(&o.path);
-            let since = now.since(o.last_sent);
-            if !firmware_only && since < u64::from(attrs.pmin.unwrap_or(0)) * 1000 {
-                continue;
-            }
-            let pmax_due = attrs
-                .pmax
-                .is_some_and(|p| p > 0 && since >= u64::from(p) * 1000);
-            let firmware = match (fw.as_mut(), storage_of(&mut device.firmware)) {
-                (Some(state), Some(storage)) => Some((state, storage)),
-                _ => None,
-            };
-            let mut slot = None;
-            let Some(object) = lookup(
-                device.objects,
-                firmware,
-                &mut slot,
-                o.path.object().unwrap_or(0),
-                device.clock,
-                now,
-            ) else {
-                continue;
-            };
-            let size = 16usize << Block::szx_for(self.config.max_block);
-            let rendered = render(object, &o.path, o.format, 0, size);
-            let mut p = confirmable(coap::CONTENT);
-            p.set_token(o.token.to_vec());
-            let sequence = (o.sequence + 1) & 0x00ff_ffff;
-            coap::set_uint_option(&mut p, CoapOption::Observe, sequence);
-            let (fingerprint, number) = match rendered {
-                Ok(r) => {
-                    let changed = match (o.number, r.number) {
-                        (Some(last), Some(current)) => attrs.numeric_change(last, current),
-                        _ => r.fingerprint != o.fingerprint,
-                    };
-                    if !changed && !pmax_due {
-                        continue;
-                    }
-                    coap::set_uint_option(
-                        &mut p,
-                        CoapOption::ContentFormat,
-                        u32::from(o.format.number()),
-                    );
-                    if r.total > size {
-                        coap::set_block_option(
-                            &mut p,
-                            CoapOption::Block2,
-                            Block::new(0, true, Block::szx_for(self.config.max_block)),
-                        );
-                    }
-                    p.payload = r.bytes;
-                    (r.fingerprint, r.number)
-                }
-                Err(e) => {
-                    // The value is gone: an error notification ends the observation.
-                    coap::set_code(&mut p, coap::error_code(e));
-                    self.observations.remove_token(&o.token);
-                    i -= 1;
-                    (0, None)
-                }
-            };
-            let mid = self.transport.mid();
-            p.header.message_id = mid;
-            if let Ok(bytes) = coap::to_bytes(&p)
-                && self.transport.start(
-                    now,
-                    mid,
-                    o.token.clone(),
-                    Peer::Server,
-                    bytes,
-                    Purpose::Notify,
-                )
-                && let Some(entry) = self
-                    .observations
-                    .list
-                    .iter_mut()
-                    .find(|x| x.token == o.token)
-            {
-                entry.sequence = sequence;
-                entry.last_sent = now;
-                entry.fingerprint = fingerprint;
-                entry.number = number;
-            }
-        }
-        self.firmware = fw;
     }
 
     fn tick_firmware(&mut self, now: Instant, device: &mut Device<'_, '_>) {

@@ -259,7 +259,7 @@ impl Client {
             }
             Purpose::Deregister => {
                 self.registrar.state = Registration::Stopped;
-                self.observations.list.clear();
+                self.observer.clear();
                 self.push_event(Event::Deregistered);
             }
             Purpose::Notify | Purpose::Fetch => {}
