@@ -3,8 +3,9 @@
 
 use super::firmware::FirmwareState;
 use super::render::render;
+use super::routing::lookup;
 use super::transport::{Purpose, Transport, confirmable};
-use super::{Client, Config, Device, Instant, Peer, lookup, storage_of};
+use super::{Client, Config, Device, Instant, Peer, storage_of};
 use crate::block::Block;
 use crate::coap::{self, CoapOption};
 use crate::format::ContentFormat;
