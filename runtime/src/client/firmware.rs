@@ -5,6 +5,7 @@
 use core::fmt::Write as _;
 
 use super::Instant;
+use super::download::Pull;
 use crate::error::Error;
 use crate::fota::{
     BadSnapshot, DownloadFailure, Firmware, FirmwareStorage, FirmwareUpdate, FotaError,
@@ -63,28 +64,6 @@ impl Default for FirmwareSettings {
         }
     }
 }
-
-/// A PULL over CoAP in progress.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub(crate) struct Pull {
-    pub host: heapless::String<64>,
-    pub port: u16,
-    pub path: heapless::Vec<heapless::String<32>, 8>,
-    /// Bytes stored so far: the next request asks for the block at this offset.
-    pub offset: u32,
-    pub szx: u8,
-    pub etag: heapless::Vec<u8, 8>,
-    pub total: Option<u32>,
-    /// Failed attempts in a row (timeouts); resumes back off.
-    pub failures: u8,
-    pub resume_at: Option<Instant>,
-    pub in_flight: bool,
-    /// Whether the slot was prepared (`begin`) for this download.
-    pub begun: bool,
-}
-
-/// Attempts that time out in a row before a pull gives up with Connection lost (4).
-pub(crate) const MAX_PULL_FAILURES: u8 = 4;
 
 /// The state of Object 5.
 #[derive(Clone, Debug)]
@@ -289,12 +268,10 @@ pub(crate) fn parse_uri(uri: &str) -> Result<Target, FotaError> {
     if protocol != Protocol::Coap {
         return Ok(Target::Scheme(protocol));
     }
-    let mut pull = Pull {
-        host: heapless::String::try_from(host).map_err(|_| FotaError::InvalidUri)?,
-        port: port.unwrap_or(5683),
-        szx: crate::block::Block::MAX_SZX,
-        ..Pull::default()
-    };
+    let mut pull = Pull::new(
+        heapless::String::try_from(host).map_err(|_| FotaError::InvalidUri)?,
+        port.unwrap_or(5683),
+    );
     let path = path.split(['?', '#']).next().unwrap_or("");
     for segment in path.split('/').filter(|s| !s.is_empty()) {
         let mut s = heapless::String::new();

@@ -36,8 +36,7 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 
-use crate::block::Block;
-use crate::coap::{self, CoapOption, MessageType, Packet};
+use crate::coap::{self, MessageType, Packet};
 use crate::error::Error;
 use crate::format::ContentFormat;
 use crate::fota::{BadSnapshot, Firmware, FirmwareStorage, FotaError, State, UpdateResult};
@@ -45,6 +44,7 @@ use crate::object::Object;
 use crate::value::Time;
 
 mod blockwise;
+mod download;
 mod firmware;
 mod observe;
 mod registration;
@@ -56,10 +56,11 @@ pub use firmware::{Delivery, FirmwareSettings, Protocol, SNAPSHOT_MAX};
 pub use observe::Attributes;
 
 use blockwise::Block1;
-use firmware::{FirmwareState, FirmwareView, MAX_PULL_FAILURES};
+use download::Pull;
+use firmware::{FirmwareState, FirmwareView};
 use observe::Observer;
 use registration::Registrar;
-use transport::{Exchange, Outcome, Purpose, Transport, confirmable};
+use transport::{Exchange, Outcome, Purpose, Transport};
 
 /// A point in time, in milliseconds from any fixed start (monotonic).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -294,8 +295,7 @@ impl Client {
             .firmware
             .as_ref()
             .and_then(|fw| fw.pull.as_ref())
-            .filter(|p| !p.in_flight)
-            .map(|p| p.resume_at.unwrap_or_default());
+            .and_then(Pull::deadline);
         let defer = self.firmware.as_ref().and_then(|fw| {
             let since = fw.deferred_since?;
             (fw.max_defer > 0).then(|| since.after(fw.max_defer.saturating_mul(1000)))
@@ -320,26 +320,6 @@ impl Client {
     /// Observed values may have changed: check them at the next poll.
     pub fn notify_changed(&mut self, now: Instant) {
         self.observer.values_changed(now);
-    }
-
-    /// The network came back (or changed): resume a stalled PULL now, from the last block
-    /// written.
-    pub fn connection_changed(&mut self, now: Instant) {
-        if let Some(pull) = self.firmware.as_mut().and_then(|fw| fw.pull.as_mut()) {
-            pull.failures = 0;
-            if pull.in_flight {
-                self.transport.kick(now, Peer::Download);
-            } else {
-                pull.resume_at = Some(now);
-            }
-        }
-    }
-
-    /// Host and port of the PULL download in progress, for the board to address
-    /// [`Peer::Download`] datagrams.
-    pub fn download_peer(&self) -> Option<(&str, u16)> {
-        let pull = self.firmware.as_ref()?.pull.as_ref()?;
-        Some((pull.host.as_str(), pull.port))
     }
 
     /// The Package URI the board should download after [`Event::Download`].
@@ -555,141 +535,6 @@ impl Client {
             (None, true) => self.announced_download = false,
             _ => {}
         }
-        let Some(pull) = fw.pull.as_mut() else { return };
-        if pull.in_flight
-            || pull.resume_at.is_some_and(|at| at > now)
-            || fw.machine.state() != State::Downloading
-        {
-            return;
-        }
-        if pull.begun && pull.offset == 0 {
-            // Resuming after a reboot: from what the slot holds.
-            pull.offset = storage.written();
-        }
-        let szx = pull.szx.min(Block::szx_for(self.config.max_block));
-        pull.szx = szx;
-        let num = pull.offset >> (u32::from(szx) + 4);
-        let mut p = confirmable(coap::GET);
-        for segment in &pull.path {
-            coap::add_option(&mut p, CoapOption::UriPath, segment.as_bytes());
-        }
-        coap::set_block_option(&mut p, CoapOption::Block2, Block::new(num, false, szx));
-        if num == 0 {
-            coap::set_uint_option(&mut p, CoapOption::Size2, 0);
-        }
-        pull.in_flight = true;
-        pull.resume_at = None;
-        self.transport
-            .request(now, p, Peer::Download, Purpose::Fetch);
-    }
-
-    fn on_fetch(&mut self, now: Instant, response: Option<Packet>, device: &mut Device<'_, '_>) {
-        let Some(fw) = self.firmware.as_mut() else {
-            return;
-        };
-        let Some(storage) = storage_of(&mut device.firmware) else {
-            return;
-        };
-        let Some(pull) = fw.pull.as_mut() else { return };
-        pull.in_flight = false;
-        let Some(p) = response else {
-            // No answer: resume later from the last block written, up to a limit.
-            pull.failures += 1;
-            if pull.failures >= MAX_PULL_FAILURES {
-                fw.fail_download(crate::fota::DownloadFailure::ConnectionLost);
-                fw.last_change = device.clock;
-            } else {
-                pull.resume_at = Some(now.after(2_000u64 << pull.failures));
-            }
-            return;
-        };
-        let code = coap::code_of(&p);
-        match code >> 5 {
-            2 => {}
-            // The server is in trouble: try again later, as for a timeout.
-            5 => {
-                pull.failures += 1;
-                pull.resume_at = Some(now.after(2_000u64 << pull.failures.min(6)));
-                if pull.failures >= MAX_PULL_FAILURES {
-                    fw.fail_download(crate::fota::DownloadFailure::ConnectionLost);
-                    fw.last_change = device.clock;
-                }
-                return;
-            }
-            // Not found, bad request and the like: the URI does not name a package.
-            _ => {
-                fw.fail_download(crate::fota::DownloadFailure::InvalidUri);
-                fw.last_change = device.clock;
-                return;
-            }
-        }
-        pull.failures = 0;
-        let block = match coap::block_option(&p, CoapOption::Block2) {
-            Some(Ok(b)) => b,
-            Some(Err(_)) => {
-                fw.fail_download(crate::fota::DownloadFailure::UnsupportedPackageType);
-                fw.last_change = device.clock;
-                return;
-            }
-            None => Block::new(0, false, pull.szx),
-        };
-        let etag = p
-            .get_first_option(CoapOption::ETag)
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
-        if pull.begun && !pull.etag.is_empty() && etag != pull.etag.as_slice() {
-            // The package changed under the download: what is stored is a mix (Update Result 5).
-            fw.fail_download(crate::fota::DownloadFailure::IntegrityCheckFailure);
-            fw.last_change = device.clock;
-            return;
-        }
-        if pull.etag.is_empty() {
-            pull.etag = heapless::Vec::from_slice(etag.get(..etag.len().min(8)).unwrap_or(&[]))
-                .unwrap_or_default();
-        }
-        if !pull.begun {
-            let total = coap::uint_option(&p, CoapOption::Size2).and_then(Result::ok);
-            let result = match total {
-                Some(t) if t > storage.capacity() => Err(FotaError::NoSpace),
-                _ => storage.begin(total),
-            };
-            if let Err(e) = result {
-                fw.fail_download(e.download_failure());
-                fw.last_change = device.clock;
-                return;
-            }
-            pull.begun = true;
-            pull.total = total;
-        }
-        // The server may answer with smaller blocks than asked: keep to its size.
-        pull.szx = pull.szx.min(block.szx);
-        let Some(offset) = block.offset() else { return };
-        let end = offset.saturating_add(p.payload.len() as u32);
-        if offset > pull.offset {
-            // Not the block asked for: ask again.
-            return;
-        }
-        if end > pull.offset {
-            let fresh = p
-                .payload
-                .get((pull.offset - offset) as usize..)
-                .unwrap_or(&[]);
-            if let Err(e) = storage.write(pull.offset, fresh) {
-                fw.fail_download(e.download_failure());
-                fw.last_change = device.clock;
-                return;
-            }
-            pull.offset = end;
-        }
-        if !block.more {
-            let mut view = FirmwareView {
-                state: fw,
-                storage,
-                clock: device.clock,
-                now,
-            };
-            let _ = view.finish_download();
-            view.state.last_change = device.clock;
-        }
+        self.tick_download(now, device);
     }
 }
