@@ -82,8 +82,6 @@ pub(crate) struct FirmwareState {
     pub deferred_since: Option<Instant>,
     /// An HTTP(S) URI the board should download.
     pub external: Option<heapless::String<255>>,
-    /// The machine's change count at the last snapshot and at the last notification check.
-    pub seen_changes: u32,
     /// While notifying the states passed through, reads of State and Update Result give this.
     pub replay: Option<(State, UpdateResult)>,
 }
@@ -102,7 +100,6 @@ impl FirmwareState {
             install_pending: false,
             deferred_since: None,
             external: None,
-            seen_changes: 0,
             replay: None,
         }
     }
@@ -177,7 +174,6 @@ impl FirmwareState {
                 push.failed(DownloadFailure::ConnectionLost);
             }
         }
-        self.seen_changes = self.machine.changes();
         Ok(())
     }
 }
