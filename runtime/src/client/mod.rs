@@ -39,7 +39,7 @@ use alloc::vec::Vec;
 use crate::coap::{self, MessageType, Packet};
 use crate::error::Error;
 use crate::format::ContentFormat;
-use crate::fota::{BadSnapshot, Firmware, FirmwareStorage, FotaError, State, UpdateResult};
+use crate::fota::FirmwareStorage;
 use crate::object::Object;
 use crate::value::Time;
 
@@ -57,7 +57,7 @@ pub use observe::Attributes;
 
 use blockwise::Block1;
 use download::Pull;
-use firmware::{FirmwareState, FirmwareView};
+use firmware::FirmwareState;
 use observe::Observer;
 use registration::Registrar;
 use transport::{Exchange, Outcome, Purpose, Transport};
@@ -202,8 +202,6 @@ pub struct Client {
     block1: Block1,
     events: heapless::Deque<Event, 16>,
     firmware: Option<FirmwareState>,
-    firmware_crc: u32,
-    announced_download: bool,
 }
 
 impl Client {
@@ -218,39 +216,7 @@ impl Client {
             block1: Block1::default(),
             events: heapless::Deque::new(),
             firmware: None,
-            firmware_crc: 0,
-            announced_download: false,
         }
-    }
-
-    /// Serves Object 5 with these settings (the board passes its storage in [`Device`]).
-    pub fn with_firmware(mut self, settings: FirmwareSettings) -> Self {
-        let state = FirmwareState::new(settings);
-        self.firmware_crc = firmware::crc32(&state.snapshot());
-        self.firmware = Some(state);
-        self
-    }
-
-    /// Restores Object 5 from a snapshot the board persisted. After a reboot in Updating,
-    /// report the outcome with [`Client::firmware_booted`].
-    pub fn restore_firmware(&mut self, snapshot: &[u8]) -> Result<(), BadSnapshot> {
-        let fw = self.firmware.as_mut().ok_or(BadSnapshot)?;
-        fw.restore(snapshot)?;
-        self.firmware_crc = firmware::crc32(&fw.snapshot());
-        self.announced_download = false;
-        Ok(())
-    }
-
-    /// What the board persists for Object 5 (at most [`SNAPSHOT_MAX`] bytes).
-    pub fn firmware_snapshot(&self) -> Option<heapless::Vec<u8, SNAPSHOT_MAX>> {
-        self.firmware.as_ref().map(FirmwareState::snapshot)
-    }
-
-    /// `/5/0/3` and `/5/0/5`.
-    pub fn firmware_state(&self) -> Option<(State, UpdateResult)> {
-        self.firmware
-            .as_ref()
-            .map(|fw| (fw.machine.state(), fw.machine.result()))
     }
 
     /// Hands in one datagram received from `from`.
@@ -296,10 +262,7 @@ impl Client {
             .as_ref()
             .and_then(|fw| fw.pull.as_ref())
             .and_then(Pull::deadline);
-        let defer = self.firmware.as_ref().and_then(|fw| {
-            let since = fw.deferred_since?;
-            (fw.max_defer > 0).then(|| since.after(fw.max_defer.saturating_mul(1000)))
-        });
+        let defer = self.firmware.as_ref().and_then(FirmwareState::deadline);
         [
             self.transport.deadline(),
             self.registrar.deadline(),
@@ -322,122 +285,6 @@ impl Client {
         self.observer.values_changed(now);
     }
 
-    /// The Package URI the board should download after [`Event::Download`].
-    pub fn download_uri(&self) -> Option<&str> {
-        self.firmware.as_ref()?.external.as_deref()
-    }
-
-    /// The board approves a deferred update: it starts now.
-    pub fn approve_update(&mut self, now: Instant) -> Result<(), Error> {
-        let fw = self.firmware.as_mut().ok_or(Error::NotFound)?;
-        if fw.machine.result() != UpdateResult::Deferred {
-            return Err(Error::MethodNotAllowed);
-        }
-        fw.machine.on_update()?;
-        fw.deferred_since = None;
-        fw.install_pending = true;
-        self.observer.check_at(now);
-        Ok(())
-    }
-
-    /// Reports how the update ended after the reboot: `true` when the new image runs and
-    /// passed its self-test (the client confirms it with the storage, Update Result 1),
-    /// `false` when the device is back on the old image (Update Result 8).
-    ///
-    /// Call it only when the board knows an install began (its bootloader swapped or its own
-    /// install record says so). The machine is then in Updating, or still in Downloaded when
-    /// power was lost between scheduling the install and persisting the Updating state; both
-    /// report the outcome. In any other state this does nothing.
-    pub fn firmware_booted(
-        &mut self,
-        now: Instant,
-        device: &mut Device<'_, '_>,
-        success: bool,
-    ) -> Result<(), FotaError> {
-        let Some(fw) = self.firmware.as_mut() else {
-            return Ok(());
-        };
-        let updating = match fw.machine.firmware() {
-            Firmware::Updating(updating) => updating,
-            Firmware::Downloaded(downloaded) => downloaded.start_update(),
-            _ => return Ok(()),
-        };
-        if success {
-            let storage = storage_of(&mut device.firmware).ok_or(FotaError::UpdateFailed)?;
-            match storage.confirm() {
-                Ok(()) => {
-                    updating.succeeded();
-                }
-                Err(e) => {
-                    updating.failed();
-                    fw.last_change = device.clock;
-                    return Err(e);
-                }
-            }
-        } else {
-            updating.failed();
-        }
-        fw.last_change = device.clock;
-        self.observer.check_at(now);
-        Ok(())
-    }
-
-    /// Bytes of a download the board performs (see [`Event::Download`]), at `offset`.
-    pub fn download_chunk(
-        &mut self,
-        device: &mut Device<'_, '_>,
-        offset: u32,
-        bytes: &[u8],
-    ) -> Result<(), FotaError> {
-        let (Some(fw), Some(storage)) = (self.firmware.as_mut(), storage_of(&mut device.firmware))
-        else {
-            return Err(FotaError::UpdateFailed);
-        };
-        if fw.machine.state() != State::Downloading || fw.external.is_none() {
-            return Err(FotaError::UpdateFailed);
-        }
-        storage
-            .write(offset, bytes)
-            .inspect_err(|e| fw.fail_download(e.download_failure()))
-    }
-
-    /// The board's download is complete: verify it.
-    pub fn download_finished(
-        &mut self,
-        now: Instant,
-        device: &mut Device<'_, '_>,
-    ) -> Result<(), Error> {
-        let (Some(fw), Some(storage)) = (self.firmware.as_mut(), storage_of(&mut device.firmware))
-        else {
-            return Err(Error::NotFound);
-        };
-        if fw.machine.state() != State::Downloading {
-            return Err(Error::MethodNotAllowed);
-        }
-        let mut view = FirmwareView {
-            state: fw,
-            storage,
-            clock: device.clock,
-            now,
-        };
-        let before = view.state.machine.changes();
-        let r = view.finish_download();
-        if view.state.machine.changes() != before {
-            view.state.last_change = device.clock;
-        }
-        self.observer.check_at(now);
-        r
-    }
-
-    /// The board's download failed.
-    pub fn download_failed(&mut self, now: Instant, device: &Device<'_, '_>, error: FotaError) {
-        if let Some(fw) = self.firmware.as_mut() {
-            fw.fail_download(error.download_failure());
-            fw.last_change = device.clock;
-        }
-        self.observer.check_at(now);
-    }
-
     // --- internals -----------------------------------------------------------------------
 
     fn tick(&mut self, now: Instant, device: &mut Device<'_, '_>) {
@@ -449,14 +296,14 @@ impl Client {
             self.check_observations(now, device);
         }
         self.tick_firmware(now, device);
-        if let Some(fw) = &self.firmware {
-            let crc = firmware::crc32(&fw.snapshot());
-            if crc != self.firmware_crc {
-                self.firmware_crc = crc;
-                self.push_event(Event::FirmwareChanged);
-                // State and Update Result changes are notified without waiting.
-                self.observer.values_changed(now);
-            }
+        if self
+            .firmware
+            .as_mut()
+            .is_some_and(FirmwareState::snapshot_changed)
+        {
+            self.push_event(Event::FirmwareChanged);
+            // State and Update Result changes are notified without waiting.
+            self.observer.values_changed(now);
         }
         if self.observer.is_due(now) {
             self.check_observations(now, device);
@@ -488,53 +335,5 @@ impl Client {
             }
             Purpose::Fetch => self.on_fetch(now, response, device),
         }
-    }
-
-    fn tick_firmware(&mut self, now: Instant, device: &mut Device<'_, '_>) {
-        let Some(fw) = self.firmware.as_mut() else {
-            return;
-        };
-        if fw.pull.is_none() {
-            // A download that ended (failed, cancelled, reset) stops retransmitting.
-            self.transport.abandon(Peer::Download);
-        }
-        let Some(storage) = storage_of(&mut device.firmware) else {
-            return;
-        };
-        if firmware::defer_expired(fw, now) {
-            // Maximum Defer Period is over: the update starts.
-            if fw.machine.on_update().is_ok() {
-                fw.deferred_since = None;
-                fw.install_pending = true;
-                fw.last_change = device.clock;
-            }
-        }
-        if fw.install_pending {
-            fw.install_pending = false;
-            match storage.install() {
-                Ok(()) => self.push_event(Event::Install),
-                Err(e) => {
-                    if let Firmware::Updating(u) = fw.machine.firmware() {
-                        if e == FotaError::Integrity {
-                            u.integrity_failed();
-                        } else {
-                            u.failed();
-                        }
-                    }
-                    fw.last_change = device.clock;
-                }
-            }
-            return;
-        }
-        match (&fw.external, self.announced_download) {
-            (Some(_), false) => {
-                self.announced_download = true;
-                self.push_event(Event::Download);
-                return;
-            }
-            (None, true) => self.announced_download = false,
-            _ => {}
-        }
-        self.tick_download(now, device);
     }
 }
