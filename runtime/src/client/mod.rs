@@ -21,6 +21,23 @@
 //! assert!(client.timeout().is_some(), "a retransmission is scheduled");
 //! ```
 //!
+//! # Parts
+//!
+//! [`Client`] ties together parts that each keep their own state, one file each:
+//!
+//! * `transport`: confirmable exchanges with RFC 7252 retransmission, one in flight per
+//!   peer and a queue behind it, and duplicate detection with cached responses.
+//! * `registration`: the `Registrar` (Register, Update before the lifetime runs out or when
+//!   the objects change, Deregister, retries with backoff) and the link-format object list.
+//! * `routing`: a request from the server routed to its object and served (Read, Discover,
+//!   Write, Write-Attributes, Execute), with the path checks and default formats.
+//! * `render`: a read encoded in a content format, block by block, with a fingerprint.
+//! * `blockwise`: the Block1 reassembler that streams block-wise writes to an object.
+//! * `observe`: the `Observer` (observations, their attributes, the notification pass).
+//! * `download`: the PULL downloader over CoAP Block2.
+//! * `firmware`: everything particular to Object 5: its state, its view as an object, the
+//!   snapshot the board persists, and the client's Object 5 API.
+//!
 //! # Heap
 //!
 //! `coap-lite` needs `alloc`: each received datagram is parsed into a `Packet` (a few small
@@ -287,6 +304,8 @@ impl Client {
 
     // --- internals -----------------------------------------------------------------------
 
+    /// Runs every part that has something due: timed-out exchanges first, then registration,
+    /// observations, Object 5 and its download, and the observations again for what changed.
     fn tick(&mut self, now: Instant, device: &mut Device<'_, '_>) {
         for failed in self.transport.on_timeout(now) {
             self.on_outcome(now, Outcome::TimedOut(failed), device);
@@ -310,6 +329,7 @@ impl Client {
         }
     }
 
+    /// Queues an event for the board; when the queue is full the oldest one is dropped.
     fn push_event(&mut self, event: Event) {
         if self.events.is_full() {
             let _ = self.events.pop_front();
@@ -317,19 +337,19 @@ impl Client {
         let _ = self.events.push_back(event);
     }
 
+    /// Hands the outcome of an exchange to the part that started it.
     fn on_outcome(&mut self, now: Instant, outcome: Outcome, device: &mut Device<'_, '_>) {
         let (exchange, response): (Exchange, Option<Packet>) = match outcome {
             Outcome::Response(e, p) => (e, Some(p)),
             Outcome::Reset(e) | Outcome::TimedOut(e) => (e, None),
         };
-        let code = response.as_ref().map(coap::code_of);
         match exchange.purpose {
             Purpose::Register | Purpose::Update | Purpose::Deregister => {
                 self.on_registration(now, exchange.purpose, response.as_ref(), device);
             }
             Purpose::Notify => {
                 // A reset or unanswered notification ends the observation (RFC 7641 4.5).
-                if response.is_none() || code == Some(0) {
+                if response.as_ref().is_none_or(|p| coap::code_of(p) == 0) {
                     self.observer.remove_token(&exchange.token);
                 }
             }
