@@ -1,10 +1,11 @@
 //! Object 5 served by the client: the state machine, the storage it drives, PUSH through the
-//! generic Block1 path, PULL over CoAP Block2 (or handed to the board for other schemes), and
-//! the snapshot the board persists.
+//! generic Block1 path, PULL over CoAP Block2 (through the downloader) or handed to the board
+//! for other schemes, the snapshot the board persists, and the client's Object 5 API.
 
 use core::fmt::Write as _;
 
-use super::Instant;
+use super::download::Pull;
+use super::{Client, Device, Event, Instant, Peer, storage_of};
 use crate::error::Error;
 use crate::fota::{
     BadSnapshot, DownloadFailure, Firmware, FirmwareStorage, FirmwareUpdate, FotaError,
@@ -64,28 +65,6 @@ impl Default for FirmwareSettings {
     }
 }
 
-/// A PULL over CoAP in progress.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub(crate) struct Pull {
-    pub host: heapless::String<64>,
-    pub port: u16,
-    pub path: heapless::Vec<heapless::String<32>, 8>,
-    /// Bytes stored so far: the next request asks for the block at this offset.
-    pub offset: u32,
-    pub szx: u8,
-    pub etag: heapless::Vec<u8, 8>,
-    pub total: Option<u32>,
-    /// Failed attempts in a row (timeouts); resumes back off.
-    pub failures: u8,
-    pub resume_at: Option<Instant>,
-    pub in_flight: bool,
-    /// Whether the slot was prepared (`begin`) for this download.
-    pub begun: bool,
-}
-
-/// Attempts that time out in a row before a pull gives up with Connection lost (4).
-pub(crate) const MAX_PULL_FAILURES: u8 = 4;
-
 /// The state of Object 5.
 #[derive(Clone, Debug)]
 pub(crate) struct FirmwareState {
@@ -103,15 +82,17 @@ pub(crate) struct FirmwareState {
     pub deferred_since: Option<Instant>,
     /// An HTTP(S) URI the board should download.
     pub external: Option<heapless::String<255>>,
-    /// The machine's change count at the last snapshot and at the last notification check.
-    pub seen_changes: u32,
     /// While notifying the states passed through, reads of State and Update Result give this.
     pub replay: Option<(State, UpdateResult)>,
+    /// Whether [`Event::Download`] announced the current external download.
+    announced_download: bool,
+    /// The CRC-32 of the last snapshot the board was told about ([`Event::FirmwareChanged`]).
+    crc: u32,
 }
 
 impl FirmwareState {
     pub(crate) fn new(settings: FirmwareSettings) -> Self {
-        Self {
+        let mut state = Self {
             machine: FirmwareUpdate::new(),
             settings,
             uri: heapless::String::new(),
@@ -123,9 +104,27 @@ impl FirmwareState {
             install_pending: false,
             deferred_since: None,
             external: None,
-            seen_changes: 0,
             replay: None,
-        }
+            announced_download: false,
+            crc: 0,
+        };
+        state.crc = crc32(&state.snapshot());
+        state
+    }
+
+    /// Whether the snapshot changed since it was last checked (or made, or restored): the
+    /// board must persist it again.
+    pub(crate) fn snapshot_changed(&mut self) -> bool {
+        let crc = crc32(&self.snapshot());
+        let changed = crc != self.crc;
+        self.crc = crc;
+        changed
+    }
+
+    /// When Maximum Defer Period ends for a deferred update.
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        let since = self.deferred_since?;
+        (self.max_defer > 0).then(|| since.after(self.max_defer.saturating_mul(1000)))
     }
 
     /// Ends a download with a failure (from Downloading only).
@@ -198,7 +197,8 @@ impl FirmwareState {
                 push.failed(DownloadFailure::ConnectionLost);
             }
         }
-        self.seen_changes = self.machine.changes();
+        self.announced_download = false;
+        self.crc = crc32(&self.snapshot());
         Ok(())
     }
 }
@@ -289,12 +289,10 @@ pub(crate) fn parse_uri(uri: &str) -> Result<Target, FotaError> {
     if protocol != Protocol::Coap {
         return Ok(Target::Scheme(protocol));
     }
-    let mut pull = Pull {
-        host: heapless::String::try_from(host).map_err(|_| FotaError::InvalidUri)?,
-        port: port.unwrap_or(5683),
-        szx: crate::block::Block::MAX_SZX,
-        ..Pull::default()
-    };
+    let mut pull = Pull::new(
+        heapless::String::try_from(host).map_err(|_| FotaError::InvalidUri)?,
+        port.unwrap_or(5683),
+    );
     let path = path.split(['?', '#']).next().unwrap_or("");
     for segment in path.split('/').filter(|s| !s.is_empty()) {
         let mut s = heapless::String::new();
@@ -589,4 +587,196 @@ pub(crate) fn defer_expired(fw: &FirmwareState, now: Instant) -> bool {
         && fw
             .deferred_since
             .is_some_and(|since| now.since(since) >= fw.max_defer.saturating_mul(1000))
+}
+
+impl Client {
+    /// Serves Object 5 with these settings (the board passes its storage in [`Device`]).
+    pub fn with_firmware(mut self, settings: FirmwareSettings) -> Self {
+        self.firmware = Some(FirmwareState::new(settings));
+        self
+    }
+
+    /// Restores Object 5 from a snapshot the board persisted. After a reboot in Updating,
+    /// report the outcome with [`Client::firmware_booted`].
+    pub fn restore_firmware(&mut self, snapshot: &[u8]) -> Result<(), BadSnapshot> {
+        self.firmware.as_mut().ok_or(BadSnapshot)?.restore(snapshot)
+    }
+
+    /// What the board persists for Object 5 (at most [`SNAPSHOT_MAX`] bytes).
+    pub fn firmware_snapshot(&self) -> Option<heapless::Vec<u8, SNAPSHOT_MAX>> {
+        self.firmware.as_ref().map(FirmwareState::snapshot)
+    }
+
+    /// `/5/0/3` and `/5/0/5`.
+    pub fn firmware_state(&self) -> Option<(State, UpdateResult)> {
+        self.firmware
+            .as_ref()
+            .map(|fw| (fw.machine.state(), fw.machine.result()))
+    }
+
+    /// The Package URI the board should download after [`Event::Download`].
+    pub fn download_uri(&self) -> Option<&str> {
+        self.firmware.as_ref()?.external.as_deref()
+    }
+
+    /// The board approves a deferred update: it starts now.
+    pub fn approve_update(&mut self, now: Instant) -> Result<(), Error> {
+        let fw = self.firmware.as_mut().ok_or(Error::NotFound)?;
+        if fw.machine.result() != UpdateResult::Deferred {
+            return Err(Error::MethodNotAllowed);
+        }
+        fw.machine.on_update()?;
+        fw.deferred_since = None;
+        fw.install_pending = true;
+        self.observer.check_at(now);
+        Ok(())
+    }
+
+    /// Reports how the update ended after the reboot: `true` when the new image runs and
+    /// passed its self-test (the client confirms it with the storage, Update Result 1),
+    /// `false` when the device is back on the old image (Update Result 8).
+    ///
+    /// Call it only when the board knows an install began (its bootloader swapped or its own
+    /// install record says so). The machine is then in Updating, or still in Downloaded when
+    /// power was lost between scheduling the install and persisting the Updating state; both
+    /// report the outcome. In any other state this does nothing.
+    pub fn firmware_booted(
+        &mut self,
+        now: Instant,
+        device: &mut Device<'_, '_>,
+        success: bool,
+    ) -> Result<(), FotaError> {
+        let Some(fw) = self.firmware.as_mut() else {
+            return Ok(());
+        };
+        let updating = match fw.machine.firmware() {
+            Firmware::Updating(updating) => updating,
+            Firmware::Downloaded(downloaded) => downloaded.start_update(),
+            _ => return Ok(()),
+        };
+        if success {
+            let storage = storage_of(&mut device.firmware).ok_or(FotaError::UpdateFailed)?;
+            match storage.confirm() {
+                Ok(()) => {
+                    updating.succeeded();
+                }
+                Err(e) => {
+                    updating.failed();
+                    fw.last_change = device.clock;
+                    return Err(e);
+                }
+            }
+        } else {
+            updating.failed();
+        }
+        fw.last_change = device.clock;
+        self.observer.check_at(now);
+        Ok(())
+    }
+
+    /// Bytes of a download the board performs (see [`Event::Download`]), at `offset`.
+    pub fn download_chunk(
+        &mut self,
+        device: &mut Device<'_, '_>,
+        offset: u32,
+        bytes: &[u8],
+    ) -> Result<(), FotaError> {
+        let (Some(fw), Some(storage)) = (self.firmware.as_mut(), storage_of(&mut device.firmware))
+        else {
+            return Err(FotaError::UpdateFailed);
+        };
+        if fw.machine.state() != State::Downloading || fw.external.is_none() {
+            return Err(FotaError::UpdateFailed);
+        }
+        storage
+            .write(offset, bytes)
+            .inspect_err(|e| fw.fail_download(e.download_failure()))
+    }
+
+    /// The board's download is complete: verify it.
+    pub fn download_finished(
+        &mut self,
+        now: Instant,
+        device: &mut Device<'_, '_>,
+    ) -> Result<(), Error> {
+        let (Some(fw), Some(storage)) = (self.firmware.as_mut(), storage_of(&mut device.firmware))
+        else {
+            return Err(Error::NotFound);
+        };
+        if fw.machine.state() != State::Downloading {
+            return Err(Error::MethodNotAllowed);
+        }
+        let mut view = FirmwareView {
+            state: fw,
+            storage,
+            clock: device.clock,
+            now,
+        };
+        let before = view.state.machine.changes();
+        let r = view.finish_download();
+        if view.state.machine.changes() != before {
+            view.state.last_change = device.clock;
+        }
+        self.observer.check_at(now);
+        r
+    }
+
+    /// The board's download failed.
+    pub fn download_failed(&mut self, now: Instant, device: &Device<'_, '_>, error: FotaError) {
+        if let Some(fw) = self.firmware.as_mut() {
+            fw.fail_download(error.download_failure());
+            fw.last_change = device.clock;
+        }
+        self.observer.check_at(now);
+    }
+
+    /// Runs what Object 5 has due: a deferred update whose time ran out, an install, a
+    /// download for the board to perform, then the PULL over CoAP.
+    pub(super) fn tick_firmware(&mut self, now: Instant, device: &mut Device<'_, '_>) {
+        let Some(fw) = self.firmware.as_mut() else {
+            return;
+        };
+        if fw.pull.is_none() {
+            // A download that ended (failed, cancelled, reset) stops retransmitting.
+            self.transport.abandon(Peer::Download);
+        }
+        let Some(storage) = storage_of(&mut device.firmware) else {
+            return;
+        };
+        if defer_expired(fw, now) {
+            // Maximum Defer Period is over: the update starts.
+            if fw.machine.on_update().is_ok() {
+                fw.deferred_since = None;
+                fw.install_pending = true;
+                fw.last_change = device.clock;
+            }
+        }
+        if fw.install_pending {
+            fw.install_pending = false;
+            match storage.install() {
+                Ok(()) => self.push_event(Event::Install),
+                Err(e) => {
+                    if let Firmware::Updating(u) = fw.machine.firmware() {
+                        if e == FotaError::Integrity {
+                            u.integrity_failed();
+                        } else {
+                            u.failed();
+                        }
+                    }
+                    fw.last_change = device.clock;
+                }
+            }
+            return;
+        }
+        match (&fw.external, fw.announced_download) {
+            (Some(_), false) => {
+                fw.announced_download = true;
+                self.push_event(Event::Download);
+                return;
+            }
+            (None, true) => fw.announced_download = false,
+            _ => {}
+        }
+        self.tick_download(now, device);
+    }
 }

@@ -1,10 +1,15 @@
-//! Observations (RFC 7641) and the notification attributes of Write-Attributes (pmin, pmax,
-//! gt, lt, st).
+//! Observations (RFC 7641), the notification attributes of Write-Attributes (pmin, pmax, gt,
+//! lt, st), and the pass that checks observed values and sends notifications.
 
+use super::firmware::FirmwareState;
+use super::render::render;
+use super::routing::lookup;
+use super::transport::{Purpose, Transport, confirmable};
+use super::{Client, Config, Device, Instant, Peer, storage_of};
+use crate::block::Block;
+use crate::coap::{self, CoapOption};
 use crate::format::ContentFormat;
 use crate::path::Path;
-
-use super::Instant;
 
 /// Most observations at once; a server asking for more gets a plain read.
 pub(crate) const MAX_OBSERVATIONS: usize = 8;
@@ -101,20 +106,188 @@ pub(crate) struct Observation {
     pub number: Option<f64>,
 }
 
+/// The observations, the attributes that pace them, and when to check them next.
 #[derive(Default)]
-pub(crate) struct Observations {
-    pub list: heapless::Vec<Observation, MAX_OBSERVATIONS>,
+pub(crate) struct Observer {
+    list: heapless::Vec<Observation, MAX_OBSERVATIONS>,
+    pub(crate) attributes: AttributeTable,
+    next_check: Option<Instant>,
 }
 
-impl Observations {
-    /// Adds or replaces (same token) an observation. False when full.
-    pub(crate) fn add(&mut self, o: Observation) -> bool {
+impl Observer {
+    /// Adds or replaces (same token) an observation, and checks it at `first_check` unless a
+    /// check comes sooner. False when full.
+    pub(crate) fn add(&mut self, o: Observation, first_check: Instant) -> bool {
         self.remove_token(&o.token);
-        self.list.push(o).is_ok()
+        let added = self.list.push(o).is_ok();
+        if added {
+            self.next_check.get_or_insert(first_check);
+        }
+        added
     }
 
     pub(crate) fn remove_token(&mut self, token: &[u8]) {
         self.list.retain(|o| o.token.as_slice() != token);
+    }
+
+    /// Ends every observation (the client deregistered).
+    pub(crate) fn clear(&mut self) {
+        self.list.clear();
+    }
+
+    /// When the next check is due.
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        self.next_check
+    }
+
+    pub(crate) fn is_due(&self, now: Instant) -> bool {
+        self.next_check.is_some_and(|at| at <= now)
+    }
+
+    /// Observed values may have changed: check them at `now`, when anything is observed.
+    pub(crate) fn values_changed(&mut self, now: Instant) {
+        if !self.list.is_empty() {
+            self.next_check = Some(now);
+        }
+    }
+
+    /// Checks at `now` even when nothing is observed (the check also collects the firmware
+    /// states passed through).
+    pub(crate) fn check_at(&mut self, now: Instant) {
+        self.next_check = Some(now);
+    }
+
+    /// One pass over the observations: notifies each whose value changed enough (gt, lt, st)
+    /// or whose pmax ran out, no sooner than its pmin. `firmware_only` for a replayed
+    /// firmware state (which ignores pmin: every change counts).
+    pub(crate) fn notify(
+        &mut self,
+        now: Instant,
+        config: &Config,
+        transport: &mut Transport,
+        mut fw: Option<&mut FirmwareState>,
+        device: &mut Device<'_, '_>,
+        firmware_only: bool,
+    ) {
+        self.next_check = (!self.list.is_empty()).then(|| now.after(config.check_interval_ms));
+        let mut i = 0;
+        while i < self.list.len() {
+            let Some(o) = self.list.get(i).cloned() else {
+                break;
+            };
+            i += 1;
+            let firmware_path = o.path.object() == Some(crate::fota::OBJECT_INFO.id);
+            if firmware_only && !firmware_path {
+                continue;
+            }
+            let attrs = self.attributes.effective(&o.path);
+            let since = now.since(o.last_sent);
+            if !firmware_only && since < u64::from(attrs.pmin.unwrap_or(0)) * 1000 {
+                continue;
+            }
+            let pmax_due = attrs
+                .pmax
+                .is_some_and(|p| p > 0 && since >= u64::from(p) * 1000);
+            let firmware = match (fw.as_deref_mut(), storage_of(&mut device.firmware)) {
+                (Some(state), Some(storage)) => Some((state, storage)),
+                _ => None,
+            };
+            let mut slot = None;
+            let Some(object) = lookup(
+                device.objects,
+                firmware,
+                &mut slot,
+                o.path.object().unwrap_or(0),
+                device.clock,
+                now,
+            ) else {
+                continue;
+            };
+            let size = 16usize << Block::szx_for(config.max_block);
+            let rendered = render(object, &o.path, o.format, 0, size);
+            let mut p = confirmable(coap::CONTENT);
+            p.set_token(o.token.to_vec());
+            let sequence = (o.sequence + 1) & 0x00ff_ffff;
+            coap::set_uint_option(&mut p, CoapOption::Observe, sequence);
+            let (fingerprint, number) = match rendered {
+                Ok(r) => {
+                    let changed = match (o.number, r.number) {
+                        (Some(last), Some(current)) => attrs.numeric_change(last, current),
+                        _ => r.fingerprint != o.fingerprint,
+                    };
+                    if !changed && !pmax_due {
+                        continue;
+                    }
+                    coap::set_uint_option(
+                        &mut p,
+                        CoapOption::ContentFormat,
+                        u32::from(o.format.number()),
+                    );
+                    if r.total > size {
+                        coap::set_block_option(
+                            &mut p,
+                            CoapOption::Block2,
+                            Block::new(0, true, Block::szx_for(config.max_block)),
+                        );
+                    }
+                    p.payload = r.bytes;
+                    (r.fingerprint, r.number)
+                }
+                Err(e) => {
+                    // The value is gone: an error notification ends the observation.
+                    coap::set_code(&mut p, coap::error_code(e));
+                    self.remove_token(&o.token);
+                    i -= 1;
+                    (0, None)
+                }
+            };
+            let mid = transport.mid();
+            p.header.message_id = mid;
+            if let Ok(bytes) = coap::to_bytes(&p)
+                && transport.start(
+                    now,
+                    mid,
+                    o.token.clone(),
+                    Peer::Server,
+                    bytes,
+                    Purpose::Notify,
+                )
+                && let Some(entry) = self.list.iter_mut().find(|x| x.token == o.token)
+            {
+                entry.sequence = sequence;
+                entry.last_sent = now;
+                entry.fingerprint = fingerprint;
+                entry.number = number;
+            }
+        }
+    }
+}
+
+impl Client {
+    /// Checks the observations. Firmware states passed through since the last check are
+    /// notified one by one before the current one, so a server sees every State and Update
+    /// Result change.
+    pub(super) fn check_observations(&mut self, now: Instant, device: &mut Device<'_, '_>) {
+        let history = self
+            .firmware
+            .as_mut()
+            .map(|fw| fw.machine.take_history())
+            .unwrap_or_default();
+        for &past in history.iter().take(history.len().saturating_sub(1)) {
+            if let Some(fw) = self.firmware.as_mut() {
+                fw.replay = Some(past);
+            }
+            let (config, transport, fw) =
+                (&self.config, &mut self.transport, self.firmware.as_mut());
+            self.observer
+                .notify(now, config, transport, fw, device, true);
+        }
+        if let Some(fw) = self.firmware.as_mut() {
+            fw.replay = None;
+        }
+        let (config, transport, fw) = (&self.config, &mut self.transport, self.firmware.as_mut());
+        self.observer
+            .notify(now, config, transport, fw, device, false);
     }
 }
 

@@ -6,6 +6,7 @@ extern crate alloc;
 use alloc::vec::Vec;
 
 use super::{Instant, Peer, Transmit};
+use crate::coap::{self, MessageType, Packet};
 
 /// RFC 7252 section 4.8 defaults.
 pub(crate) const ACK_TIMEOUT_MS: u64 = 2_000;
@@ -32,6 +33,14 @@ pub(crate) enum Purpose {
     Notify,
     /// A block of a firmware download.
     Fetch,
+}
+
+/// A confirmable message with this code, numbered when it is started.
+pub(crate) fn confirmable(code: u8) -> Packet {
+    let mut p = Packet::new();
+    p.header.set_type(MessageType::Confirmable);
+    coap::set_code(&mut p, code);
+    p
 }
 
 /// A small, fast generator for message IDs, tokens and backoff jitter (xorshift64*).
@@ -128,6 +137,17 @@ impl Transport {
             let _ = self.out.pop_front();
         }
         let _ = self.out.push_back(Transmit { to, data });
+    }
+
+    /// Numbers a request, gives it a fresh token and starts it (see [`Transport::start`]).
+    pub(crate) fn request(&mut self, now: Instant, mut p: Packet, to: Peer, purpose: Purpose) {
+        let mid = self.mid();
+        let token = self.token();
+        p.header.message_id = mid;
+        p.set_token(token.to_vec());
+        if let Ok(bytes) = coap::to_bytes(&p) {
+            self.start(now, mid, token, to, bytes, purpose);
+        }
     }
 
     /// Starts (or queues behind the exchange in flight to the same peer) a confirmable message.

@@ -1,0 +1,518 @@
+//! Serving the server's requests: routing each to its object (Object 5 to the client's own
+//! view of it) and serving Read, Observe, Discover, Write, Write-Attributes and Execute, with
+//! the path checks and default formats of TS Transport 6.4.
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+
+use super::blockwise::Block1;
+use super::firmware::{FirmwareState, FirmwareView};
+use super::observe::{AttributeTable, Observation, Observer};
+use super::render::{Count, instance_ids, render};
+use super::{Client, Config, Device, Instant, Peer, storage_of};
+use crate::block::Block;
+use crate::coap::{self, CoapOption, MessageType, Packet};
+use crate::error::Error;
+use crate::format::link::LinkWriter;
+use crate::format::{self, ContentFormat, Shape};
+use crate::fota::FirmwareStorage;
+use crate::object::{Object, Write};
+use crate::path::Path;
+use crate::spec::{Multiplicity, ObjectInfo, ResourceType, Version};
+use crate::value::{ExecuteArgs, Time};
+
+impl Client {
+    /// Serves one request from the server.
+    pub(super) fn serve(&mut self, now: Instant, request: Packet, device: &mut Device<'_, '_>) {
+        let kind = request.header.get_type();
+        let mid = request.header.message_id;
+        if !matches!(kind, MessageType::Confirmable | MessageType::NonConfirmable) {
+            return;
+        }
+        if kind == MessageType::Confirmable && self.transport.duplicate(now, Peer::Server, mid) {
+            return;
+        }
+        let mut router = Router {
+            config: &self.config,
+            observer: &mut self.observer,
+            block1: &mut self.block1,
+        };
+        let response = router.dispatch(now, &request, device, self.firmware.as_mut());
+        let mut response = response.unwrap_or_else(|(e, size1)| {
+            let mut r = coap::response_to(&request, coap::error_code(e));
+            if let Some(size) = size1 {
+                coap::set_uint_option(&mut r, CoapOption::Size1, size);
+            }
+            r
+        });
+        if kind == MessageType::NonConfirmable {
+            response.header.message_id = self.transport.mid();
+        }
+        let bytes = coap::to_bytes(&response).or_else(|_| {
+            coap::to_bytes(&coap::response_to(
+                &request,
+                coap::error_code(Error::Internal),
+            ))
+        });
+        let Ok(bytes) = bytes else { return };
+        if kind == MessageType::Confirmable {
+            self.transport.remember(now, Peer::Server, mid, &bytes);
+        }
+        self.transport.send_now(Peer::Server, bytes);
+    }
+}
+
+/// What serving a request needs of the client: its settings, the observations (a read may
+/// start one, a write may change what they show) and the Block1 reassembler.
+struct Router<'c> {
+    config: &'c Config,
+    observer: &'c mut Observer,
+    block1: &'c mut Block1,
+}
+
+impl Router<'_> {
+    /// Routes a request; an error carries the Size1 to answer with (for 4.13).
+    fn dispatch(
+        &mut self,
+        now: Instant,
+        request: &Packet,
+        device: &mut Device<'_, '_>,
+        fw: Option<&mut FirmwareState>,
+    ) -> Result<Packet, (Error, Option<u32>)> {
+        let plain = |e: Error| (e, None);
+        let path = Path::from_segments(coap::path_segments(request)).map_err(plain)?;
+        let code = coap::code_of(request);
+        let clock = device.clock;
+        let mut slot = None;
+        let firmware = match (fw, storage_of(&mut device.firmware)) {
+            (Some(state), Some(storage)) => Some((state, storage)),
+            _ => None,
+        };
+        let object = match path.object() {
+            Some(id) => lookup(device.objects, firmware, &mut slot, id, clock, now)
+                .ok_or(plain(Error::NotFound))?,
+            // Nothing is served at `/` to a normal server.
+            None => {
+                return Err(plain(if code == coap::GET {
+                    Error::NotFound
+                } else {
+                    Error::MethodNotAllowed
+                }));
+            }
+        };
+        let info = object.info();
+        check_path(object, &path).map_err(plain)?;
+        let result = match code {
+            coap::GET => {
+                let accept = coap::uint_option(request, CoapOption::Accept)
+                    .transpose()
+                    .map_err(plain)?
+                    .map(|a| {
+                        u16::try_from(a)
+                            .ok()
+                            .and_then(ContentFormat::from_number)
+                            .ok_or(Error::NotAcceptable)
+                    })
+                    .transpose()
+                    .map_err(plain)?;
+                if accept == Some(ContentFormat::LinkFormat) {
+                    self.discover(request, &path, object).map_err(plain)
+                } else {
+                    self.read(now, request, &path, accept, object)
+                        .map_err(plain)
+                }
+            }
+            coap::PUT if request.payload.is_empty() && coap::queries(request).next().is_some() => {
+                self.write_attributes(request, &path).map_err(plain)
+            }
+            coap::PUT => self.write(request, &path, true, object),
+            coap::POST
+                if path.len() == 3
+                    && info
+                        .resource(path.resource().unwrap_or(0))
+                        .is_some_and(|r| r.operations.is_executable()) =>
+            {
+                execute(request, &path, object).map_err(plain)
+            }
+            // A partial update targets an instance, or a multiple-instance resource (its
+            // instances are added or replaced); POST on a single resource is Execute only
+            // (TS Transport 6.4.3), so a non-executable one answers 4.05.
+            coap::POST
+                if path.len() == 2
+                    || (path.len() == 3
+                        && info
+                            .resource(path.resource().unwrap_or(0))
+                            .is_some_and(|r| r.multiplicity == Multiplicity::Multiple)) =>
+            {
+                self.write(request, &path, false, object)
+            }
+            // Create and Delete are bootstrap and access-control business, not served here.
+            _ => Err(plain(Error::MethodNotAllowed)),
+        };
+        if matches!(code, coap::PUT | coap::POST) {
+            self.observer.values_changed(now);
+        }
+        result
+    }
+
+    fn read(
+        &mut self,
+        now: Instant,
+        request: &Packet,
+        path: &Path,
+        accept: Option<ContentFormat>,
+        object: &mut dyn Object,
+    ) -> Result<Packet, Error> {
+        let info = object.info();
+        let format = match accept {
+            Some(f) => f,
+            None => default_format(info, path, self.config.default_format),
+        };
+        let requested = coap::block_option(request, CoapOption::Block2).transpose()?;
+        let max_szx = Block::szx_for(self.config.max_block);
+        let szx = requested.map_or(max_szx, |b| b.szx.min(max_szx));
+        let num = requested.map_or(0, |b| b.num);
+        let block = Block::new(num, false, szx);
+        let offset = block.offset().ok_or(Error::BadRequest)? as usize;
+        let size = block.size() as usize;
+        let rendered = render(object, path, format, offset, size)?;
+        let mut response = coap::response_to(request, coap::CONTENT);
+        coap::set_uint_option(
+            &mut response,
+            CoapOption::ContentFormat,
+            u32::from(format.number()),
+        );
+        if rendered.total > size || requested.is_some() {
+            if offset >= rendered.total && rendered.total > 0 {
+                return Err(Error::BadRequest);
+            }
+            let more = offset + size < rendered.total;
+            coap::set_block_option(
+                &mut response,
+                CoapOption::Block2,
+                Block::new(num, more, szx),
+            );
+            if num == 0 && more {
+                coap::set_uint_option(&mut response, CoapOption::Size2, rendered.total as u32);
+            }
+            coap::add_option(
+                &mut response,
+                CoapOption::ETag,
+                &rendered.fingerprint.to_be_bytes()[..4],
+            );
+        }
+        // Observe: register or cancel (RFC 7641).
+        match coap::uint_option(request, CoapOption::Observe).transpose()? {
+            Some(0) if num == 0 => {
+                let observation = Observation {
+                    token: heapless::Vec::from_slice(request.get_token())
+                        .map_err(|_| Error::BadRequest)?,
+                    path: *path,
+                    format,
+                    sequence: 2,
+                    last_sent: now,
+                    fingerprint: rendered.fingerprint,
+                    number: rendered.number,
+                };
+                if self
+                    .observer
+                    .add(observation, now.after(self.config.check_interval_ms))
+                {
+                    coap::set_uint_option(&mut response, CoapOption::Observe, 2);
+                }
+            }
+            Some(1) => self.observer.remove_token(request.get_token()),
+            _ => {}
+        }
+        response.payload = rendered.bytes;
+        Ok(response)
+    }
+
+    fn discover(
+        &mut self,
+        request: &Packet,
+        path: &Path,
+        object: &mut dyn Object,
+    ) -> Result<Packet, Error> {
+        let info = object.info();
+        let mut out = Vec::new();
+        let mut w = LinkWriter::new(&mut out);
+        let attrs =
+            |table: &AttributeTable, w: &mut LinkWriter<'_>, p: &Path| -> Result<(), Error> {
+                let a = table.get(p);
+                if let Some(v) = a.pmin {
+                    w.attr("pmin", v)?;
+                }
+                if let Some(v) = a.pmax {
+                    w.attr("pmax", v)?;
+                }
+                if let Some(v) = a.gt {
+                    w.attr("gt", v)?;
+                }
+                if let Some(v) = a.lt {
+                    w.attr("lt", v)?;
+                }
+                if let Some(v) = a.st {
+                    w.attr("st", v)?;
+                }
+                Ok(())
+            };
+        if path.len() == 1 {
+            w.link(path)?;
+            if info.object_version != Version::new(1, 0) {
+                w.attr("ver", info.object_version)?;
+            }
+            attrs(&self.observer.attributes, &mut w, path)?;
+        }
+        for instance in instance_ids(object, path) {
+            let ip = Path::new(&[info.id, instance]).ok_or(Error::Internal)?;
+            if path.len() <= 2 {
+                w.link(&ip)?;
+                attrs(&self.observer.attributes, &mut w, &ip)?;
+            }
+            for r in info.resources {
+                if path.resource().is_some_and(|id| id != r.id) || !object.implements(r.id) {
+                    continue;
+                }
+                let rp = ip.child(r.id).ok_or(Error::Internal)?;
+                w.link(&rp)?;
+                if r.multiplicity == Multiplicity::Multiple && r.operations.is_readable() {
+                    let mut count = Count(0);
+                    if object.read(instance, r.id, &mut count).is_ok() {
+                        w.attr("dim", count.0)?;
+                    }
+                }
+                attrs(&self.observer.attributes, &mut w, &rp)?;
+            }
+        }
+        let mut response = coap::response_to(request, coap::CONTENT);
+        coap::set_uint_option(
+            &mut response,
+            CoapOption::ContentFormat,
+            u32::from(ContentFormat::LinkFormat.number()),
+        );
+        response.payload = out;
+        Ok(response)
+    }
+
+    fn write_attributes(&mut self, request: &Packet, path: &Path) -> Result<Packet, Error> {
+        let mut a = self.observer.attributes.get(path);
+        for query in coap::queries(request) {
+            let text = core::str::from_utf8(query).map_err(|_| Error::BadRequest)?;
+            let (name, value) = match text.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (text, None),
+            };
+            let int = |v: Option<&str>| {
+                v.map(|v| v.parse::<u32>().map_err(|_| Error::BadRequest))
+                    .transpose()
+            };
+            let float = |v: Option<&str>| {
+                v.map(|v| {
+                    v.parse::<f64>()
+                        .ok()
+                        .filter(|f| f.is_finite())
+                        .ok_or(Error::BadRequest)
+                })
+                .transpose()
+            };
+            match name {
+                "pmin" => a.pmin = int(value)?,
+                "pmax" => a.pmax = int(value)?,
+                "gt" => a.gt = float(value)?,
+                "lt" => a.lt = float(value)?,
+                "st" => {
+                    a.st = float(value)?.filter(|s| *s >= 0.0).or(if value.is_some() {
+                        return Err(Error::BadRequest);
+                    } else {
+                        None
+                    })
+                }
+                _ => return Err(Error::BadRequest),
+            }
+        }
+        if let (Some(min), Some(max)) = (a.pmin, a.pmax)
+            && min > max
+        {
+            return Err(Error::BadRequest);
+        }
+        if !self.observer.attributes.set(*path, a) {
+            return Err(Error::Internal);
+        }
+        Ok(coap::response_to(request, coap::CHANGED))
+    }
+
+    fn write(
+        &mut self,
+        request: &Packet,
+        path: &Path,
+        replace: bool,
+        object: &mut dyn Object,
+    ) -> Result<Packet, (Error, Option<u32>)> {
+        let plain = |e: Error| (e, None);
+        let info = object.info();
+        if path.len() < 2 {
+            return Err(plain(Error::MethodNotAllowed));
+        }
+        let instance = path.instance().unwrap_or(0);
+        if let Some(r) = path.resource() {
+            let resource = info.resource(r).ok_or(plain(Error::NotFound))?;
+            if !resource.operations.is_writable() {
+                return Err(plain(Error::MethodNotAllowed));
+            }
+            if path.len() == 3 && object.accepts_chunks(r) {
+                return self
+                    .block1
+                    .write(request, path, object, self.config.max_block);
+            }
+        }
+        let format = match coap::uint_option(request, CoapOption::ContentFormat)
+            .transpose()
+            .map_err(plain)?
+        {
+            Some(cf) => u16::try_from(cf)
+                .ok()
+                .and_then(ContentFormat::from_number)
+                .ok_or(plain(Error::UnsupportedContentFormat))?,
+            None if path.len() >= 3 => ContentFormat::Text,
+            None => return Err(plain(Error::UnsupportedContentFormat)),
+        };
+        if let Some(block) = coap::block_option(request, CoapOption::Block1)
+            .transpose()
+            .map_err(plain)?
+            && (block.num != 0 || block.more)
+        {
+            // Only resources that take chunks are written block-wise.
+            return Err((Error::TooLarge, Some(self.config.max_block as u32)));
+        }
+        let mut payload = request.payload.clone();
+        let shape = |p: &Path| {
+            let r = info.resource(p.resource()?)?;
+            Some(Shape {
+                kind: r.kind,
+                multiple: r.multiplicity == Multiplicity::Multiple,
+            })
+        };
+        let items = format::decode(format, path, &mut payload, &shape).map_err(plain)?;
+        // Check everything before changing anything.
+        for item in &items {
+            let r = info
+                .resource(item.path.resource().unwrap_or(0))
+                .ok_or(plain(Error::NotFound))?;
+            if !r.operations.is_writable() || object.accepts_chunks(r.id) {
+                return Err(plain(Error::MethodNotAllowed));
+            }
+            r.check(&item.value).map_err(plain)?;
+        }
+        let mut done: heapless::Vec<u16, 64> = heapless::Vec::new();
+        for item in &items {
+            let r = item.path.resource().unwrap_or(0);
+            if done.contains(&r) {
+                continue;
+            }
+            done.push(r).map_err(|_| plain(Error::TooLarge))?;
+            let multiple = info
+                .resource(r)
+                .is_some_and(|ri| ri.multiplicity == Multiplicity::Multiple);
+            let result = if multiple {
+                let mut values = items
+                    .iter()
+                    .filter(move |i| i.path.resource() == Some(r))
+                    .map(|i| {
+                        i.path
+                            .resource_instance()
+                            .map(|ri| (ri, i.value))
+                            .ok_or(Error::BadRequest)
+                    });
+                // Writing one resource instance updates that instance only.
+                let replace = replace && path.len() < 4;
+                object.write(
+                    instance,
+                    r,
+                    Write::Instances {
+                        replace,
+                        items: &mut values,
+                    },
+                )
+            } else {
+                object.write(instance, r, Write::Value(item.value))
+            };
+            result.map_err(plain)?;
+        }
+        Ok(coap::response_to(request, coap::CHANGED))
+    }
+}
+
+/// Finds an object: Object 5 is the client's own view when firmware is served.
+pub(super) fn lookup<'x>(
+    objects: &'x mut [&mut dyn Object],
+    firmware: Option<(&'x mut FirmwareState, &'x mut dyn FirmwareStorage)>,
+    slot: &'x mut Option<FirmwareView<'x>>,
+    id: u16,
+    clock: Option<Time>,
+    now: Instant,
+) -> Option<&'x mut dyn Object> {
+    if id == crate::fota::OBJECT_INFO.id
+        && let Some((state, storage)) = firmware
+    {
+        let view = slot.insert(FirmwareView {
+            state,
+            storage,
+            clock,
+            now,
+        });
+        return Some(view);
+    }
+    objects
+        .iter_mut()
+        .find(|o| o.info().id == id)
+        .map(|o| &mut **o as &mut dyn Object)
+}
+
+/// 4.04 for an instance or resource that does not exist, 4.05 for one the path may not name.
+fn check_path(object: &mut dyn Object, path: &Path) -> Result<(), Error> {
+    if let Some(instance) = path.instance() {
+        let mut found = false;
+        object.instances(&mut |i| found |= i == instance);
+        if !found {
+            return Err(Error::NotFound);
+        }
+    }
+    if let Some(r) = path.resource() {
+        let resource = object.info().resource(r).ok_or(Error::NotFound)?;
+        if path.len() == 4 && resource.multiplicity != Multiplicity::Multiple {
+            return Err(Error::NotFound);
+        }
+    }
+    Ok(())
+}
+
+/// Text (or opaque) for a single value, the configured format for anything else.
+fn default_format(info: &ObjectInfo, path: &Path, multi: ContentFormat) -> ContentFormat {
+    let resource = path.resource().and_then(|r| info.resource(r));
+    match resource {
+        Some(r) if r.multiplicity == Multiplicity::Single || path.len() == 4 => {
+            if r.kind == ResourceType::Opaque {
+                ContentFormat::Opaque
+            } else {
+                ContentFormat::Text
+            }
+        }
+        _ => multi,
+    }
+}
+
+fn execute(request: &Packet, path: &Path, object: &mut dyn Object) -> Result<Packet, Error> {
+    let args = ExecuteArgs(&request.payload);
+    // Arguments that break the grammar are refused before the handler runs.
+    if args.iter().any(|a| a.is_err()) {
+        return Err(Error::BadRequest);
+    }
+    object.execute(
+        path.instance().unwrap_or(0),
+        path.resource().unwrap_or(0),
+        args,
+    )?;
+    Ok(coap::response_to(request, coap::CHANGED))
+}
