@@ -368,21 +368,19 @@ fn multiple_instance_resources_are_read_instance_by_instance() {
 }
 
 #[test]
-fn the_runtime_state_machine_speaks_the_generated_values() {
-    use lwm2m_runtime::fota;
+fn state_and_update_result_are_the_resource_values() {
     for v in 0..=3u8 {
-        let runtime = fota::State::from_u8(v).unwrap();
-        assert_eq!(fw::State::try_from(runtime as u8).map(u8::from), Ok(v));
+        assert_eq!(fw::State::try_from(v).map(u8::from), Ok(v));
     }
-    for &generated in <fw::UpdateResult as Enumeration>::VARIANTS {
-        let runtime = fota::UpdateResult::from_u8(u8::from(generated)).unwrap();
-        assert_eq!(runtime as u8, u8::from(generated));
-    }
-    assert_eq!(fota::UpdateResult::from_u8(12), None);
+    assert_eq!(fw::State::try_from(4u8), Err(UnknownValue(4)));
+    let values: Vec<u8> = <fw::UpdateResult as Enumeration>::VARIANTS
+        .iter()
+        .map(|&r| u8::from(r))
+        .collect();
+    assert_eq!(values, (0..=11).collect::<Vec<u8>>());
     assert_eq!(fw::UpdateResult::try_from(12u8), Err(UnknownValue(12)));
-}
-
-#[test]
-fn the_client_serves_object_5_as_generated_from_our_xml() {
-    assert_eq!(lwm2m_runtime::fota::OBJECT_INFO, fw::Spec::INFO);
+    assert_eq!(
+        fw::UpdateResult::IntegrityCheckFailure.label(),
+        "Integrity check failure"
+    );
 }

@@ -10,13 +10,12 @@
 //! * [`object`]: how a client serves objects: [`Value`]s as content formats carry them,
 //!   [`ValueType`] conversions to typed Rust, and the [`Object`] trait with read, write and
 //!   execute dispatch.
-//! * [`fota`]: the Firmware Update (/5) state machine, with typed handles that make illegal
-//!   transitions fail to compile, and a snapshot to persist it.
 //! * [`machine`]: the state machines objects define beside their XML: the table generated
 //!   typestate handles and run-time events are checked against.
 //! * [`format`]: the content formats, streamed in both directions.
 //! * [`Error`]: what a handler answers when an operation cannot be served.
-//! * [`client`]: a sans-IO LwM2M client that serves [`Object`]s and runs Object 5.
+//! * [`client`]: a sans-IO LwM2M client that serves [`Object`]s, and gives those with work
+//!   of their own a [`client::Context`] (the Firmware Update agent of `lwm2m-fota` is one).
 //!
 //! Only the client allocates (coap-lite needs `alloc`; see its Heap section). No code here
 //! panics on values that come from outside.
@@ -33,7 +32,6 @@ pub mod client;
 mod coap;
 mod error;
 pub mod format;
-pub mod fota;
 pub mod machine;
 pub mod object;
 pub mod path;

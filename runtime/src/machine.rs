@@ -74,7 +74,14 @@ pub struct Machine<S: MachineSpec> {
     state: S::State,
     result: S::Result,
     changes: u32,
+    /// The state and result after each of the last changes, oldest first, until
+    /// [`Machine::take_passed`] takes them.
+    passed: heapless::Deque<(S::State, S::Result), PASSED>,
 }
+
+/// How many changes [`Machine::take_passed`] remembers: the most a chain of transitions makes
+/// before a client reports them.
+pub const PASSED: usize = 4;
 
 /// A transition the table does not allow from the machine's current state (a server asking
 /// for it gets 4.05 Method Not Allowed), or a persisted state the table cannot reach.
@@ -102,6 +109,7 @@ impl<S: MachineSpec> Machine<S> {
             state: S::INITIAL.0,
             result: S::INITIAL.1,
             changes: 0,
+            passed: heapless::Deque::new(),
         }
     }
 
@@ -119,6 +127,17 @@ impl<S: MachineSpec> Machine<S> {
     /// restored (wrapping): a change to persist, a value to notify.
     pub fn changes(&self) -> u32 {
         self.changes
+    }
+
+    /// The (state, result) after each change since the last call, oldest first; the last is
+    /// the current one. At most [`PASSED`]: older ones are dropped. An observer that must hear
+    /// of every change (a server watching State) is told of each in turn.
+    pub fn take_passed(&mut self) -> heapless::Vec<(S::State, S::Result), PASSED> {
+        let mut out = heapless::Vec::new();
+        while let Some(entry) = self.passed.pop_front() {
+            let _ = out.push(entry);
+        }
+        out
     }
 
     /// The handle of the current state, whose methods are the transitions allowed from it.
@@ -178,6 +197,7 @@ impl<S: MachineSpec> Machine<S> {
             state,
             result,
             changes: 0,
+            passed: heapless::Deque::new(),
         })
     }
 
@@ -194,6 +214,10 @@ impl<S: MachineSpec> Machine<S> {
             self.state = state;
             self.result = result;
             self.changes = self.changes.wrapping_add(1);
+            if self.passed.is_full() {
+                let _ = self.passed.pop_front();
+            }
+            let _ = self.passed.push_back((state, result));
         }
     }
 }
@@ -210,6 +234,7 @@ impl<S: MachineSpec> Clone for Machine<S> {
             state: self.state,
             result: self.result,
             changes: self.changes,
+            passed: self.passed.clone(),
         }
     }
 }
@@ -232,6 +257,8 @@ impl<S: MachineSpec> fmt::Debug for Machine<S> {
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
+
     use super::*;
 
     /// A two-state machine written by hand the way the generator writes them.
@@ -344,6 +371,9 @@ mod tests {
         // The same state and result again is not a change.
         m.step(Event::Stick, Why::Jammed);
         assert_eq!(m.changes(), 2);
+        let passed: std::vec::Vec<_> = m.take_passed().into_iter().collect();
+        assert_eq!(passed, [(Door::Open, Why::Wind), (Door::Open, Why::Jammed)]);
+        assert!(m.take_passed().is_empty());
         assert_eq!(m.current(), Door::Open);
         assert_eq!(Error::from(Refused), Error::MethodNotAllowed);
     }

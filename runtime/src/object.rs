@@ -4,6 +4,7 @@
 
 use heapless::{String, Vec};
 
+use crate::client::{Context, DownloadEvent};
 use crate::error::Error;
 use crate::spec::{
     Constraint, Executable, ObjectInfo, ObjectSpec, Readable, ResourceInfo, ResourceType, Writable,
@@ -304,6 +305,19 @@ pub trait Object {
     /// Executes resource `resource` of instance `instance`.
     fn execute(&mut self, instance: u16, resource: u16, args: ExecuteArgs<'_>)
     -> Result<(), Error>;
+
+    /// Work of the object's own, between requests: report a change every observer must hear,
+    /// start or stop a download, ask to be polled again at a time. The client polls every
+    /// object after each request it serves, after each download event and at every
+    /// [`poll`](crate::client::Client::poll). By default there is nothing to do.
+    fn poll(&mut self, cx: &mut Context<'_>) {
+        let _ = cx;
+    }
+
+    /// What a download this object started ([`Context::download`]) delivered.
+    fn download(&mut self, cx: &mut Context<'_>, event: DownloadEvent<'_>) {
+        let _ = (cx, event);
+    }
 }
 
 /// A served object whose definition is the type `Spec`, so its resources can be named by

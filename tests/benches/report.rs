@@ -24,18 +24,21 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use coap_lite::{CoapOption, MessageClass, MessageType, Packet};
-use lwm2m_board::flash::{ERASED, NorSim};
-use lwm2m_board::image::Version;
-use lwm2m_board::slot::{self, Slot};
-use lwm2m_board::{Board, BoardConfig, Layout, keys};
+use lwm2m_board::{Board, BoardConfig};
 use lwm2m_codegen::{Config, Source};
+use lwm2m_fota::embassy::EmbassyBoot;
+use lwm2m_fota::mcuboot::{self, Mcuboot};
+use lwm2m_fota::sim::{ERASED, NorSim};
+use lwm2m_fota::{FirmwareUpdate, Layout, Settings as FotaSettings, Version, keys, slot};
 use lwm2m_fota_server::{Expect, Job, Method, Server, Settings, udp};
+use lwm2m_objects::firmware_update::State;
+use lwm2m_runtime::Object;
 use lwm2m_runtime::block::Block;
-use lwm2m_runtime::client::{self, Client, Device, FirmwareSettings, Peer};
+use lwm2m_runtime::client::{self, Client, Device, Peer};
 use sha2::{Digest, Sha256};
 
 /// Room for a 1 MiB image (state partition: two sectors).
-const BIG: Layout = Layout::new(2, 300);
+const BIG: Layout = Layout::new(4096, 4, 2, 300);
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -155,8 +158,8 @@ fn codegen() {
 fn signed_image(kib: usize) -> Vec<u8> {
     let v = Version::new(2, 0, 0, 0);
     // The body is chosen so the whole image is `kib` KiB: 32 header bytes, 144 of TLVs.
-    lwm2m_board::image::sign(
-        &lwm2m_board::image::demo_body(v, true, kib * 1024 - 32 - 144),
+    mcuboot::sign(
+        &world::body(v, true, kib * 1024 - 32 - 144),
         v,
         &world::dev_key(),
     )
@@ -197,6 +200,7 @@ fn push_datagrams(image: &[u8]) -> Vec<Vec<u8>> {
 }
 
 type Flash = NorSim<Vec<u8>>;
+type Firmware = FirmwareUpdate<Flash, Mcuboot, EmbassyBoot>;
 
 fn provisioned() -> Flash {
     let mut flash = NorSim::new(vec![ERASED; BIG.size() as usize]).unwrap();
@@ -211,8 +215,9 @@ fn provisioned() -> Flash {
 
 /// Datagrams in, flash writes and the final verification out. What is measured.
 #[inline(never)]
-fn measured_download(client: &mut Client, slot: &mut Slot<Flash>, datagrams: &[Vec<u8>]) -> usize {
-    let mut device = Device::new(&mut []).with_firmware(slot);
+fn measured_download(client: &mut Client, firmware: &mut Firmware, datagrams: &[Vec<u8>]) -> usize {
+    let mut objects: [&mut dyn Object; 1] = [firmware];
+    let mut device = Device::new(&mut objects);
     let mut sent = 0;
     for d in datagrams {
         client.handle(client::Instant(0), Peer::Server, d, &mut device);
@@ -234,17 +239,26 @@ fn measured_floor(image: &[u8], copy: &mut Vec<u8>) -> [u8; 32] {
 }
 
 fn download_once(image: &[u8], datagrams: &[Vec<u8>]) -> Duration {
-    let (mut slot, _) = Slot::boot(provisioned(), BIG, keys::dev_public_key().unwrap())
-        .map_err(|(_, e)| e)
-        .unwrap();
-    let mut client = Client::new(client::Config::new("bench").unwrap(), 1)
-        .with_firmware(FirmwareSettings::default());
+    let verifier = Mcuboot::new(keys::dev_public_key().unwrap());
+    let boot = EmbassyBoot::new(BIG);
+    let settings = FotaSettings::default();
+    let mut firmware = Firmware::boot(
+        provisioned(),
+        BIG,
+        verifier,
+        boot,
+        settings,
+        world::self_test,
+    )
+    .map_err(|(_, e)| e)
+    .unwrap();
+    let mut client = Client::new(client::Config::new("bench").unwrap(), 1);
     let t = Instant::now();
-    black_box(measured_download(&mut client, &mut slot, datagrams));
+    black_box(measured_download(&mut client, &mut firmware, datagrams));
     let elapsed = t.elapsed();
     assert_eq!(
-        client.firmware_state().map(|s| s.0),
-        Some(lwm2m_runtime::fota::State::Downloaded),
+        firmware.state().0,
+        State::Downloaded,
         "the pushed image verified ({} bytes)",
         image.len()
     );
@@ -355,12 +369,11 @@ fn board_thread(server: SocketAddr, stop: Arc<AtomicBool>) -> std::thread::JoinH
         while !stop.load(Ordering::Relaxed) {
             boots += 1;
             let config = BoardConfig {
-                endpoint: heapless::String::try_from("bench").unwrap(),
+                client: client::Config::new("bench").unwrap(),
                 layout: BIG,
                 key: keys::dev_public_key().unwrap(),
                 seed: u64::from(boots) * 7919,
                 rssi: -70,
-                lifetime: 300,
                 http: false,
             };
             let mut board = Board::start(flash.take().unwrap(), config, net.now())
@@ -445,7 +458,7 @@ fn pull_with_drops() {
     let image = world::signed(Version::new(2, 0, 0, 0), 256 * 1024 - 176, true);
     let len = image.len();
     let mut w = world::World::new(
-        Layout::BOARD,
+        world::LAYOUT,
         vec![world::job(
             "pull",
             image,
@@ -454,7 +467,7 @@ fn pull_with_drops() {
             Expect::Success,
         )],
     );
-    w.rssi = lwm2m_board::board::Radio::START_DBM;
+    w.radio.0.target = world::START_DBM;
     for drop in 1..=3 {
         let at = drop * 60;
         assert!(w.run_until(600_000, |w| w.pulled_blocks.len() >= at));
@@ -462,7 +475,7 @@ fn pull_with_drops() {
         w.run_until(300_000, |_| false);
         w.outage = None;
         let now = client::Instant(w.now);
-        w.board().connection_changed(now);
+        w.device().client_mut().connection_changed(now);
     }
     assert_eq!(w.run(600_000), Some(true), "{}", w.story());
     let served = w.server.stats().bytes_served;

@@ -87,23 +87,15 @@ fn objects_and_runtime_build_without_std() {
 }
 
 #[test]
-fn the_board_core_links_into_a_cortex_m4f_firmware() {
+fn the_update_library_links_into_a_cortex_m4f_firmware() {
     let root = workspace_root();
     if !target_installed() {
         println!(
             "skipped the firmware link: {TARGET} is not installed (`rustup target add {TARGET}`); \
-             the board core's no_std build is checked on the host instead"
+             the update library's no_std build is checked on the host instead"
         );
         let output = cargo()
-            .args([
-                "build",
-                "--offline",
-                "--quiet",
-                "-p",
-                "lwm2m-board",
-                "--no-default-features",
-                "--lib",
-            ])
+            .args(["build", "--offline", "--quiet", "-p", "lwm2m-fota", "--lib"])
             .current_dir(&root)
             .env("CARGO_TARGET_DIR", root.join("target/firmware-check"))
             .env_remove("RUSTFLAGS")

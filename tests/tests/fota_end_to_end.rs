@@ -1,25 +1,31 @@
-//! End-to-end firmware updates: the FOTA server and the board in one process, over a
+//! End-to-end firmware updates: the FOTA server and the update library's device in one process, over a
 //! simulated network, with real NOR rules, real images and embassy-boot's swap. Each test
 //! asserts the final State, Update Result and running version, and what the server saw.
 
 mod world;
 
-use lwm2m_board::Layout;
-use lwm2m_board::image::{self, ImageError, Version};
+use lwm2m_fota::mcuboot;
+use lwm2m_fota::{ImageError, Version};
 use lwm2m_fota_server::{Event, Expect, Job};
+use lwm2m_objects::firmware_update::UpdateResult;
+use lwm2m_runtime::Enumeration;
 use world::*;
 
 const V2: Version = Version::new(2, 0, 0, 0);
 const TEN_MINUTES: u64 = 600_000;
 
 fn one(job: Job) -> World {
-    World::new(Layout::BOARD, vec![job])
+    World::new(LAYOUT, vec![job])
 }
 
 /// The job's outcome as (State, Update Result, running version per the server).
 fn outcome(w: &World) -> (u8, u8, String) {
     let o = w.outcomes().pop().expect("the job ended");
-    (o.state, o.result, o.version)
+    (u8::from(o.state), u8::from(o.result), o.version)
+}
+
+fn refused_with(result: u8) -> Expect {
+    Expect::Refused(UpdateResult::from_value(i64::from(result)).unwrap())
 }
 
 fn push_refused_with(w: &World) -> Vec<String> {
@@ -42,7 +48,7 @@ fn push_downloads_verifies_swaps_confirms_and_reports_success() {
     assert_eq!(outcome(&w), (0, 1, "2.0.0".into()));
     assert_eq!(w.boots, 2, "one reboot into the new image");
     assert!(w.server_events().contains(&Event::UpdateExecuted));
-    assert_eq!(w.board().running_version(), V2);
+    assert_eq!(w.running_version(), V2);
 }
 
 #[test]
@@ -55,7 +61,7 @@ fn pull_over_coap_fetches_each_block_once() {
     assert_eq!(w.results_seen(), [0, 1]);
     assert_eq!(outcome(&w), (0, 1, "2.0.0".into()));
     assert_eq!(w.pulled_blocks, (0..blocks).collect::<Vec<_>>());
-    assert_eq!(w.board().running_version(), V2);
+    assert_eq!(w.running_version(), V2);
 }
 
 #[test]
@@ -63,7 +69,7 @@ fn a_pull_cut_by_a_long_outage_resumes_where_it_stopped() {
     let image = signed(V2, 40 * 1024, true);
     let blocks = image.len().div_ceil(1024) as u32;
     let mut w = one(job("pull", image, "2.0.0", pull(), Expect::Success));
-    w.rssi = lwm2m_board::board::Radio::START_DBM; // a steady signal: nothing else to notify
+    w.radio.0.target = START_DBM; // a steady signal: nothing else to notify
     assert!(w.run_until(60_000, |w| w.pulled_blocks.len() >= 12));
     // The network is gone for five minutes: the device gives up its retransmissions.
     w.outage = Some((w.now, w.now + 300_000));
@@ -73,7 +79,7 @@ fn a_pull_cut_by_a_long_outage_resumes_where_it_stopped() {
     // It comes back; the board learns of it.
     w.outage = None;
     let now = lwm2m_runtime::client::Instant(w.now);
-    w.board().connection_changed(now);
+    w.device().client_mut().connection_changed(now);
     assert_eq!(w.run(TEN_MINUTES), Some(true), "{}", w.story());
     assert_eq!(outcome(&w), (0, 1, "2.0.0".into()));
     // Only the block in flight when the network went may be fetched again; none before it.
@@ -112,28 +118,22 @@ fn an_image_that_fails_its_self_test_is_rolled_back_and_reported() {
         w.boots, 3,
         "into the new image, back to the bootloader, the old image"
     );
-    assert!(w.seen.contains(&Seen::Board(lwm2m_board::Notice::SelfTest {
+    assert!(w.seen.contains(&Seen::Device(lwm2m_fota::Notice::SelfTest {
         passed: false
     })));
-    assert_eq!(w.board().running_version(), world::FACTORY);
+    assert_eq!(w.running_version(), world::FACTORY);
 }
 
 /// Pushes `image` and expects the device to refuse it with `result` and `code`.
 fn refused(image: Vec<u8>, result: u8, code: &str, why: ImageError) {
-    let mut w = one(job(
-        "refused",
-        image,
-        "2.0.0",
-        push(),
-        Expect::Refused(result),
-    ));
+    let mut w = one(job("refused", image, "2.0.0", push(), refused_with(result)));
     assert_eq!(w.run(TEN_MINUTES), Some(true), "{}", w.story());
     assert_eq!(outcome(&w), (0, result, "1.0.0".into()));
     assert_eq!(w.results_seen(), [0, result]);
     assert_eq!(push_refused_with(&w), [code]);
     assert_eq!(w.refusals(), [why]);
     assert_eq!(w.boots, 1, "no reboot");
-    assert_eq!(w.board().running_version(), world::FACTORY);
+    assert_eq!(w.running_version(), world::FACTORY);
 }
 
 #[test]
@@ -147,7 +147,7 @@ fn a_bad_signature_is_an_integrity_failure() {
 #[test]
 fn an_image_signed_with_another_key_is_an_integrity_failure() {
     let stranger = ed25519_dalek::SigningKey::from_bytes(&[0x42; 32]);
-    let image = image::sign(&image::demo_body(V2, true, 10 * 1024), V2, &stranger);
+    let image = mcuboot::sign(&world::body(V2, true, 10 * 1024), V2, &stranger);
     refused(image, 5, "4.00", ImageError::KeyMismatch);
 }
 
@@ -180,19 +180,19 @@ fn an_older_version_is_refused_at_the_first_block() {
 
 #[test]
 fn an_image_larger_than_the_slot_is_refused_with_4_13_before_anything_is_written() {
-    let capacity = Layout::BOARD.image_capacity();
+    let capacity = LAYOUT.image_capacity();
     let image = signed(V2, capacity as usize, true);
-    let mut w = one(job("too big", image, "2.0.0", push(), Expect::Refused(2)));
+    let mut w = one(job("too big", image, "2.0.0", push(), refused_with(2)));
     assert_eq!(w.run(TEN_MINUTES), Some(true), "{}", w.story());
     assert_eq!(outcome(&w), (0, 2, "1.0.0".into()));
     assert_eq!(push_refused_with(&w), ["4.13"]);
-    assert_eq!(w.board().running_version(), world::FACTORY);
+    assert_eq!(w.running_version(), world::FACTORY);
 }
 
 #[test]
 fn a_server_that_cancels_a_download_gets_cancelled() {
     let image = signed(V2, 40 * 1024, true);
-    let mut job = job("cancelled", image, "2.0.0", pull(), Expect::Refused(10));
+    let mut job = job("cancelled", image, "2.0.0", pull(), refused_with(10));
     job.cancel_after = Some(8 * 1024);
     let mut w = one(job);
     assert_eq!(w.run(TEN_MINUTES), Some(true), "{}", w.story());
@@ -203,7 +203,7 @@ fn a_server_that_cancels_a_download_gets_cancelled() {
         "the download stopped: {:?}",
         w.pulled_blocks
     );
-    assert_eq!(w.board().running_version(), world::FACTORY);
+    assert_eq!(w.running_version(), world::FACTORY);
 }
 
 #[test]
@@ -232,12 +232,12 @@ fn push_then_pull_then_a_rollback_in_one_session() {
             Expect::RolledBack,
         ),
     ];
-    let mut w = World::new(Layout::BOARD, jobs);
+    let mut w = World::new(LAYOUT, jobs);
     assert_eq!(w.run(3 * TEN_MINUTES), Some(true), "{}", w.story());
     let outcomes: Vec<_> = w
         .outcomes()
         .into_iter()
-        .map(|o| (o.result, o.version, o.as_expected))
+        .map(|o| (u8::from(o.result), o.version, o.as_expected))
         .collect();
     assert_eq!(
         outcomes,
@@ -247,5 +247,5 @@ fn push_then_pull_then_a_rollback_in_one_session() {
             (8, "3.0.0".into(), true)
         ]
     );
-    assert_eq!(w.board().running_version(), v3);
+    assert_eq!(w.running_version(), v3);
 }

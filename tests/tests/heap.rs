@@ -19,9 +19,13 @@ mod common;
 
 use coap_lite::{CoapOption, MessageType, Packet};
 use common::{GET, POST, PUT, Request, block_value, code, uint_value};
+use lwm2m_fota::embassy::EmbassyBoot;
+use lwm2m_fota::mcuboot::{self, Mcuboot};
+use lwm2m_fota::sim::{ERASED, NorSim};
+use lwm2m_fota::{FirmwareUpdate, Layout, Settings, Version, keys, slot};
 use lwm2m_macros::Lwm2mObject;
+use lwm2m_objects::firmware_update::State;
 use lwm2m_runtime::client::{Client, Config, Device, Instant, Peer, Transmit};
-use lwm2m_runtime::fota::{FirmwareStorage, FotaError, PackageInfo};
 use lwm2m_runtime::{Error, ExecuteArgs, Instances, Object};
 use peak_alloc::PeakAlloc;
 
@@ -65,46 +69,33 @@ impl Dev {
     }
 }
 
-/// Firmware storage that keeps nothing on the heap: it only counts what it is given.
-struct CountingSlot {
-    capacity: u32,
-    written: u32,
+/// The update agent over simulated NOR flash (allocated once, before anything is measured),
+/// MCUboot images and embassy-boot: what a product serves as Object 5.
+type Firmware = FirmwareUpdate<NorSim<Vec<u8>>, Mcuboot, EmbassyBoot>;
+
+/// Room for images up to 384 KiB.
+const LAYOUT: Layout = Layout::new(4096, 4, 2, 96);
+
+fn signed(version: Version, len: usize) -> Vec<u8> {
+    let key = keys::signing_key_from_pem(keys::DEV_PRIVATE_KEY_PEM).unwrap();
+    mcuboot::sign(&vec![0x5a; len], version, &key)
 }
 
-impl FirmwareStorage for CountingSlot {
-    fn capacity(&self) -> u32 {
-        self.capacity
-    }
-    fn begin(&mut self, _: Option<u32>) -> Result<(), FotaError> {
-        self.written = 0;
-        Ok(())
-    }
-    fn write(&mut self, offset: u32, data: &[u8]) -> Result<(), FotaError> {
-        if offset != self.written {
-            return Err(FotaError::Integrity);
-        }
-        self.written += data.len() as u32;
-        Ok(())
-    }
-    fn written(&self) -> u32 {
-        self.written
-    }
-    fn finish(&mut self) -> Result<(), FotaError> {
-        Ok(())
-    }
-    fn install(&mut self) -> Result<(), FotaError> {
-        Ok(())
-    }
-    fn cancel(&mut self) -> Result<(), FotaError> {
-        self.written = 0;
-        Ok(())
-    }
-    fn confirm(&mut self) -> Result<(), FotaError> {
-        Ok(())
-    }
-    fn package(&self) -> Option<PackageInfo> {
-        None
-    }
+fn firmware() -> Firmware {
+    let mut flash = NorSim::new(vec![ERASED; LAYOUT.size() as usize]).unwrap();
+    slot::provision(&mut flash, &LAYOUT, &signed(Version::new(1, 0, 0, 0), 4096)).unwrap();
+    let verifier = Mcuboot::new(keys::dev_public_key().unwrap());
+    let boot = EmbassyBoot::new(LAYOUT);
+    FirmwareUpdate::boot(
+        flash,
+        LAYOUT,
+        verifier,
+        boot,
+        Settings::default(),
+        |_: &[u8]| true,
+    )
+    .map_err(|(_, e)| e)
+    .unwrap()
 }
 
 /// Heap used while one step ran, in bytes above the heap in use before it.
@@ -118,7 +109,7 @@ struct Cost {
 struct Bench {
     client: Client,
     dev: Dev,
-    slot: CountingSlot,
+    firmware: Firmware,
     now: Instant,
     mid: u16,
     /// Reserved up front so collecting what the client sends does not allocate.
@@ -127,15 +118,11 @@ struct Bench {
 
 impl Bench {
     fn new() -> Self {
-        let client =
-            Client::new(Config::new("heap-1").unwrap(), 3).with_firmware(Default::default());
+        let client = Client::new(Config::new("heap-1").unwrap(), 3);
         let mut bench = Self {
             client,
             dev: Dev::new(),
-            slot: CountingSlot {
-                capacity: 1 << 20,
-                written: 0,
-            },
+            firmware: firmware(),
             now: Instant(1_000),
             mid: 0x100,
             sent: Vec::with_capacity(16),
@@ -153,8 +140,8 @@ impl Bench {
     /// Runs `step` and collects what the client sends, measuring the heap.
     fn run(&mut self, step: impl FnOnce(&mut Client, Instant, &mut Device<'_, '_>)) -> Cost {
         self.sent.clear();
-        let mut objects: [&mut dyn Object; 1] = [&mut self.dev];
-        let mut device = Device::new(&mut objects).with_firmware(&mut self.slot);
+        let mut objects: [&mut dyn Object; 2] = [&mut self.dev, &mut self.firmware];
+        let mut device = Device::new(&mut objects);
         let before = HEAP.current_usage();
         HEAP.reset_peak_usage();
         step(&mut self.client, self.now, &mut device);
@@ -223,25 +210,32 @@ impl Bench {
     }
 }
 
+/// A signed image of `len` bytes in all (header and signature included).
+fn image(len: usize) -> Vec<u8> {
+    let image = signed(Version::new(2, 0, 0, 0), len - 32 - 144);
+    assert_eq!(image.len(), len);
+    image
+}
+
 /// Pushes an image of `len` bytes to /5/0/0 in 1 KiB blocks; the costliest block.
 fn push(len: usize) -> Cost {
     let mut bench = Bench::new();
-    let block = vec![0x5a; 1024];
+    let image = image(len);
     let mut worst = Cost::default();
-    for num in 0..len / 1024 {
+    for (num, block) in image.chunks(1024).enumerate() {
         let more = (num + 1) * 1024 < len;
         let (cost, r) = bench.request(
             Request::new(PUT, "/5/0/0")
                 .format(42)
                 .option(CoapOption::Block1, block_value(num as u32, more, 6))
-                .payload(&block),
+                .payload(block),
         );
         let expected = if more { code(2, 31) } else { code(2, 4) };
         assert_eq!(u8::from(r.header.code), expected, "block {num}");
         worst.peak = worst.peak.max(cost.peak);
         worst.retained = worst.retained.max(cost.retained);
     }
-    assert_eq!(bench.slot.written as usize, len);
+    assert_eq!(bench.firmware.state().0, State::Downloaded);
     worst
 }
 
@@ -255,15 +249,15 @@ fn pull(len: usize) -> Cost {
     );
     assert_eq!(u8::from(r.header.code), code(2, 4));
     let mut get = bench.take_to(Peer::Download);
-    let block = vec![0xa5; 1024];
+    let image = image(len);
     let mut worst = Cost::default();
-    for num in 0..len / 1024 {
+    for (num, block) in image.chunks(1024).enumerate() {
         let more = (num + 1) * 1024 < len;
         let cost = bench.answer(Peer::Download, &get, code(2, 5), |r| {
             r.add_option(CoapOption::Block2, block_value(num as u32, more, 6));
             r.add_option(CoapOption::ETag, vec![1, 2, 3, 4]);
             r.add_option(CoapOption::Size2, uint_value(len as u32));
-            r.payload = block.clone();
+            r.payload = block.to_vec();
         });
         worst.peak = worst.peak.max(cost.peak);
         worst.retained = worst.retained.max(cost.retained);
@@ -276,7 +270,7 @@ fn pull(len: usize) -> Cost {
             );
         }
     }
-    assert_eq!(bench.slot.written as usize, len);
+    assert_eq!(bench.firmware.state().0, State::Downloaded);
     worst
 }
 

@@ -1,19 +1,20 @@
-//! Power cuts at every flash operation of an update, the MCUboot simulator way: count the
-//! erases and writes of a clean update from the first block to the confirmed boot, then for
-//! each one replay the update with power lost at that operation (cleanly, and tearing it),
-//! reboot, and let the server finish. The device must always boot a correctly signed image,
+//! Power cuts at every flash operation of an update, the MCUboot simulator way, on the update
+//! library's device: count the erases and writes of a clean update from the first block to the
+//! confirmed boot, then for each one replay the update with power lost at that operation
+//! (cleanly, and tearing it), reboot, and let the server finish. The device must always boot a correctly signed image,
 //! report a State and Update Result that match what happened, and take the update when the
 //! server asks again.
 
 mod world;
 
-use lwm2m_board::image::Version;
-use lwm2m_board::{Layout, Notice, PowerCut};
+use lwm2m_fota::sim::PowerCut;
+use lwm2m_fota::{Layout, Notice, Version};
 use lwm2m_fota_server::{Event, Expect, Job};
+use lwm2m_objects::firmware_update::{State, UpdateResult};
 use world::*;
 
 /// Small partitions keep each replay short: 32 KiB images.
-const LAYOUT: Layout = Layout::new(2, 8);
+const SMALL: Layout = Layout::new(4096, 4, 2, 8);
 const V2: Version = Version::new(2, 0, 0, 0);
 const LIMIT_MS: u64 = 3_600_000;
 
@@ -29,7 +30,7 @@ fn update(passes_self_test: bool, expect: Expect) -> Job {
 
 /// Runs the update with an optional cut; returns the world after the server finished.
 fn run(job: &Job, cut: Option<PowerCut>) -> World {
-    let mut w = World::retrying(LAYOUT, vec![job.clone()], 8);
+    let mut w = World::retrying(SMALL, vec![job.clone()], 8);
     if let Some(cut) = cut {
         w.cut(cut);
     }
@@ -46,10 +47,10 @@ fn check(w: &mut World, cut: Option<PowerCut>, running: Version, result: u8) {
         "cut {cut:?}: {outcome:?}\n{}",
         w.story()
     );
-    assert_eq!(outcome.result, result, "cut {cut:?}");
+    assert_eq!(u8::from(outcome.result), result, "cut {cut:?}");
     // Every boot ran a verified image: the factory one or the new one, nothing else.
     for s in &w.seen {
-        if let Seen::Board(Notice::Booted { version, .. }) = s {
+        if let Seen::Device(Notice::Booted { version, .. }) = s {
             assert!(
                 *version == FACTORY || *version == V2,
                 "cut {cut:?}: booted {version}"
@@ -67,21 +68,21 @@ fn check(w: &mut World, cut: Option<PowerCut>, running: Version, result: u8) {
                 .take_while(|e| !matches!(e, Event::Registered { .. }))
                 .collect();
             assert!(
-                !after.contains(&&Event::State(3)),
+                !after.contains(&&Event::State(State::Updating)),
                 "cut {cut:?}: Updating reported after a boot\n{}",
                 w.story()
             );
-            if after.contains(&&Event::Result(1)) {
+            if after.contains(&&Event::Result(UpdateResult::Success)) {
                 assert_eq!(v, "2.0.0", "cut {cut:?}: Success reported on {v}");
             }
         }
     }
-    assert_eq!(w.board().running_version(), running, "cut {cut:?}");
+    assert_eq!(w.running_version(), running, "cut {cut:?}");
 }
 
 /// Replays `job` with power cut at every operation of a clean run.
 fn every_cut(job: &Job, running: Version, result: u8) -> usize {
-    let mut clean = World::retrying(LAYOUT, vec![job.clone()], 8);
+    let mut clean = World::retrying(SMALL, vec![job.clone()], 8);
     let first = clean.flash_ops();
     assert_eq!(clean.run(LIMIT_MS), Some(true), "{}", clean.story());
     let last = clean.flash_ops();

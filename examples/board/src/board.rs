@@ -1,41 +1,28 @@
-//! The board: Objects 3, 4 and 5 over the slot, and what happens at boot.
+//! The simulated board: the update library's [`FotaDevice`] (client, Object 3, Object 5) with
+//! a simulated radio as Object 4, MCUboot images signed with Ed25519, and embassy-boot's swap
+//! run at every power-on the way a bootloader would before the application starts.
 //!
-//! [`Board`] is sans-IO like the client it wraps: a runner hands it datagrams and the time,
+//! [`Board`] is sans-IO like the device it wraps: a runner hands it datagrams and the time,
 //! sends what it returns, and reboots it when asked (the host runner re-executes the process;
 //! tests build a new board from the same flash).
-//!
-//! At boot the board reconciles three witnesses that a power cut can leave out of step: the
-//! bootloader's state, the install record, and the persisted /5 snapshot.
-//!
-//! | install record | running image | bootloader | what the board does |
-//! |---|---|---|---|
-//! | present | the new one | swapped (on trial) | self-test; pass: confirm, Update Result 1; fail: reboot unconfirmed, so the bootloader reverts |
-//! | present | the new one | booted | it was confirmed before the cut: Update Result 1 |
-//! | present | the old one | any | the install failed or never ran: Update Result 8 |
-//! | none, /5 in Updating | the old one | any | power went before the install began: Update Result 8 |
-//! | none | any | reverted | a stale revert: mark booted |
-//!
-//! Each step is idempotent, in this order: report (confirm), persist the snapshot, clear the
-//! record; so a cut between two of them repeats the step on the next boot with the same result.
 
 use ed25519_dalek::VerifyingKey;
 use embedded_storage::nor_flash::NorFlash;
-use lwm2m_objects::{connectivity_monitoring as cm, device};
-use lwm2m_runtime::client::{
-    Client, Config, Device, Event, FirmwareSettings, Instant, Peer, SNAPSHOT_MAX, Transmit,
-};
-use lwm2m_runtime::fota::{FotaError, State, UpdateResult};
-use lwm2m_runtime::{Enumeration, Error, ExecuteArgs, Instances, Object, Time};
+use lwm2m_fota::embassy::EmbassyBoot;
+use lwm2m_fota::mcuboot::Mcuboot;
+use lwm2m_fota::{BootError, DeviceConfig, DeviceReboot, FotaDevice, FotaError, Layout, Version};
+use lwm2m_objects::connectivity_monitoring as cm;
+use lwm2m_objects::firmware_update::{FirmwareUpdateProtocolSupport, State, UpdateResult};
+use lwm2m_runtime::client::{self, Event, Instant, Peer, Transmit};
+use lwm2m_runtime::{Enumeration, Error, Instances, Object, Time};
 
-use crate::image::{self, ImageError, Version};
-use crate::layout::Layout;
-use crate::slot::{BootError, BootInfo, Bootloader, Slot};
+use crate::demo;
 
 /// How the board is set up.
 #[derive(Clone, Debug)]
 pub struct BoardConfig {
-    /// The LwM2M endpoint name.
-    pub endpoint: heapless::String<64>,
+    /// The client's settings (endpoint name, lifetime).
+    pub client: client::Config,
     /// Where things live in the flash.
     pub layout: Layout,
     /// The key images must be signed with.
@@ -44,84 +31,17 @@ pub struct BoardConfig {
     pub seed: u64,
     /// The Radio Signal Strength the simulated radio settles at, in dBm.
     pub rssi: i16,
-    /// Registration lifetime in seconds.
-    pub lifetime: u32,
     /// Package URI schemes the board downloads besides CoAP (HTTP with the host runner).
     pub http: bool,
-}
-
-/// Why the board wants to reboot.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Reboot {
-    /// A verified package is scheduled: the bootloader swaps it in.
-    Install,
-    /// The new image failed its self-test: reboot unconfirmed so the bootloader reverts.
-    SelfTestFailed,
-    /// The server executed /3/0/4 Reboot.
-    Requested,
 }
 
 /// Something the board did, for a runner to log.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Notice {
-    /// It booted this image.
-    Booted {
-        /// The running version.
-        version: Version,
-        /// What the bootloader did.
-        bootloader: Bootloader,
-    },
-    /// The new image ran its self-test.
-    SelfTest {
-        /// Whether it passed.
-        passed: bool,
-    },
+    /// What the update agent did (boot, self-test, each /5 change, refusals).
+    Firmware(lwm2m_fota::Notice),
     /// The server accepted the registration.
     Registered,
-    /// /5 State or Update Result changed.
-    Firmware(State, UpdateResult),
-    /// A package was refused, and why.
-    Refused(ImageError),
-    /// The server asked for a download over a scheme the runner handles (HTTP).
-    Download,
-    /// The /5 snapshot could not be persisted (the flash failed).
-    PersistFailed,
-    /// The persisted /5 snapshot was unreadable and was dropped.
-    SnapshotDropped,
-}
-
-/// Object 3 of this board.
-pub struct DeviceInfo {
-    serial: heapless::String<64>,
-    version: heapless::String<64>,
-    reboot: bool,
-}
-
-impl device::Handler for DeviceInfo {
-    fn read_manufacturer(&mut self, _: u16) -> Result<heapless::String<64>, Error> {
-        Ok(text("lwm2m-rs"))
-    }
-    fn read_model_number(&mut self, _: u16) -> Result<heapless::String<64>, Error> {
-        Ok(text("sim-board"))
-    }
-    fn read_serial_number(&mut self, _: u16) -> Result<heapless::String<64>, Error> {
-        Ok(self.serial.clone())
-    }
-    fn read_firmware_version(&mut self, _: u16) -> Result<heapless::String<64>, Error> {
-        Ok(self.version.clone())
-    }
-    fn execute_reboot(&mut self, _: u16, _: ExecuteArgs<'_>) -> Result<(), Error> {
-        self.reboot = true;
-        Ok(())
-    }
-    fn read_error_code(&mut self, _: u16) -> Result<Instances<u8, 8>, Error> {
-        let mut codes = Instances::new();
-        codes.insert(0, 0).map_err(|_| Error::Internal)?;
-        Ok(codes)
-    }
-    fn read_supported_binding_and_modes(&mut self, _: u16) -> Result<heapless::String<64>, Error> {
-        Ok(text("U"))
-    }
 }
 
 /// Object 4 of this board: a simulated radio whose signal improves towards a target.
@@ -136,6 +56,15 @@ impl Radio {
     pub const START_DBM: i16 = -110;
     /// It changes by this much per second until it reaches its target.
     pub const STEP_DBM: i16 = 3;
+
+    /// A radio settling at `target` dBm.
+    pub fn new(target: i16) -> Self {
+        Self {
+            rssi: Self::START_DBM,
+            target,
+            last_step: None,
+        }
+    }
 
     /// Moves the signal one step per elapsed second; whether it changed.
     fn tick(&mut self, now: Instant) -> bool {
@@ -178,159 +107,71 @@ impl cm::Handler for Radio {
     }
     fn read_ip_addresses(&mut self, _: u16) -> Result<Instances<heapless::String<64>, 8>, Error> {
         let mut ips = Instances::new();
-        ips.insert(0, text("127.0.0.1"))
-            .map_err(|_| Error::Internal)?;
+        let ip = heapless::String::try_from("127.0.0.1").map_err(|_| Error::Internal)?;
+        ips.insert(0, ip).map_err(|_| Error::Internal)?;
         Ok(ips)
     }
 }
 
-fn text(s: &str) -> heapless::String<64> {
-    let mut t = heapless::String::new();
-    let _ = t.push_str(s);
-    t
-}
-
-/// A board: the LwM2M client, its objects and the flash behind /5.
+/// A board: the updatable device, its radio and what it logged.
 pub struct Board<F> {
-    client: Client,
-    slot: Slot<F>,
-    device: device::Served<DeviceInfo>,
+    device: FotaDevice<F, Mcuboot, EmbassyBoot>,
     radio: cm::Served<Radio>,
-    clock: Option<Time>,
-    persisted: heapless::Vec<u8, SNAPSHOT_MAX>,
-    last_state: Option<(State, UpdateResult)>,
-    reboot: Option<Reboot>,
-    notices: heapless::Deque<Notice, 16>,
+    notices: heapless::Deque<Notice, 32>,
 }
 
 impl<F: NorFlash> Board<F> {
-    /// Boots from `flash`: bootloader, image check, /5 restore and the reconciliation in the
-    /// module docs. Hands the flash back with the error when nothing can run.
-    pub fn start(flash: F, config: BoardConfig, now: Instant) -> Result<Self, (F, BootError)> {
-        let (slot, info) = Slot::boot(flash, config.layout.clone(), config.key)?;
-        let mut settings = FirmwareSettings::default();
-        if config.http {
-            let _ = settings
-                .protocols
-                .push(lwm2m_runtime::client::Protocol::Http);
+    /// Powers on from `flash`: embassy-boot's bootloader swaps or reverts, then the device
+    /// boots (see [`FotaDevice::boot`]; the demo self-test decides whether a new image stays).
+    /// Hands the flash back with the error when nothing can run.
+    pub fn start(mut flash: F, config: BoardConfig, now: Instant) -> Result<Self, (F, BootError)> {
+        let bootloader = EmbassyBoot::new(config.layout.clone());
+        if let Err(e) = bootloader.prepare_boot_4k(&mut flash) {
+            return Err((flash, e));
         }
-        let mut client_config = match Config::new(&config.endpoint) {
-            Ok(c) => c,
-            Err(_) => return Err((slot.into_flash(), BootError::Records)),
+        let mut device = DeviceConfig {
+            client: config.client,
+            seed: config.seed,
+            manufacturer: heapless::String::try_from("lwm2m-rs").unwrap_or_default(),
+            model: heapless::String::try_from("sim-board").unwrap_or_default(),
+            layout: config.layout,
+            firmware: lwm2m_fota::Settings::default(),
         };
-        client_config.lifetime = config.lifetime;
-        let version = slot.running().header.version;
-        let mut version_text = heapless::String::new();
-        let _ = core::fmt::write(&mut version_text, format_args!("{version}"));
+        if config.http {
+            let _ = device
+                .firmware
+                .protocols
+                .push(FirmwareUpdateProtocolSupport::Http11);
+        }
+        let device = FotaDevice::boot(
+            flash,
+            device,
+            Mcuboot::new(config.key),
+            bootloader,
+            demo::self_test,
+        )?;
         let mut board = Self {
-            client: Client::new(client_config, config.seed).with_firmware(settings),
-            slot,
-            device: device::Served(DeviceInfo {
-                serial: config.endpoint.clone(),
-                version: version_text,
-                reboot: false,
-            }),
-            radio: cm::Served(Radio {
-                rssi: Radio::START_DBM,
-                target: config.rssi,
-                last_step: None,
-            }),
-            clock: None,
-            persisted: heapless::Vec::new(),
-            last_state: None,
-            reboot: None,
+            device,
+            radio: cm::Served(Radio::new(config.rssi)),
             notices: heapless::Deque::new(),
         };
-        board.notice(Notice::Booted {
-            version,
-            bootloader: info.bootloader,
-        });
-        if let Err(e) = board.restore(now, info) {
-            return Err((board.into_flash(), e));
-        }
-        board.last_state = board.client.firmware_state();
+        board.settle(now);
         Ok(board)
     }
 
-    fn restore(&mut self, now: Instant, info: BootInfo) -> Result<(), BootError> {
-        let records = self.slot.records().clone();
-        if let Some(snapshot) = records.snapshot(self.slot.flash_mut())? {
-            if self.client.restore_firmware(&snapshot).is_ok() {
-                self.persisted = snapshot;
-            } else {
-                self.notice(Notice::SnapshotDropped);
+    /// After every input: collect what the agent and the client said, move the radio.
+    fn settle(&mut self, now: Instant) {
+        while let Some(n) = self.device.firmware().take_notice() {
+            self.notice(Notice::Firmware(n));
+        }
+        while let Some(event) = self.device.client_mut().poll_event() {
+            if event == Event::Registered {
+                self.notice(Notice::Registered);
             }
         }
-        let running = self.slot.running().digest;
-        let outcome = match (info.install, info.bootloader) {
-            (Some(install), Bootloader::Swapped) if install.new == running => {
-                if !self.self_test() {
-                    return Ok(());
-                }
-                Some(true)
-            }
-            (Some(install), _) if install.new == running => Some(true),
-            (Some(_), _) => Some(false),
-            (None, Bootloader::Swapped) => {
-                // No record of an install (the records were lost): trust the self-test.
-                if !self.self_test() {
-                    return Ok(());
-                }
-                self.slot.mark_booted()?;
-                None
-            }
-            // Updating persisted, but power went before the install was recorded: the old
-            // image runs and the package waits in DFU. The update failed (8); the server may
-            // execute it again.
-            (None, _)
-                if self
-                    .client
-                    .firmware_state()
-                    .is_some_and(|(s, _)| s == State::Updating) =>
-            {
-                Some(false)
-            }
-            (None, Bootloader::Reverted) => {
-                self.slot.mark_booted()?;
-                None
-            }
-            (None, Bootloader::Boot) => None,
-        };
-        if let Some(success) = outcome {
-            let r = self.with_device(|client, device| client.firmware_booted(now, device, success));
-            if r.is_err() {
-                return Err(BootError::Flash(
-                    embedded_storage::nor_flash::NorFlashErrorKind::Other,
-                ));
-            }
-            self.persist();
-            if info.bootloader == Bootloader::Reverted {
-                self.slot.mark_booted()?;
-            }
-            records.set_install(self.slot.flash_mut(), None)?;
+        if self.radio.0.tick(now) {
+            self.device.client_mut().notify_changed(now);
         }
-        Ok(())
-    }
-
-    /// Runs the new image's self-test; on failure asks for a reboot without confirming, so
-    /// the bootloader reverts, and leaves everything else as it is.
-    fn self_test(&mut self) -> bool {
-        let passed = self
-            .slot
-            .running_body_start()
-            .is_ok_and(|body| image::self_test(&body));
-        self.notice(Notice::SelfTest { passed });
-        if !passed {
-            self.reboot = Some(Reboot::SelfTestFailed);
-        }
-        passed
-    }
-
-    fn with_device<R>(&mut self, f: impl FnOnce(&mut Client, &mut Device<'_, '_>) -> R) -> R {
-        let mut objects: [&mut dyn Object; 2] = [&mut self.device, &mut self.radio];
-        let mut device = Device::new(&mut objects).with_firmware(&mut self.slot);
-        device.clock = self.clock;
-        f(&mut self.client, &mut device)
     }
 
     fn notice(&mut self, n: Notice) {
@@ -340,67 +181,29 @@ impl<F: NorFlash> Board<F> {
         let _ = self.notices.push_back(n);
     }
 
-    /// Persists the /5 snapshot if it changed since the last time.
-    fn persist(&mut self) {
-        let Some(snapshot) = self.client.firmware_snapshot() else {
-            return;
-        };
-        if snapshot == self.persisted {
-            return;
-        }
-        let records = self.slot.records().clone();
-        match records.set_snapshot(self.slot.flash_mut(), &snapshot) {
-            Ok(()) => self.persisted = snapshot,
-            Err(_) => self.notice(Notice::PersistFailed),
-        }
-    }
-
-    /// After every input: persist what changed, turn client events into notices.
-    fn settle(&mut self, now: Instant) {
-        if let Some(e) = self.slot.take_last_error() {
-            self.notice(Notice::Refused(e));
-        }
-        self.persist();
-        let state = self.client.firmware_state();
-        if state != self.last_state {
-            self.last_state = state;
-            if let Some((s, r)) = state {
-                self.notice(Notice::Firmware(s, r));
-            }
-        }
-        while let Some(event) = self.client.poll_event() {
-            match event {
-                Event::Registered => self.notice(Notice::Registered),
-                Event::Install => self.reboot = Some(Reboot::Install),
-                Event::Download => self.notice(Notice::Download),
-                _ => {}
-            }
-        }
-        if self.device.0.reboot {
-            self.reboot.get_or_insert(Reboot::Requested);
-        }
-        if self.radio.0.tick(now) {
-            self.client.notify_changed(now);
-        }
-    }
-
     /// Registers with the server (unless the board must reboot first).
     pub fn register(&mut self, now: Instant) {
-        if self.reboot.is_none() {
-            self.with_device(|client, device| client.register(now, device));
-        }
+        self.device
+            .register(now, &mut [&mut self.radio as &mut dyn Object]);
     }
 
     /// Hands in a datagram from `from`.
     pub fn handle(&mut self, now: Instant, from: Peer, datagram: &[u8]) {
-        self.with_device(|client, device| client.handle(now, from, datagram, device));
+        self.device.handle(
+            now,
+            from,
+            datagram,
+            &mut [&mut self.radio as &mut dyn Object],
+        );
         self.settle(now);
     }
 
     /// The next datagram to send, if any.
     pub fn poll(&mut self, now: Instant) -> Option<Transmit> {
         self.settle(now);
-        let t = self.with_device(|client, device| client.poll(now, device));
+        let t = self
+            .device
+            .poll(now, &mut [&mut self.radio as &mut dyn Object]);
         self.settle(now);
         t
     }
@@ -408,7 +211,7 @@ impl<F: NorFlash> Board<F> {
     /// When to call [`Board::poll`] next at the latest.
     pub fn timeout(&self) -> Option<Instant> {
         let radio = self.radio.0.last_step.map(|t| t.after(1000));
-        match (self.client.timeout(), radio) {
+        match (self.device.timeout(), radio) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
@@ -420,28 +223,28 @@ impl<F: NorFlash> Board<F> {
     }
 
     /// Whether (and why) the board must reboot, once what [`Board::poll`] returns is sent.
-    pub fn reboot_requested(&self) -> Option<Reboot> {
-        self.reboot
+    pub fn reboot_requested(&self) -> Option<DeviceReboot> {
+        self.device.reboot_requested()
     }
 
     /// The running image's version.
     pub fn running_version(&self) -> Version {
-        self.slot.running().header.version
+        self.device.firmware_ref().running().version
     }
 
     /// /5 State and Update Result.
-    pub fn firmware_state(&self) -> Option<(State, UpdateResult)> {
-        self.client.firmware_state()
+    pub fn firmware_state(&self) -> (State, UpdateResult) {
+        self.device.firmware_ref().state()
     }
 
     /// The client, to look at.
-    pub fn client(&self) -> &Client {
-        &self.client
+    pub fn client(&self) -> &client::Client {
+        self.device.client()
     }
 
     /// Sets the wall-clock time (for /5 Last State Change Time).
     pub fn set_clock(&mut self, clock: Time) {
-        self.clock = Some(clock);
+        self.device.set_clock(clock);
     }
 
     /// Sets the signal the simulated radio moves towards.
@@ -451,47 +254,49 @@ impl<F: NorFlash> Board<F> {
 
     /// The network changed: resume a stalled download now.
     pub fn connection_changed(&mut self, now: Instant) {
-        self.client.connection_changed(now);
+        self.device.client_mut().connection_changed(now);
     }
 
-    /// Bytes of the package in the slot, where a board-run download resumes.
-    pub fn download_offset(&self) -> u32 {
-        use lwm2m_runtime::fota::FirmwareStorage;
-        self.slot.written()
+    /// The Package URI and the byte to resume from of a download the runner performs (HTTP).
+    pub fn external_download(&mut self) -> Option<(String, u32)> {
+        self.device
+            .firmware()
+            .external_download()
+            .map(|(uri, at)| (uri.to_owned(), at))
     }
 
-    /// Bytes of a board-run download (after [`Notice::Download`]) at `offset`.
+    /// Bytes of a runner's download at `offset`.
     pub fn download_chunk(
         &mut self,
         now: Instant,
         offset: u32,
         bytes: &[u8],
     ) -> Result<(), FotaError> {
-        let r = self.with_device(|client, device| client.download_chunk(device, offset, bytes));
+        let r = self.device.firmware().download_chunk(offset, bytes);
         self.settle(now);
         r
     }
 
-    /// The board-run download is complete.
+    /// The runner's download is complete.
     pub fn download_finished(&mut self, now: Instant) -> Result<(), Error> {
-        let r = self.with_device(|client, device| client.download_finished(now, device));
+        let r = self.device.firmware().download_finished();
         self.settle(now);
         r
     }
 
-    /// The board-run download failed.
+    /// The runner's download failed.
     pub fn download_failed(&mut self, now: Instant, error: FotaError) {
-        self.with_device(|client, device| client.download_failed(now, device, error));
+        self.device.firmware().download_failed(error);
         self.settle(now);
     }
 
     /// The flash, to inspect (tests look at the simulated power).
     pub fn flash_mut(&mut self) -> &mut F {
-        self.slot.flash_mut()
+        self.device.firmware().flash_mut()
     }
 
     /// Gives the flash back: a reboot starts a new board from it.
     pub fn into_flash(self) -> F {
-        self.slot.into_flash()
+        self.device.into_flash()
     }
 }

@@ -8,15 +8,14 @@ use std::sync::mpsc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ed25519_dalek::VerifyingKey;
-use lwm2m_runtime::Time;
-use lwm2m_runtime::client::{Instant, Peer};
-use lwm2m_runtime::fota::FotaError;
+use lwm2m_fota::sim::NorSim;
+use lwm2m_fota::{DeviceReboot, FotaError, Layout, Version, keys, mcuboot, slot};
+use lwm2m_runtime::client::{self, Instant, Peer};
+use lwm2m_runtime::{Enumeration, Time};
 
-use crate::board::{Board, BoardConfig, Notice, Reboot};
-use crate::flash::{FileFlash, FileMemory, NorSim};
-use crate::image::{self, Version};
-use crate::layout::Layout;
-use crate::{keys, slot};
+use crate::board::{Board, BoardConfig, Notice};
+use crate::demo;
+use crate::file_flash::{FileFlash, FileMemory};
 
 /// The version of the image a blank flash file is provisioned with.
 pub const FACTORY_VERSION: Version = Version::new(1, 0, 0, 0);
@@ -145,21 +144,23 @@ fn open_flash(options: &Options, layout: &Layout, key: &VerifyingKey) -> Result<
                     ));
                 }
                 let signer = keys::signing_key_from_pem(keys::DEV_PRIVATE_KEY_PEM)?;
-                image::sign(
-                    &image::demo_body(FACTORY_VERSION, true, 64 * 1024),
+                mcuboot::sign(
+                    &demo::demo_body(FACTORY_VERSION, true, 64 * 1024),
                     FACTORY_VERSION,
                     &signer,
                 )
             }
         };
-        image::verify_bytes(&factory, layout.image_capacity(), key)
+        mcuboot::verify_bytes(&factory, layout.image_capacity(), key)
             .map_err(|e| format!("the factory image does not verify: {e}"))?;
         slot::provision(&mut flash, layout, &factory)
             .map_err(|e| format!("provisioning {}: {e:?}", options.flash.display()))?;
         say(&format!(
             "provisioned {} with factory image {}",
             options.flash.display(),
-            slot::claimed_version(&factory).unwrap_or_default()
+            mcuboot::Header::parse(&factory)
+                .map(|h| h.version)
+                .unwrap_or_default()
         ));
     }
     Ok(flash)
@@ -174,7 +175,7 @@ fn say(line: &str) {
 /// Runs the board; returns only on an error (a reboot replaces the process with the same
 /// program and `relaunch` as its arguments).
 pub fn run(options: &Options, relaunch: &[String]) -> Result<(), String> {
-    let layout = Layout::BOARD;
+    let layout = crate::LAYOUT;
     let key = key(options)?;
     let server = server_address(&options.server)?;
     let flash = open_flash(options, &layout, &key)?;
@@ -183,14 +184,15 @@ pub fn run(options: &Options, relaunch: &[String]) -> Result<(), String> {
         .duration_since(UNIX_EPOCH)
         .map_or(1, |d| d.as_nanos() as u64)
         ^ u64::from(std::process::id());
+    let mut client = client::Config::new(&options.endpoint)
+        .map_err(|_| "--endpoint: 1 to 64 bytes".to_owned())?;
+    client.lifetime = options.lifetime;
     let config = BoardConfig {
-        endpoint: heapless::String::try_from(options.endpoint.as_str())
-            .map_err(|_| "--endpoint: at most 64 bytes".to_owned())?,
+        client,
         layout,
         key,
         seed,
         rssi: options.rssi,
-        lifetime: options.lifetime,
         http: true,
     };
     let mut board =
@@ -247,7 +249,7 @@ impl Network {
         &mut self,
         board: &mut Board<F>,
         stop: &dyn Fn() -> bool,
-    ) -> Result<Option<Reboot>, String> {
+    ) -> Result<Option<DeviceReboot>, String> {
         self.print_notices(board);
         if let Some(reason) = board.reboot_requested() {
             return Ok(Some(reason));
@@ -262,7 +264,7 @@ impl Network {
             ));
             self.send(board);
             for notice in self.print_notices(board) {
-                if notice == Notice::Download {
+                if notice == Notice::Firmware(lwm2m_fota::Notice::Download) {
                     self.http_tries = 0;
                     self.http = start_http(board);
                 }
@@ -316,7 +318,7 @@ impl Network {
                 if retry && self.http_tries < 5 {
                     self.say(&format!(
                         "HTTP download interrupted ({e}); resuming at byte {}",
-                        board.download_offset()
+                        board.external_download().map_or(0, |(_, at)| at)
                     ));
                     std::thread::sleep(Duration::from_secs(1));
                     self.http = start_http(board);
@@ -428,12 +430,14 @@ fn open_download(key: &str) -> Option<UdpSocket> {
 
 /// A notice as a line of the board's log.
 fn notice_text(n: &Notice) -> String {
+    use lwm2m_fota::Notice as Agent;
     match n {
-        Notice::Booted {
+        Notice::Registered => "registered".to_owned(),
+        Notice::Firmware(Agent::Booted {
             version,
             bootloader,
-        } => format!("booted image {version} (bootloader: {bootloader:?})"),
-        Notice::SelfTest { passed } => format!(
+        }) => format!("booted image {version} (bootloader: {bootloader:?})"),
+        Notice::Firmware(Agent::SelfTest { passed }) => format!(
             "self-test of the new image {}",
             if *passed {
                 "passed: confirming it"
@@ -441,22 +445,24 @@ fn notice_text(n: &Notice) -> String {
                 "FAILED: rebooting without confirming, the bootloader will revert"
             }
         ),
-        Notice::Registered => "registered".to_owned(),
-        Notice::Firmware(s, r) => format!(
-            "/5 State {} ({s:?}), Update Result {} ({r:?})",
-            *s as u8, *r as u8
+        Notice::Firmware(Agent::Changed(s, r)) => format!(
+            "/5 State {} ({}), Update Result {} ({})",
+            s.value(),
+            s.label(),
+            r.value(),
+            r.label()
         ),
-        Notice::Refused(e) => format!("package refused: {e}"),
-        Notice::Download => "downloading over HTTP".to_owned(),
-        Notice::PersistFailed => "could not persist the /5 state".to_owned(),
-        Notice::SnapshotDropped => {
+        Notice::Firmware(Agent::Refused(e)) => format!("package refused: {e}"),
+        Notice::Firmware(Agent::Download) => "downloading over HTTP".to_owned(),
+        Notice::Firmware(Agent::PersistFailed) => "could not persist the /5 state".to_owned(),
+        Notice::Firmware(Agent::SnapshotDropped) => {
             "the persisted /5 state was unreadable; starting from Idle".to_owned()
         }
     }
 }
 
 /// Replaces the process with a fresh copy of itself: only the flash file survives.
-fn reboot(reason: Reboot, args: &[String]) -> Result<(), String> {
+fn reboot(reason: DeviceReboot, args: &[String]) -> Result<(), String> {
     say(&format!("rebooting ({reason:?})"));
     let exe = std::env::current_exe().map_err(|e| format!("reboot: {e}"))?;
     let mut cmd = std::process::Command::new(exe);
@@ -482,10 +488,9 @@ enum HttpChunk {
 }
 
 fn start_http<F: embedded_storage::nor_flash::NorFlash>(
-    board: &Board<F>,
+    board: &mut Board<F>,
 ) -> Option<mpsc::Receiver<HttpChunk>> {
-    let uri = board.client().download_uri()?.to_owned();
-    let offset = board.download_offset();
+    let (uri, offset) = board.external_download()?;
     let (tx, rx) = mpsc::sync_channel(8);
     std::thread::spawn(move || {
         let result = http_get(&uri, offset, &tx);

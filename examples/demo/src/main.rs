@@ -19,10 +19,11 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use lwm2m_board::image::{self, Version};
-use lwm2m_board::keys;
+use lwm2m_board::demo::demo_body;
+use lwm2m_fota::{Version, keys, mcuboot};
 use lwm2m_fota_server::report::Reporter;
 use lwm2m_fota_server::{Event, Expect, Job, Method, Server, Settings, udp};
+use lwm2m_runtime::Enumeration;
 
 struct Options {
     image_size: usize,
@@ -58,7 +59,7 @@ fn sign(
     passes: bool,
 ) -> Result<(PathBuf, Vec<u8>), String> {
     let key = keys::signing_key_from_pem(keys::DEV_PRIVATE_KEY_PEM)?;
-    let bytes = image::sign(&image::demo_body(version, passes, size), version, &key);
+    let bytes = mcuboot::sign(&demo_body(version, passes, size), version, &key);
     let path = dir.join(format!("fw-{version}.bin"));
     std::fs::write(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok((path, bytes))
@@ -181,8 +182,8 @@ fn demo(options: &Options) -> Result<bool, String> {
             "  {} {}: Update Result {} ({}), running {}",
             if outcome.as_expected { "ok  " } else { "FAIL" },
             job.name,
-            outcome.result,
-            lwm2m_fota_server::report::result_name(outcome.result),
+            outcome.result.value(),
+            outcome.result.label(),
             outcome.version
         );
     }

@@ -20,10 +20,10 @@ fn the_demo_pushes_pulls_and_rolls_back() {
         "board: booted image 1.2.0 (bootloader: Swapped)",
         "board: self-test of the new image FAILED",
         "board: booted image 1.2.0 (bootloader: Reverted)",
-        "server: /5/0/5 Update Result = 8 (Update failed)",
+        "server: /5/0/5 Update Result = 8 (Firmware update failed)",
         "  ok   PUSH 1.1.0",
         "  ok   PULL 1.2.0",
-        "  ok   PUSH 1.3.0, which fails its self-test (expect a rollback): Update Result 8 (Update failed), running 1.2.0",
+        "  ok   PUSH 1.3.0, which fails its self-test (expect a rollback): Update Result 8 (Firmware update failed), running 1.2.0",
         "demo: PUSH, PULL and rollback all went as expected",
     ] {
         assert!(stdout.contains(line), "missing {line:?} in:\n{stdout}");

@@ -7,15 +7,15 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use lwm2m_board::image::{self, Version};
-use lwm2m_board::keys;
+use lwm2m_board::demo::demo_body;
+use lwm2m_fota::{Version, keys, mcuboot};
 use lwm2m_fota_server::{Event, Expect, Job, Method, Server, Settings, http, udp};
 
 #[test]
 fn an_http_pull_cut_halfway_resumes_with_a_range_request() {
     let version = Version::new(2, 0, 0, 0);
     let key = keys::signing_key_from_pem(keys::DEV_PRIVATE_KEY_PEM).unwrap();
-    let image = image::sign(&image::demo_body(version, true, 96 * 1024), version, &key);
+    let image = mcuboot::sign(&demo_body(version, true, 96 * 1024), version, &key);
     let settings = Settings::default();
 
     let web = TcpListener::bind("127.0.0.1:0").unwrap();

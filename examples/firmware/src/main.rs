@@ -1,5 +1,5 @@
-//! The board's update core as firmware: the LwM2M client with Objects 3, 4 and 5, the /5
-//! state machine, MCUboot image verification, embassy-boot and the persisted records, on a
+//! The update library as firmware: the LwM2M client with Objects 3, 4 and 5, the generated
+//! /5 state machine, MCUboot image verification, embassy-boot and the persisted records, on a
 //! Cortex-M4F without `std`.
 //!
 //! It exists to be measured (`size.sh` prints its sections). The parts a real product brings
@@ -13,8 +13,13 @@ use core::mem::MaybeUninit;
 
 use cortex_m_rt::entry;
 use embedded_alloc::LlffHeap as Heap;
-use lwm2m_board::{Board, BoardConfig, Layout, NorSim, keys};
+use lwm2m_fota::embassy::EmbassyBoot;
+use lwm2m_fota::mcuboot::Mcuboot;
+use lwm2m_fota::sim::NorSim;
+use lwm2m_fota::{DeviceConfig, FotaDevice, Layout, keys};
+use lwm2m_objects::connectivity_monitoring as cm;
 use lwm2m_runtime::client::{Instant, Peer};
+use lwm2m_runtime::{Error, Instances, Object};
 use panic_halt as _;
 
 #[global_allocator]
@@ -22,12 +27,32 @@ static HEAP: Heap = Heap::empty();
 /// coap-lite's heap: the client's peak per request is under 2 KiB (see the heap report).
 const HEAP_SIZE: usize = 16 * 1024;
 
-/// Partitions sized for the RAM stand-in: 16 KiB images.
-const LAYOUT: Layout = Layout::new(2, 4);
+/// Partitions sized for the RAM stand-in: 16 KiB images in 4 KiB sectors.
+const LAYOUT: Layout = Layout::new(4096, 4, 2, 4);
 const FLASH_SIZE: usize = LAYOUT.size() as usize;
 
 /// The modem: where datagrams would arrive and leave.
 static mut RX: [u8; 1280] = [0; 1280];
+
+/// Object 4 from the modem's readings.
+struct Radio;
+
+impl cm::Handler for Radio {
+    fn read_network_bearer(&mut self, _: u16) -> Result<u8, Error> {
+        Ok(black_box(6))
+    }
+    fn read_available_network_bearer(&mut self, _: u16) -> Result<Instances<u8, 8>, Error> {
+        let mut b = Instances::new();
+        b.insert(0, black_box(6)).map_err(|_| Error::Internal)?;
+        Ok(b)
+    }
+    fn read_radio_signal_strength(&mut self, _: u16) -> Result<i64, Error> {
+        Ok(black_box(-75))
+    }
+    fn read_ip_addresses(&mut self, _: u16) -> Result<Instances<heapless::String<64>, 8>, Error> {
+        Ok(Instances::new())
+    }
+}
 
 #[entry]
 fn main() -> ! {
@@ -47,24 +72,22 @@ fn main() -> ! {
     let Ok(flash) = NorSim::new(&mut storage[..]) else {
         halt()
     };
-    let Some(key) = keys::dev_public_key() else {
+    let Some(verifier) = Mcuboot::from_bytes(&keys::DEV_PUBLIC_KEY) else {
         halt()
     };
-    let mut endpoint = heapless::String::new();
-    let _ = endpoint.push_str("fw-board");
-    let config = BoardConfig {
-        endpoint,
-        layout: LAYOUT,
-        key,
-        seed: black_box(0x5eed),
-        rssi: -75,
-        lifetime: 300,
-        http: false,
-    };
-    let Ok(mut board) = Board::start(flash, config, Instant(0)) else {
+    let Ok(mut config) = DeviceConfig::new("fw-board", LAYOUT) else {
         halt()
     };
-    board.register(Instant(0));
+    config.seed = black_box(0x5eed);
+    let self_test = |body: &[u8]| black_box(body).first() != Some(&0);
+    let Ok(mut device) =
+        FotaDevice::boot(flash, config, verifier, EmbassyBoot::new(LAYOUT), self_test)
+    else {
+        halt()
+    };
+    let mut radio = cm::Served(Radio);
+    let mut objects: [&mut dyn Object; 1] = [&mut radio];
+    device.register(Instant(0), &mut objects);
     let mut now = 0u64;
     loop {
         // SAFETY: a single-threaded read of the modem buffer; nothing else touches it.
@@ -72,13 +95,13 @@ fn main() -> ! {
         let datagram: &[u8] = unsafe { &RX };
         let len = black_box(datagram.len());
         if len > 0 {
-            board.handle(Instant(now), Peer::Server, &datagram[..len]);
+            device.handle(Instant(now), Peer::Server, &datagram[..len], &mut objects);
         }
-        while let Some(out) = board.poll(Instant(now)) {
+        while let Some(out) = device.poll(Instant(now), &mut objects) {
             black_box(&out.data);
         }
-        while board.take_notice().is_some() {}
-        if board.reboot_requested().is_some() {
+        while device.firmware().take_notice().is_some() {}
+        if device.reboot_requested().is_some() {
             cortex_m::peripheral::SCB::sys_reset();
         }
         now = black_box(now + 1);

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use lwm2m_fota_server::report::Reporter;
 use lwm2m_fota_server::{Expect, Job, Method, Server, Settings, http, udp};
+use lwm2m_objects::firmware_update::UpdateResult;
+use lwm2m_runtime::Enumeration;
 
 const USAGE: &str = "usage: lwm2m-fota-server --image FILE [--listen ADDR] [--pull | --http PORT]
                          [--min-rssi DBM] [--expect success|rollback|refused:N] [--timeout SECONDS]
@@ -39,9 +41,10 @@ fn parse(args: &[String]) -> Result<(SocketAddr, Job, Option<u16>, u64), String>
                     "rollback" => Expect::RolledBack,
                     r => Expect::Refused(
                         r.strip_prefix("refused:")
-                            .and_then(|n| n.parse().ok())
+                            .and_then(|n| n.parse::<i64>().ok())
+                            .and_then(UpdateResult::from_value)
                             .ok_or_else(|| {
-                                format!("--expect {v}: success, rollback or refused:N")
+                                format!("--expect {v}: success, rollback or refused:N (an Update Result)")
                             })?,
                     ),
                 };
@@ -53,8 +56,9 @@ fn parse(args: &[String]) -> Result<(SocketAddr, Job, Option<u16>, u64), String>
     }
     let path = image.ok_or_else(|| format!("--image is required\n\n{USAGE}"))?;
     let bytes = std::fs::read(&path).map_err(|e| format!("--image {path}: {e}"))?;
-    let version = lwm2m_board::slot::claimed_version(&bytes)
-        .ok_or_else(|| format!("--image {path}: not an MCUboot image"))?;
+    let version = lwm2m_fota::mcuboot::Header::parse(&bytes)
+        .map(|h| h.version)
+        .map_err(|e| format!("--image {path}: {e}"))?;
     let image_path = Settings::default().image_path;
     let method = match (http, pull) {
         (Some(port), _) => Method::Pull {

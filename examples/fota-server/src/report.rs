@@ -3,37 +3,9 @@
 
 use std::io::Write;
 
+use lwm2m_runtime::Enumeration;
+
 use crate::server::{Event, Job};
-
-/// The names of /5/0/3 State values.
-pub fn state_name(state: u8) -> &'static str {
-    match state {
-        0 => "Idle",
-        1 => "Downloading",
-        2 => "Downloaded",
-        3 => "Updating",
-        _ => "?",
-    }
-}
-
-/// The names of /5/0/5 Update Result values.
-pub fn result_name(result: u8) -> &'static str {
-    match result {
-        0 => "Initial",
-        1 => "Success",
-        2 => "Not enough flash",
-        3 => "Out of RAM",
-        4 => "Connection lost",
-        5 => "Integrity check failure",
-        6 => "Unsupported package type",
-        7 => "Invalid URI",
-        8 => "Update failed",
-        9 => "Unsupported protocol",
-        10 => "Cancelled",
-        11 => "Deferred",
-        _ => "?",
-    }
-}
 
 /// Prints events to stdout; the progress bar redraws one line.
 #[derive(Default)]
@@ -111,8 +83,16 @@ impl Reporter {
         let line = match event {
             Event::Registered { endpoint, .. } => format!("server: {endpoint} registered"),
             Event::Version(v) => format!("server: /3/0/3 Firmware Version = {v}"),
-            Event::State(s) => format!("server: /5/0/3 State = {s} ({})", state_name(*s)),
-            Event::Result(r) => format!("server: /5/0/5 Update Result = {r} ({})", result_name(*r)),
+            Event::State(s) => {
+                format!("server: /5/0/3 State = {} ({})", s.value(), s.label())
+            }
+            Event::Result(r) => {
+                format!(
+                    "server: /5/0/5 Update Result = {} ({})",
+                    r.value(),
+                    r.label()
+                )
+            }
             Event::Rssi(dbm) => format!("server: /4/0/2 Radio Signal Strength = {dbm} dBm"),
             Event::WaitingForSignal { rssi, min } => {
                 format!("server: signal {rssi} dBm is below {min} dBm: waiting before the push")
@@ -142,9 +122,9 @@ impl Reporter {
                     } else {
                         "NOT as expected"
                     },
-                    outcome.state,
-                    outcome.result,
-                    result_name(outcome.result),
+                    outcome.state.value(),
+                    outcome.result.value(),
+                    outcome.result.label(),
                     outcome.version,
                     self.job_start.map_or(0.0, |t| t.elapsed().as_secs_f64())
                 )

@@ -1,192 +1,245 @@
-//! The PULL downloader: a package fetched over CoAP with Block2 (RFC 7959) from the server a
-//! Package URI names, each block written to the storage as it arrives, resumed from what
-//! the storage holds after a timeout, a reboot or a change of network.
+//! The downloader: a resource fetched over CoAP with Block2 (RFC 7959) for the object that
+//! asked ([`Context::download`](super::Context::download)), each block handed to it as it
+//! arrives, resumed from the last block delivered after a timeout or a change of network.
 
 extern crate alloc;
 
 use alloc::vec::Vec;
 
-use super::firmware::FirmwareView;
+use super::context::{DownloadError, DownloadEvent, DownloadRequest, DownloadUri, Scheme};
 use super::transport::{Purpose, confirmable};
-use super::{Client, Device, Instant, Peer, storage_of};
+use super::{Client, Device, Instant, Peer};
 use crate::block::Block;
 use crate::coap::{self, CoapOption, Packet};
-use crate::fota::{DownloadFailure, FirmwareStorage, FotaError, State};
 
-/// Attempts that time out in a row before a pull gives up with Connection lost (4).
-const MAX_PULL_FAILURES: u8 = 4;
+/// Attempts that time out in a row before a download gives up.
+const MAX_FAILURES: u8 = 4;
 
-/// A PULL over CoAP in progress.
+/// A download in progress.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub(crate) struct Pull {
-    pub host: heapless::String<64>,
-    pub port: u16,
-    pub path: heapless::Vec<heapless::String<32>, 8>,
-    /// The package's ETag, from the first block: a block with another one is from another
-    /// package.
-    pub etag: heapless::Vec<u8, 8>,
-    /// Whether the slot was prepared (`begin`) for this download.
-    pub begun: bool,
-    /// Bytes stored so far: the next request asks for the block at this offset.
+struct Pull {
+    /// The object it is for.
+    owner: u16,
+    host: heapless::String<64>,
+    port: u16,
+    path: heapless::Vec<heapless::String<32>, 8>,
+    /// The resource's ETag: a block with another one is from another resource.
+    etag: heapless::Vec<u8, 8>,
+    /// Whether the first answer was handed over ([`DownloadEvent::Started`]).
+    started: bool,
+    /// Bytes delivered so far: the next request asks for the block at this offset.
     offset: u32,
     szx: u8,
-    /// Failed attempts in a row (timeouts); resumes back off.
+    /// Failed attempts in a row; resumes back off.
     failures: u8,
     resume_at: Option<Instant>,
     in_flight: bool,
 }
 
-/// What a response did to a download.
-enum Fetched {
-    /// More to fetch, now or after a pause.
-    Pending,
-    /// The last block is stored.
-    Complete,
-    /// The download failed.
-    Failed(DownloadFailure),
+/// The client's one download slot.
+#[derive(Debug, Default)]
+pub(crate) struct Downloader {
+    pull: Option<Pull>,
+    /// A download ended while its request was in flight: stop retransmitting it.
+    abandon: bool,
+    /// Counts starts and cancels, so a delivery can tell that its object stopped the
+    /// download it was delivering.
+    generation: u32,
 }
 
-impl Pull {
-    /// A download from `host`:`port` in the largest blocks; the caller adds the path.
-    pub(crate) fn new(host: heapless::String<64>, port: u16) -> Self {
-        Self {
-            host,
-            port,
-            szx: Block::MAX_SZX,
-            ..Self::default()
+/// What one answer gives the owner, in order.
+pub(super) struct Fetched<'p> {
+    pub events: heapless::Vec<DownloadEvent<'p>, 3>,
+}
+
+impl Downloader {
+    /// Starts a download for object `owner` (see [`super::Context::download`]).
+    pub(super) fn start(
+        &mut self,
+        owner: u16,
+        request: &DownloadRequest<'_>,
+    ) -> Result<(), DownloadError> {
+        if self.pull.as_ref().is_some_and(|p| p.owner != owner) {
+            return Err(DownloadError::Busy);
         }
+        let uri = DownloadUri::parse(request.uri)?;
+        if uri.scheme != Scheme::Coap {
+            return Err(DownloadError::UnsupportedScheme);
+        }
+        let mut pull = Pull {
+            owner,
+            host: heapless::String::try_from(uri.host).map_err(|_| DownloadError::InvalidUri)?,
+            port: uri.port.unwrap_or(5683),
+            etag: heapless::Vec::from_slice(request.etag.get(..8).unwrap_or(request.etag))
+                .unwrap_or_default(),
+            offset: request.from,
+            szx: Block::MAX_SZX,
+            ..Pull::default()
+        };
+        for segment in uri.path.split('/').filter(|s| !s.is_empty()) {
+            let s = heapless::String::try_from(segment).map_err(|_| DownloadError::InvalidUri)?;
+            pull.path.push(s).map_err(|_| DownloadError::InvalidUri)?;
+        }
+        self.abandon |= self.pull.as_ref().is_some_and(|p| p.in_flight);
+        self.pull = Some(pull);
+        self.generation = self.generation.wrapping_add(1);
+        Ok(())
+    }
+
+    /// Stops `owner`'s download, if it has one.
+    pub(super) fn cancel(&mut self, owner: u16) {
+        if let Some(p) = self.pull.take_if(|p| p.owner == owner) {
+            self.abandon |= p.in_flight;
+            self.generation = self.generation.wrapping_add(1);
+        }
+    }
+
+    /// The object the download is for.
+    pub(super) fn owner(&self) -> Option<u16> {
+        self.pull.as_ref().map(|p| p.owner)
     }
 
     /// When the next block request is due (none while one is in flight).
-    pub(crate) fn deadline(&self) -> Option<Instant> {
-        (!self.in_flight).then(|| self.resume_at.unwrap_or_default())
+    pub(super) fn deadline(&self) -> Option<Instant> {
+        let p = self.pull.as_ref()?;
+        (!p.in_flight).then(|| p.resume_at.unwrap_or_default())
     }
 
     /// The GET for the next block, when one is due; blocks are at most `max_block` bytes.
-    fn next_request(
-        &mut self,
-        now: Instant,
-        storage: &dyn FirmwareStorage,
-        max_block: usize,
-    ) -> Option<Packet> {
-        if self.in_flight || self.resume_at.is_some_and(|at| at > now) {
+    fn next_request(&mut self, now: Instant, max_block: usize) -> Option<Packet> {
+        let p = self.pull.as_mut()?;
+        if p.in_flight || p.resume_at.is_some_and(|at| at > now) {
             return None;
         }
-        if self.begun && self.offset == 0 {
-            // Resuming after a reboot: from what the slot holds.
-            self.offset = storage.written();
+        let szx = p.szx.min(Block::szx_for(max_block));
+        p.szx = szx;
+        let num = p.offset >> (u32::from(szx) + 4);
+        let mut request = confirmable(coap::GET);
+        for segment in &p.path {
+            coap::add_option(&mut request, CoapOption::UriPath, segment.as_bytes());
         }
-        let szx = self.szx.min(Block::szx_for(max_block));
-        self.szx = szx;
-        let num = self.offset >> (u32::from(szx) + 4);
-        let mut p = confirmable(coap::GET);
-        for segment in &self.path {
-            coap::add_option(&mut p, CoapOption::UriPath, segment.as_bytes());
-        }
-        coap::set_block_option(&mut p, CoapOption::Block2, Block::new(num, false, szx));
+        coap::set_block_option(
+            &mut request,
+            CoapOption::Block2,
+            Block::new(num, false, szx),
+        );
         if num == 0 {
-            coap::set_uint_option(&mut p, CoapOption::Size2, 0);
+            coap::set_uint_option(&mut request, CoapOption::Size2, 0);
         }
-        self.in_flight = true;
-        self.resume_at = None;
-        Some(p)
+        p.in_flight = true;
+        p.resume_at = None;
+        Some(request)
     }
 
-    /// Reads the answer to a block request (`None`: reset or timed out) and writes what it
-    /// brings to the storage.
-    fn on_response(
-        &mut self,
-        now: Instant,
-        response: Option<Packet>,
-        storage: &mut dyn FirmwareStorage,
-    ) -> Fetched {
-        self.in_flight = false;
-        let Some(p) = response else {
-            // No answer: resume later from the last block written, up to a limit.
-            self.failures += 1;
-            if self.failures >= MAX_PULL_FAILURES {
-                return Fetched::Failed(DownloadFailure::ConnectionLost);
-            }
-            self.resume_at = Some(now.after(2_000u64 << self.failures));
-            return Fetched::Pending;
+    /// Reads the answer to a block request (`None`: reset or timed out): what it gives the
+    /// owner. The download ends with [`DownloadEvent::Finished`] or a failure.
+    fn on_response<'p>(&mut self, now: Instant, response: Option<&'p Packet>) -> Fetched<'p> {
+        let mut out = Fetched {
+            events: heapless::Vec::new(),
         };
-        let code = coap::code_of(&p);
-        match code >> 5 {
+        let Some(pull) = self.pull.as_mut() else {
+            return out;
+        };
+        pull.in_flight = false;
+        let ended = match Self::read(pull, now, response, &mut out) {
+            Ok(finished) => finished,
+            Err(e) => {
+                let _ = out.events.push(DownloadEvent::Failed(e));
+                true
+            }
+        };
+        if ended {
+            self.pull = None;
+        }
+        out
+    }
+
+    /// Whether the download finished; an error when it failed.
+    fn read<'p>(
+        pull: &mut Pull,
+        now: Instant,
+        response: Option<&'p Packet>,
+        out: &mut Fetched<'p>,
+    ) -> Result<bool, DownloadError> {
+        let Some(p) = response else {
+            // No answer: resume later from the last block delivered, up to a limit.
+            pull.failures += 1;
+            if pull.failures >= MAX_FAILURES {
+                return Err(DownloadError::Unreachable);
+            }
+            pull.resume_at = Some(now.after(2_000u64 << pull.failures));
+            return Ok(false);
+        };
+        match coap::code_of(p) >> 5 {
             2 => {}
             // The server is in trouble: try again later, as for a timeout.
             5 => {
-                self.failures += 1;
-                self.resume_at = Some(now.after(2_000u64 << self.failures.min(6)));
-                if self.failures >= MAX_PULL_FAILURES {
-                    return Fetched::Failed(DownloadFailure::ConnectionLost);
+                pull.failures += 1;
+                if pull.failures >= MAX_FAILURES {
+                    return Err(DownloadError::Unreachable);
                 }
-                return Fetched::Pending;
+                pull.resume_at = Some(now.after(2_000u64 << pull.failures.min(6)));
+                return Ok(false);
             }
-            // Not found, bad request and the like: the URI does not name a package.
-            _ => return Fetched::Failed(DownloadFailure::InvalidUri),
+            // Not found, bad request and the like: the URI names nothing to download.
+            _ => return Err(DownloadError::NotFound),
         }
-        self.failures = 0;
-        let block = match coap::block_option(&p, CoapOption::Block2) {
+        pull.failures = 0;
+        let block = match coap::block_option(p, CoapOption::Block2) {
             Some(Ok(b)) => b,
-            Some(Err(_)) => return Fetched::Failed(DownloadFailure::UnsupportedPackageType),
-            None => Block::new(0, false, self.szx),
+            Some(Err(_)) => return Err(DownloadError::BadResponse),
+            None => Block::new(0, false, pull.szx),
         };
         let etag = p
             .get_first_option(CoapOption::ETag)
             .map(Vec::as_slice)
             .unwrap_or(&[]);
-        if self.begun && !self.etag.is_empty() && etag != self.etag.as_slice() {
-            // The package changed under the download: what is stored is a mix (Update Result 5).
-            return Fetched::Failed(DownloadFailure::IntegrityCheckFailure);
+        if !pull.etag.is_empty() && etag != pull.etag.as_slice() {
+            return Err(DownloadError::Changed);
         }
-        if self.etag.is_empty() {
-            self.etag = heapless::Vec::from_slice(etag.get(..etag.len().min(8)).unwrap_or(&[]))
-                .unwrap_or_default();
+        if pull.etag.is_empty() {
+            pull.etag =
+                heapless::Vec::from_slice(etag.get(..8).unwrap_or(etag)).unwrap_or_default();
         }
-        if !self.begun {
-            let total = coap::uint_option(&p, CoapOption::Size2).and_then(Result::ok);
-            let result = match total {
-                Some(t) if t > storage.capacity() => Err(FotaError::NoSpace),
-                _ => storage.begin(total),
-            };
-            if let Err(e) = result {
-                return Fetched::Failed(e.download_failure());
-            }
-            self.begun = true;
+        if !pull.started {
+            pull.started = true;
+            let total = coap::uint_option(p, CoapOption::Size2).and_then(Result::ok);
+            let _ = out.events.push(DownloadEvent::Started { total, etag });
         }
         // The server may answer with smaller blocks than asked: keep to its size.
-        self.szx = self.szx.min(block.szx);
+        pull.szx = pull.szx.min(block.szx);
         let Some(offset) = block.offset() else {
-            return Fetched::Pending;
+            return Err(DownloadError::BadResponse);
         };
         let end = offset.saturating_add(p.payload.len() as u32);
-        if offset > self.offset {
+        if offset > pull.offset {
             // Not the block asked for: ask again.
-            return Fetched::Pending;
+            return Ok(false);
         }
-        if end > self.offset {
+        if end > pull.offset {
             let fresh = p
                 .payload
-                .get((self.offset - offset) as usize..)
+                .get((pull.offset - offset) as usize..)
                 .unwrap_or(&[]);
-            if let Err(e) = storage.write(self.offset, fresh) {
-                return Fetched::Failed(e.download_failure());
-            }
-            self.offset = end;
+            let _ = out.events.push(DownloadEvent::Data {
+                offset: pull.offset,
+                bytes: fresh,
+            });
+            pull.offset = end;
         }
         if block.more {
-            Fetched::Pending
-        } else {
-            Fetched::Complete
+            return Ok(false);
         }
+        let _ = out.events.push(DownloadEvent::Finished);
+        Ok(true)
     }
 }
 
 impl Client {
-    /// The network came back (or changed): resume a stalled PULL now, from the last block
-    /// written.
+    /// The network came back (or changed): resume a stalled download now, from the last block
+    /// delivered.
     pub fn connection_changed(&mut self, now: Instant) {
-        if let Some(pull) = self.firmware.as_mut().and_then(|fw| fw.pull.as_mut()) {
+        if let Some(pull) = self.downloads.pull.as_mut() {
             pull.failures = 0;
             if pull.in_flight {
                 self.transport.kick(now, Peer::Download);
@@ -196,59 +249,45 @@ impl Client {
         }
     }
 
-    /// Host and port of the PULL download in progress, for the board to address
+    /// Host and port of the download in progress, for the runner to address
     /// [`Peer::Download`] datagrams.
     pub fn download_peer(&self) -> Option<(&str, u16)> {
-        let pull = self.firmware.as_ref()?.pull.as_ref()?;
+        let pull = self.downloads.pull.as_ref()?;
         Some((pull.host.as_str(), pull.port))
     }
 
-    /// Requests the next block of the PULL in progress, when one is due.
-    pub(super) fn tick_download(&mut self, now: Instant, device: &mut Device<'_, '_>) {
-        let (Some(fw), Some(storage)) = (self.firmware.as_mut(), storage_of(&mut device.firmware))
-        else {
-            return;
-        };
-        let Some(pull) = fw.pull.as_mut() else { return };
-        if fw.machine.state() != State::Downloading {
-            return;
+    /// Requests the next block of the download in progress, when one is due; stops
+    /// retransmitting a request whose download ended.
+    pub(super) fn tick_download(&mut self, now: Instant) {
+        if core::mem::take(&mut self.downloads.abandon) {
+            self.transport.abandon(Peer::Download);
         }
-        if let Some(p) = pull.next_request(now, storage, self.config.max_block) {
+        if let Some(p) = self.downloads.next_request(now, self.config.max_block) {
             self.transport
                 .request(now, p, Peer::Download, Purpose::Fetch);
         }
     }
 
-    /// The answer to a block request (`None`: reset or timed out).
+    /// The answer to a block request (`None`: reset or timed out), handed to the object the
+    /// download is for.
     pub(super) fn on_fetch(
         &mut self,
         now: Instant,
         response: Option<Packet>,
         device: &mut Device<'_, '_>,
     ) {
-        let Some(fw) = self.firmware.as_mut() else {
+        let Some(owner) = self.downloads.owner() else {
             return;
         };
-        let Some(storage) = storage_of(&mut device.firmware) else {
-            return;
-        };
-        let Some(pull) = fw.pull.as_mut() else { return };
-        match pull.on_response(now, response, storage) {
-            Fetched::Pending => {}
-            Fetched::Failed(why) => {
-                fw.fail_download(why);
-                fw.last_change = device.clock;
-            }
-            Fetched::Complete => {
-                let mut view = FirmwareView {
-                    state: fw,
-                    storage,
-                    clock: device.clock,
-                    now,
-                };
-                let _ = view.finish_download();
-                view.state.last_change = device.clock;
+        let generation = self.downloads.generation;
+        let fetched = self.downloads.on_response(now, response.as_ref());
+        for event in fetched.events {
+            self.deliver(now, owner, event, device);
+            if self.downloads.generation != generation {
+                // The owner stopped (or replaced) its download: the rest is not for it.
+                break;
             }
         }
+        self.poll_objects(now, device);
     }
 }

@@ -2,8 +2,9 @@
 //!
 //! The client registers with one LwM2M server, serves Read, Write, Execute, Discover,
 //! Write-Attributes and Observe on the objects it is given, streams block-wise writes to
-//! resources that take chunks, and runs Object 5 (Firmware Update) itself over the board's
-//! [`FirmwareStorage`], downloading PULL packages over CoAP.
+//! resources that take chunks, and gives objects with work of their own a [`Context`] to
+//! report changes and download over CoAP (Firmware Update, in the `lwm2m-fota` crate, is
+//! one).
 //!
 //! ```
 //! use lwm2m_runtime::client::{Client, Config, Device, Instant, Peer};
@@ -34,9 +35,8 @@
 //! * `render`: a read encoded in a content format, block by block, with a fingerprint.
 //! * `blockwise`: the Block1 reassembler that streams block-wise writes to an object.
 //! * `observe`: the `Observer` (observations, their attributes, the notification pass).
-//! * `download`: the PULL downloader over CoAP Block2.
-//! * `firmware`: everything particular to Object 5: its state, its view as an object, the
-//!   snapshot the board persists, and the client's Object 5 API.
+//! * `download`: the downloader over CoAP Block2, for the object that asked.
+//! * `context`: what an object may ask of the client when it is polled ([`Context`]).
 //!
 //! # Heap
 //!
@@ -56,25 +56,24 @@ use alloc::vec::Vec;
 use crate::coap::{self, MessageType, Packet};
 use crate::error::Error;
 use crate::format::ContentFormat;
-use crate::fota::FirmwareStorage;
 use crate::object::Object;
 use crate::value::Time;
 
 mod blockwise;
+mod context;
 mod download;
-mod firmware;
 mod observe;
 mod registration;
 mod render;
 mod routing;
 mod transport;
 
-pub use firmware::{Delivery, FirmwareSettings, Protocol, SNAPSHOT_MAX};
+pub use context::{Context, DownloadError, DownloadEvent, DownloadRequest, DownloadUri, Scheme};
 pub use observe::Attributes;
 
 use blockwise::Block1;
-use download::Pull;
-use firmware::FirmwareState;
+use context::Asks;
+use download::Downloader;
 use observe::Observer;
 use registration::Registrar;
 use transport::{Exchange, Outcome, Purpose, Transport};
@@ -100,7 +99,7 @@ impl Instant {
 pub enum Peer {
     /// The LwM2M server.
     Server,
-    /// The CoAP server of a PULL download ([`Client::download_peer`] names it).
+    /// The CoAP server of a download ([`Client::download_peer`] names it).
     Download,
 }
 
@@ -113,30 +112,21 @@ pub struct Transmit {
     pub data: Vec<u8>,
 }
 
-/// What the client serves, handed in on each call so the board keeps ownership.
+/// What the client serves, handed in on each call so the application keeps ownership.
 pub struct Device<'d, 'o> {
-    /// The objects, in any order (the client serves Object 5 itself when firmware is set).
+    /// The objects, in any order.
     pub objects: &'d mut [&'o mut dyn Object],
-    /// The firmware slot, when the client runs Object 5.
-    pub firmware: Option<&'d mut dyn FirmwareStorage>,
-    /// The wall-clock time, when the board knows it (for Last State Change Time).
+    /// The wall-clock time, when the application knows it (objects may stamp changes).
     pub clock: Option<Time>,
 }
 
 impl<'d, 'o> Device<'d, 'o> {
-    /// Objects only.
+    /// The objects, with no wall-clock time.
     pub fn new(objects: &'d mut [&'o mut dyn Object]) -> Self {
         Self {
             objects,
-            firmware: None,
             clock: None,
         }
-    }
-
-    /// With the firmware slot Object 5 writes to.
-    pub fn with_firmware(mut self, storage: &'d mut dyn FirmwareStorage) -> Self {
-        self.firmware = Some(storage);
-        self
     }
 
     /// With the wall-clock time.
@@ -146,17 +136,7 @@ impl<'d, 'o> Device<'d, 'o> {
     }
 }
 
-/// The firmware slot of a device, borrowed for a call (a field borrow, so the objects stay
-/// free).
-fn storage_of<'s>(
-    firmware: &'s mut Option<&mut dyn FirmwareStorage>,
-) -> Option<&'s mut dyn FirmwareStorage> {
-    firmware
-        .as_deref_mut()
-        .map(|s| s as &mut dyn FirmwareStorage)
-}
-
-/// Something the board should know or do.
+/// Something the application should know.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
     /// The server accepted the registration.
@@ -167,15 +147,6 @@ pub enum Event {
     Updated,
     /// The client deregistered.
     Deregistered,
-    /// Object 5 changed: persist [`Client::firmware_snapshot`].
-    FirmwareChanged,
-    /// The package is scheduled for installation: once the datagrams queued now are sent,
-    /// reboot into it and report the outcome with [`Client::firmware_booted`].
-    Install,
-    /// Download the Package URI ([`Client::download_uri`]) with a scheme the board handles,
-    /// such as HTTP, feeding [`Client::download_chunk`] from [`FirmwareStorage::written`] on,
-    /// then [`Client::download_finished`] or [`Client::download_failed`].
-    Download,
 }
 
 /// Client settings.
@@ -217,9 +188,15 @@ pub struct Client {
     registrar: Registrar,
     observer: Observer,
     block1: Block1,
+    downloads: Downloader,
     events: heapless::Deque<Event, 16>,
-    firmware: Option<FirmwareState>,
+    /// The earliest time an object asked to be polled again.
+    wake: Option<Instant>,
 }
+
+/// Rounds of object polls in one go: objects that ask to be polled again at once (one
+/// report or step each time) get this many turns before the client moves on.
+const POLL_ROUNDS: usize = 16;
 
 impl Client {
     /// A client that has not registered yet. `seed` seeds message IDs, tokens and backoff
@@ -231,8 +208,9 @@ impl Client {
             registrar: Registrar::new(),
             observer: Observer::default(),
             block1: Block1::default(),
+            downloads: Downloader::default(),
             events: heapless::Deque::new(),
-            firmware: None,
+            wake: None,
         }
     }
 
@@ -265,7 +243,7 @@ impl Client {
     }
 
     /// Runs what is due at `now` (retransmissions, registration updates, notifications,
-    /// downloads) and returns the next datagram to send. Call until it returns `None`, then
+    /// object polls, downloads) and returns the next datagram to send. Call until it returns `None`, then
     /// again at [`Client::timeout`] or when a datagram arrives.
     pub fn poll(&mut self, now: Instant, device: &mut Device<'_, '_>) -> Option<Transmit> {
         self.tick(now, device);
@@ -274,25 +252,19 @@ impl Client {
 
     /// When [`Client::poll`] must run next, if anything is scheduled.
     pub fn timeout(&self) -> Option<Instant> {
-        let pull = self
-            .firmware
-            .as_ref()
-            .and_then(|fw| fw.pull.as_ref())
-            .and_then(Pull::deadline);
-        let defer = self.firmware.as_ref().and_then(FirmwareState::deadline);
         [
             self.transport.deadline(),
             self.registrar.deadline(),
             self.observer.deadline(),
-            pull,
-            defer,
+            self.downloads.deadline(),
+            self.wake,
         ]
         .into_iter()
         .flatten()
         .min()
     }
 
-    /// The next event for the board.
+    /// The next event for the application.
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
     }
@@ -305,7 +277,7 @@ impl Client {
     // --- internals -----------------------------------------------------------------------
 
     /// Runs every part that has something due: timed-out exchanges first, then registration,
-    /// observations, Object 5 and its download, and the observations again for what changed.
+    /// observations, the objects' own work, and the download.
     fn tick(&mut self, now: Instant, device: &mut Device<'_, '_>) {
         for failed in self.transport.on_timeout(now) {
             self.on_outcome(now, Outcome::TimedOut(failed), device);
@@ -314,18 +286,71 @@ impl Client {
         if self.observer.is_due(now) {
             self.check_observations(now, device);
         }
-        self.tick_firmware(now, device);
-        if self
-            .firmware
-            .as_mut()
-            .is_some_and(FirmwareState::snapshot_changed)
-        {
-            self.push_event(Event::FirmwareChanged);
-            // State and Update Result changes are notified without waiting.
-            self.observer.values_changed(now);
+        self.poll_objects(now, device);
+        self.tick_download(now);
+    }
+
+    /// Polls every object ([`Object::poll`]), again at once for those that ask, up to
+    /// [`POLL_ROUNDS`] times, notifying what each reports as changed.
+    pub(super) fn poll_objects(&mut self, now: Instant, device: &mut Device<'_, '_>) {
+        self.wake = None;
+        for _ in 0..POLL_ROUNDS {
+            let mut again = false;
+            for i in 0..device.objects.len() {
+                let mut asks = Asks::default();
+                if let Some(object) = device.objects.get_mut(i) {
+                    let mut cx = Context {
+                        now,
+                        clock: device.clock,
+                        object: object.info().id,
+                        asks: &mut asks,
+                        downloads: &mut self.downloads,
+                    };
+                    object.poll(&mut cx);
+                }
+                again |= asks.wake.is_some_and(|w| w <= now);
+                self.apply(now, asks, device);
+            }
+            if !again {
+                return;
+            }
         }
-        if self.observer.is_due(now) {
-            self.check_observations(now, device);
+        // Objects still busy: the next poll continues.
+        self.wake = Some(now);
+    }
+
+    /// Hands a download event to the object it is for.
+    fn deliver(
+        &mut self,
+        now: Instant,
+        owner: u16,
+        event: DownloadEvent<'_>,
+        device: &mut Device<'_, '_>,
+    ) {
+        let mut asks = Asks::default();
+        if let Some(object) = device.objects.iter_mut().find(|o| o.info().id == owner) {
+            let mut cx = Context {
+                now,
+                clock: device.clock,
+                object: owner,
+                asks: &mut asks,
+                downloads: &mut self.downloads,
+            };
+            object.download(&mut cx, event);
+        }
+        self.apply(now, asks, device);
+    }
+
+    /// Does what an object asked during a poll: notify the paths it changed, remember when
+    /// it wants to be polled again.
+    fn apply(&mut self, now: Instant, asks: Asks, device: &mut Device<'_, '_>) {
+        if !asks.changed.is_empty() {
+            let (config, transport) = (&self.config, &mut self.transport);
+            self.observer
+                .notify(now, config, transport, device, Some(&asks.changed));
+        }
+        if let Some(at) = asks.wake.filter(|&at| at > now) {
+            self.wake = Some(self.wake.map_or(at, |w| w.min(at)));
         }
     }
 

@@ -1,11 +1,10 @@
 //! Observations (RFC 7641), the notification attributes of Write-Attributes (pmin, pmax, gt,
 //! lt, st), and the pass that checks observed values and sends notifications.
 
-use super::firmware::FirmwareState;
 use super::render::render;
 use super::routing::lookup;
 use super::transport::{Purpose, Transport, confirmable};
-use super::{Client, Config, Device, Instant, Peer, storage_of};
+use super::{Client, Config, Device, Instant, Peer};
 use crate::block::Block;
 use crate::coap::{self, CoapOption};
 use crate::format::ContentFormat;
@@ -151,56 +150,41 @@ impl Observer {
         }
     }
 
-    /// Checks at `now` even when nothing is observed (the check also collects the firmware
-    /// states passed through).
-    pub(crate) fn check_at(&mut self, now: Instant) {
-        self.next_check = Some(now);
-    }
-
     /// One pass over the observations: notifies each whose value changed enough (gt, lt, st)
-    /// or whose pmax ran out, no sooner than its pmin. `firmware_only` for a replayed
-    /// firmware state (which ignores pmin: every change counts).
+    /// or whose pmax ran out, no sooner than its pmin. With `only`, just the observations of
+    /// those paths (or of what contains them), and pmin does not hold them back: an object
+    /// said every change counts.
     pub(crate) fn notify(
         &mut self,
         now: Instant,
         config: &Config,
         transport: &mut Transport,
-        mut fw: Option<&mut FirmwareState>,
         device: &mut Device<'_, '_>,
-        firmware_only: bool,
+        only: Option<&[Path]>,
     ) {
-        self.next_check = (!self.list.is_empty()).then(|| now.after(config.check_interval_ms));
+        if only.is_none() {
+            self.next_check = (!self.list.is_empty()).then(|| now.after(config.check_interval_ms));
+        }
         let mut i = 0;
         while i < self.list.len() {
             let Some(o) = self.list.get(i).cloned() else {
                 break;
             };
             i += 1;
-            let firmware_path = o.path.object() == Some(crate::fota::OBJECT_INFO.id);
-            if firmware_only && !firmware_path {
+            if let Some(changed) = only
+                && !changed.iter().any(|c| c.starts_with(&o.path))
+            {
                 continue;
             }
             let attrs = self.attributes.effective(&o.path);
             let since = now.since(o.last_sent);
-            if !firmware_only && since < u64::from(attrs.pmin.unwrap_or(0)) * 1000 {
+            if only.is_none() && since < u64::from(attrs.pmin.unwrap_or(0)) * 1000 {
                 continue;
             }
             let pmax_due = attrs
                 .pmax
                 .is_some_and(|p| p > 0 && since >= u64::from(p) * 1000);
-            let firmware = match (fw.as_deref_mut(), storage_of(&mut device.firmware)) {
-                (Some(state), Some(storage)) => Some((state, storage)),
-                _ => None,
-            };
-            let mut slot = None;
-            let Some(object) = lookup(
-                device.objects,
-                firmware,
-                &mut slot,
-                o.path.object().unwrap_or(0),
-                device.clock,
-                now,
-            ) else {
+            let Some(object) = lookup(device.objects, o.path.object().unwrap_or(0)) else {
                 continue;
             };
             let size = 16usize << Block::szx_for(config.max_block);
@@ -264,30 +248,10 @@ impl Observer {
 }
 
 impl Client {
-    /// Checks the observations. Firmware states passed through since the last check are
-    /// notified one by one before the current one, so a server sees every State and Update
-    /// Result change.
+    /// Checks the observations for changes.
     pub(super) fn check_observations(&mut self, now: Instant, device: &mut Device<'_, '_>) {
-        let history = self
-            .firmware
-            .as_mut()
-            .map(|fw| fw.machine.take_history())
-            .unwrap_or_default();
-        for &past in history.iter().take(history.len().saturating_sub(1)) {
-            if let Some(fw) = self.firmware.as_mut() {
-                fw.replay = Some(past);
-            }
-            let (config, transport, fw) =
-                (&self.config, &mut self.transport, self.firmware.as_mut());
-            self.observer
-                .notify(now, config, transport, fw, device, true);
-        }
-        if let Some(fw) = self.firmware.as_mut() {
-            fw.replay = None;
-        }
-        let (config, transport, fw) = (&self.config, &mut self.transport, self.firmware.as_mut());
-        self.observer
-            .notify(now, config, transport, fw, device, false);
+        let (config, transport) = (&self.config, &mut self.transport);
+        self.observer.notify(now, config, transport, device, None);
     }
 }
 

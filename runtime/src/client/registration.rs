@@ -211,7 +211,7 @@ impl Client {
 
     /// Starts (or restarts) registration.
     pub fn register(&mut self, now: Instant, device: &mut Device<'_, '_>) {
-        let objects = object_list(device, self.firmware.is_some());
+        let objects = object_list(device);
         let p = self.registrar.register(&self.config, &objects);
         self.transport
             .request(now, p, Peer::Server, Purpose::Register);
@@ -227,10 +227,9 @@ impl Client {
 
     /// Sends the Register or Update that is due.
     pub(super) fn tick_registration(&mut self, now: Instant, device: &mut Device<'_, '_>) {
-        let firmware = self.firmware.is_some();
         let due = self
             .registrar
-            .due(now, &self.config, || object_list(device, firmware));
+            .due(now, &self.config, || object_list(device));
         if let Some((p, purpose)) = due {
             self.transport.request(now, p, Peer::Server, purpose);
         }
@@ -267,9 +266,8 @@ impl Client {
     }
 }
 
-/// Every object served, sorted by ID, with its instance IDs; Object 5 when the client serves
-/// it and the board lent its storage.
-fn object_list(device: &mut Device<'_, '_>, firmware: bool) -> ObjectList {
+/// Every object served, sorted by ID, with its instance IDs.
+fn object_list(device: &mut Device<'_, '_>) -> ObjectList {
     let mut list = ObjectList::new();
     for o in device.objects.iter() {
         let mut ids = heapless::Vec::new();
@@ -277,11 +275,6 @@ fn object_list(device: &mut Device<'_, '_>, firmware: bool) -> ObjectList {
             let _ = ids.push(i);
         });
         let _ = list.push((o.info(), ids));
-    }
-    if firmware && device.firmware.is_some() {
-        let mut ids = heapless::Vec::new();
-        let _ = ids.push(0);
-        let _ = list.push((&crate::fota::OBJECT_INFO, ids));
     }
     list.sort_unstable_by_key(|(info, _)| info.id);
     list

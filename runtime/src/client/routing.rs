@@ -1,26 +1,25 @@
-//! Serving the server's requests: routing each to its object (Object 5 to the client's own
-//! view of it) and serving Read, Observe, Discover, Write, Write-Attributes and Execute, with
-//! the path checks and default formats of TS Transport 6.4.
+//! Serving the server's requests: routing each to its object and serving Read, Observe,
+//! Discover, Write, Write-Attributes and Execute, with the path checks and default formats of
+//! TS Transport 6.4. After each request the objects are polled, so that what the request
+//! changed is reported at once.
 
 extern crate alloc;
 
 use alloc::vec::Vec;
 
 use super::blockwise::Block1;
-use super::firmware::{FirmwareState, FirmwareView};
 use super::observe::{AttributeTable, Observation, Observer};
 use super::render::{Count, instance_ids, render};
-use super::{Client, Config, Device, Instant, Peer, storage_of};
+use super::{Client, Config, Device, Instant, Peer};
 use crate::block::Block;
 use crate::coap::{self, CoapOption, MessageType, Packet};
 use crate::error::Error;
 use crate::format::link::LinkWriter;
 use crate::format::{self, ContentFormat, Shape};
-use crate::fota::FirmwareStorage;
 use crate::object::{Object, Write};
 use crate::path::Path;
 use crate::spec::{Multiplicity, ObjectInfo, ResourceType, Version};
-use crate::value::{ExecuteArgs, Time};
+use crate::value::ExecuteArgs;
 
 impl Client {
     /// Serves one request from the server.
@@ -38,7 +37,7 @@ impl Client {
             observer: &mut self.observer,
             block1: &mut self.block1,
         };
-        let response = router.dispatch(now, &request, device, self.firmware.as_mut());
+        let response = router.dispatch(now, &request, device);
         let mut response = response.unwrap_or_else(|(e, size1)| {
             let mut r = coap::response_to(&request, coap::error_code(e));
             if let Some(size) = size1 {
@@ -60,6 +59,8 @@ impl Client {
             self.transport.remember(now, Peer::Server, mid, &bytes);
         }
         self.transport.send_now(Peer::Server, bytes);
+        // What the request changed is reported after its response.
+        self.poll_objects(now, device);
     }
 }
 
@@ -78,20 +79,12 @@ impl Router<'_> {
         now: Instant,
         request: &Packet,
         device: &mut Device<'_, '_>,
-        fw: Option<&mut FirmwareState>,
     ) -> Result<Packet, (Error, Option<u32>)> {
         let plain = |e: Error| (e, None);
         let path = Path::from_segments(coap::path_segments(request)).map_err(plain)?;
         let code = coap::code_of(request);
-        let clock = device.clock;
-        let mut slot = None;
-        let firmware = match (fw, storage_of(&mut device.firmware)) {
-            (Some(state), Some(storage)) => Some((state, storage)),
-            _ => None,
-        };
         let object = match path.object() {
-            Some(id) => lookup(device.objects, firmware, &mut slot, id, clock, now)
-                .ok_or(plain(Error::NotFound))?,
+            Some(id) => lookup(device.objects, id).ok_or(plain(Error::NotFound))?,
             // Nothing is served at `/` to a normal server.
             None => {
                 return Err(plain(if code == coap::GET {
@@ -444,26 +437,11 @@ impl Router<'_> {
     }
 }
 
-/// Finds an object: Object 5 is the client's own view when firmware is served.
+/// Finds the object with ID `id`.
 pub(super) fn lookup<'x>(
     objects: &'x mut [&mut dyn Object],
-    firmware: Option<(&'x mut FirmwareState, &'x mut dyn FirmwareStorage)>,
-    slot: &'x mut Option<FirmwareView<'x>>,
     id: u16,
-    clock: Option<Time>,
-    now: Instant,
 ) -> Option<&'x mut dyn Object> {
-    if id == crate::fota::OBJECT_INFO.id
-        && let Some((state, storage)) = firmware
-    {
-        let view = slot.insert(FirmwareView {
-            state,
-            storage,
-            clock,
-            now,
-        });
-        return Some(view);
-    }
     objects
         .iter_mut()
         .find(|o| o.info().id == id)

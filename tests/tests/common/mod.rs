@@ -5,7 +5,6 @@
 
 use coap_lite::{CoapOption, MessageClass, MessageType, Packet};
 use lwm2m_runtime::client::{Client, Config, Device, Event, Instant, Peer, Transmit};
-use lwm2m_runtime::fota::{FirmwareStorage, FotaError, PackageInfo};
 
 /// A code from class and detail.
 pub const fn code(class: u8, detail: u8) -> u8 {
@@ -126,89 +125,6 @@ impl Request {
     pub fn payload(mut self, bytes: &[u8]) -> Self {
         self.0.payload = bytes.to_vec();
         self
-    }
-}
-
-/// A firmware slot in RAM, with switches to make each step fail.
-#[derive(Default)]
-pub struct MemoryStorage {
-    pub capacity: u32,
-    pub data: Vec<u8>,
-    pub begun: Vec<Option<u32>>,
-    pub writes: usize,
-    pub installed: bool,
-    pub confirmed: bool,
-    pub cancelled: usize,
-    pub fail_begin: Option<FotaError>,
-    pub fail_write_at: Option<(u32, FotaError)>,
-    pub fail_finish: Option<FotaError>,
-    pub fail_install: Option<FotaError>,
-    pub package: Option<PackageInfo>,
-}
-
-impl MemoryStorage {
-    pub fn new(capacity: u32) -> Self {
-        Self {
-            capacity,
-            ..Self::default()
-        }
-    }
-}
-
-impl FirmwareStorage for MemoryStorage {
-    fn capacity(&self) -> u32 {
-        self.capacity
-    }
-    fn begin(&mut self, size: Option<u32>) -> Result<(), FotaError> {
-        self.begun.push(size);
-        if let Some(e) = self.fail_begin {
-            return Err(e);
-        }
-        self.data.clear();
-        Ok(())
-    }
-    fn write(&mut self, offset: u32, data: &[u8]) -> Result<(), FotaError> {
-        assert_eq!(
-            offset as usize,
-            self.data.len(),
-            "writes arrive in order without gaps"
-        );
-        if let Some((at, e)) = self.fail_write_at
-            && offset >= at
-        {
-            return Err(e);
-        }
-        if offset as usize + data.len() > self.capacity as usize {
-            return Err(FotaError::NoSpace);
-        }
-        self.writes += 1;
-        self.data.extend_from_slice(data);
-        Ok(())
-    }
-    fn written(&self) -> u32 {
-        self.data.len() as u32
-    }
-    fn finish(&mut self) -> Result<(), FotaError> {
-        self.fail_finish.map_or(Ok(()), Err)
-    }
-    fn install(&mut self) -> Result<(), FotaError> {
-        if let Some(e) = self.fail_install {
-            return Err(e);
-        }
-        self.installed = true;
-        Ok(())
-    }
-    fn cancel(&mut self) -> Result<(), FotaError> {
-        self.cancelled += 1;
-        self.data.clear();
-        Ok(())
-    }
-    fn confirm(&mut self) -> Result<(), FotaError> {
-        self.confirmed = true;
-        Ok(())
-    }
-    fn package(&self) -> Option<PackageInfo> {
-        self.package.clone()
     }
 }
 

@@ -1,15 +1,22 @@
-//! The board and the FOTA server in one process, joined by a simulated network and clock:
-//! end-to-end updates that run in milliseconds and can be cut at any flash operation.
+//! The update library's device and the FOTA server in one process, joined by a simulated
+//! network and clock: end-to-end updates that run in milliseconds and can be cut at any flash
+//! operation. The device is `lwm2m_fota::FotaDevice` (client, Objects 3 and 5) with a radio as
+//! Object 4, on simulated NOR flash, booted through embassy-boot's swap at every power-on.
 
 #![allow(dead_code, reason = "each test file uses part of the world")]
 
-use lwm2m_board::flash::{ERASED, NorSim};
-use lwm2m_board::image::{self, Version};
-use lwm2m_board::{Board, BoardConfig, Layout, Notice, PowerCut, keys, slot};
+use lwm2m_fota::embassy::EmbassyBoot;
+use lwm2m_fota::mcuboot::{self, Mcuboot};
+use lwm2m_fota::sim::{ERASED, NorSim};
+use lwm2m_fota::{DeviceConfig, FotaDevice, Layout, Notice, Version, keys, slot};
 use lwm2m_fota_server::{Event, Expect, Job, Method, Server, Settings};
+use lwm2m_objects::connectivity_monitoring as cm;
+use lwm2m_objects::firmware_update::{State, UpdateResult};
 use lwm2m_runtime::client::{Instant, Peer};
+use lwm2m_runtime::{Error, Instances, Object};
 
 pub type Flash = NorSim<Vec<u8>>;
+pub type Device = FotaDevice<Flash, Mcuboot, EmbassyBoot>;
 
 /// Where a datagram comes from or goes to, from the server's side.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,18 +29,38 @@ pub enum Addr {
 
 pub const FACTORY: Version = Version::new(1, 0, 0, 0);
 pub const PULL_URI: &str = "coap://fw.example/fw/image.bin";
+/// The layout of most tests: 384 KiB images.
+pub const LAYOUT: Layout = Layout::new(4096, 4, 4, 96);
+/// The weakest signal the test radio starts from.
+pub const START_DBM: i16 = -110;
+
+const FAILS_SELF_TEST: &[u8] = b"self-test: fail";
 
 pub fn dev_key() -> ed25519_dalek::SigningKey {
     keys::signing_key_from_pem(keys::DEV_PRIVATE_KEY_PEM).unwrap()
 }
 
-/// A demo image of `version`, `len` bytes of body, signed with the development key.
+/// A firmware body of `len` bytes that passes its self-test or not, different per version.
+pub fn body(version: Version, passes_self_test: bool, len: usize) -> Vec<u8> {
+    let mut body = if passes_self_test {
+        b"self-test: pass".to_vec()
+    } else {
+        FAILS_SELF_TEST.to_vec()
+    };
+    let seed = u32::from(version.major) * 31 + u32::from(version.minor) * 7 + 1;
+    body.extend((0..len.saturating_sub(body.len())).map(|i| ((i as u32 * seed) >> 3) as u8));
+    body.truncate(len.max(16));
+    body
+}
+
+/// What the test firmware's self-test says about the running body.
+pub fn self_test(body_start: &[u8]) -> bool {
+    !body_start.starts_with(FAILS_SELF_TEST)
+}
+
+/// An image of `version`, `len` bytes of body, signed with the development key.
 pub fn signed(version: Version, len: usize, passes_self_test: bool) -> Vec<u8> {
-    image::sign(
-        &image::demo_body(version, passes_self_test, len),
-        version,
-        &dev_key(),
-    )
+    mcuboot::sign(&body(version, passes_self_test, len), version, &dev_key())
 }
 
 /// A fresh flash holding the factory image (1.0.0).
@@ -65,19 +92,45 @@ pub fn pull() -> Method {
     }
 }
 
+/// Object 4 of the test device: a signal that moves one step a second towards its target.
+pub struct Radio {
+    pub rssi: i16,
+    pub target: i16,
+    last_step: u64,
+}
+
+impl cm::Handler for Radio {
+    fn read_network_bearer(&mut self, _: u16) -> Result<u8, Error> {
+        Ok(cm::NetworkBearer::NbIot as u8)
+    }
+    fn read_available_network_bearer(&mut self, _: u16) -> Result<Instances<u8, 8>, Error> {
+        let mut b = Instances::new();
+        b.insert(0, cm::NetworkBearer::NbIot as u8)
+            .map_err(|_| Error::Internal)?;
+        Ok(b)
+    }
+    fn read_radio_signal_strength(&mut self, _: u16) -> Result<i64, Error> {
+        Ok(i64::from(self.rssi))
+    }
+    fn read_ip_addresses(&mut self, _: u16) -> Result<Instances<heapless::String<64>, 8>, Error> {
+        Ok(Instances::new())
+    }
+}
+
 /// What happened, in order, from both sides.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Seen {
     Server(Event),
-    Board(Notice),
+    Device(Notice),
     Boot(u32),
 }
 
 pub struct World {
     pub layout: Layout,
     pub server: Server<Addr>,
-    pub board: Option<Board<Flash>>,
-    /// The flash while the board is off.
+    pub device: Option<Device>,
+    pub radio: cm::Served<Radio>,
+    /// The flash while the device is off.
     pub off: Option<Flash>,
     pub now: u64,
     pub boots: u32,
@@ -86,10 +139,9 @@ pub struct World {
     pub outage: Option<(u64, u64)>,
     /// Datagrams dropped during outages.
     pub dropped: usize,
-    pub rssi: i16,
     /// Block2 requests the server received, by block number.
     pub pulled_blocks: Vec<u32>,
-    /// Times the board lost power (a planned cut went off).
+    /// Times the device lost power (a planned cut went off).
     pub power_losses: u32,
 }
 
@@ -121,45 +173,53 @@ impl World {
         Self {
             layout,
             server: Server::new(settings, jobs, 0x2000),
-            board: None,
+            device: None,
+            radio: cm::Served(Radio {
+                rssi: START_DBM,
+                target: -70,
+                last_step: 0,
+            }),
             off: Some(flash),
             now: 1_000,
             boots: 0,
             seen: Vec::new(),
             outage: None,
             dropped: 0,
-            rssi: -70,
             pulled_blocks: Vec::new(),
             power_losses: 0,
         }
     }
 
-    fn config(&self) -> BoardConfig {
-        BoardConfig {
-            endpoint: heapless::String::try_from("sim-1").unwrap(),
-            layout: self.layout.clone(),
-            key: keys::dev_public_key().unwrap(),
-            seed: 0x5eed + u64::from(self.boots) * 7919,
-            rssi: self.rssi,
-            lifetime: 300,
-            http: false,
-        }
+    fn config(&self) -> DeviceConfig {
+        let mut config = DeviceConfig::new("sim-1", self.layout.clone()).unwrap();
+        config.seed = 0x5eed + u64::from(self.boots) * 7919;
+        config
     }
 
     fn instant(&self) -> Instant {
         Instant(self.now)
     }
 
-    /// Powers the board on from the flash it was left with.
+    /// Powers the device on from the flash it was left with: the bootloader first.
     fn boot(&mut self) {
-        let mut flash = self.off.take().expect("the board is off");
+        let mut flash = self.off.take().expect("the device is off");
         flash.power_on();
         self.boots += 1;
         self.seen.push(Seen::Boot(self.boots));
-        match Board::start(flash, self.config(), self.instant()) {
-            Ok(mut board) => {
-                board.register(self.instant());
-                self.board = Some(board);
+        self.radio.0.rssi = START_DBM;
+        let bootloader = EmbassyBoot::new(self.layout.clone());
+        if bootloader.prepare_boot_4k(&mut flash).is_err() {
+            assert!(!flash.powered(), "the bootloader failed with power on");
+            self.power_losses += 1;
+            self.off = Some(flash);
+            return;
+        }
+        let verifier = Mcuboot::new(keys::dev_public_key().unwrap());
+        match Device::boot(flash, self.config(), verifier, bootloader, self_test) {
+            Ok(mut device) => {
+                let now = self.instant();
+                device.register(now, &mut [&mut self.radio as &mut dyn Object]);
+                self.device = Some(device);
                 self.collect_notices();
             }
             Err((flash, e)) => {
@@ -171,15 +231,15 @@ impl World {
     }
 
     fn power_off(&mut self) {
-        if let Some(board) = self.board.take() {
-            self.off = Some(board.into_flash());
+        if let Some(device) = self.device.take() {
+            self.off = Some(device.into_flash());
         }
     }
 
     fn collect_notices(&mut self) {
-        if let Some(board) = self.board.as_mut() {
-            while let Some(n) = board.take_notice() {
-                self.seen.push(Seen::Board(n));
+        if let Some(device) = self.device.as_mut() {
+            while let Some(n) = device.firmware().take_notice() {
+                self.seen.push(Seen::Device(n));
             }
         }
     }
@@ -188,17 +248,31 @@ impl World {
         self.outage.is_some_and(|(a, b)| (a..b).contains(&self.now))
     }
 
+    /// Moves the radio one step a second; tells the client when the signal changed.
+    fn tick_radio(&mut self) {
+        let r = &mut self.radio.0;
+        if self.now < r.last_step + 1000 || r.rssi == r.target {
+            return;
+        }
+        r.last_step = self.now;
+        r.rssi += (r.target - r.rssi).clamp(-3, 3);
+        if let Some(d) = self.device.as_mut() {
+            d.client_mut().notify_changed(Instant(self.now));
+        }
+    }
+
     /// One round: boots if off, moves datagrams both ways until quiet, handles reboots.
     fn step(&mut self) {
-        if self.board.is_none() {
+        if self.device.is_none() {
             self.boot();
             return;
         }
+        self.tick_radio();
         for _ in 0..10_000 {
             let mut moved = false;
             let now = self.instant();
-            let board = self.board.as_mut().unwrap();
-            while let Some(t) = board.poll(now) {
+            let device = self.device.as_mut().unwrap();
+            while let Some(t) = device.poll(now, &mut [&mut self.radio as &mut dyn Object]) {
                 moved = true;
                 if self.outage.is_some_and(|(a, b)| (a..b).contains(&self.now)) {
                     self.dropped += 1;
@@ -227,9 +301,9 @@ impl World {
                     Addr::Lwm2m => Peer::Server,
                     Addr::Download => Peer::Download,
                 };
-                let board = self.board.as_mut().unwrap();
-                board.handle(now, peer, &bytes);
-                if !board.flash_mut().powered() {
+                let device = self.device.as_mut().unwrap();
+                device.handle(now, peer, &bytes, &mut [&mut self.radio as &mut dyn Object]);
+                if !device.firmware().flash_mut().powered() {
                     break;
                 }
             }
@@ -237,15 +311,15 @@ impl World {
                 self.seen.push(Seen::Server(e));
             }
             self.collect_notices();
-            let board = self.board.as_mut().unwrap();
-            if !board.flash_mut().powered() {
+            let device = self.device.as_mut().unwrap();
+            if !device.firmware().flash_mut().powered() {
                 self.power_losses += 1;
                 self.power_off();
                 return;
             }
-            if board.reboot_requested().is_some() {
-                // What the board queued before rebooting has been handed over above.
-                while let Some(t) = board.poll(now) {
+            if device.reboot_requested().is_some() {
+                // What the device queued before rebooting is handed over first.
+                while let Some(t) = device.poll(now, &mut [&mut self.radio as &mut dyn Object]) {
                     if t.to == Peer::Server
                         && !self.outage.is_some_and(|(a, b)| (a..b).contains(&self.now))
                     {
@@ -260,7 +334,7 @@ impl World {
             }
         }
         panic!(
-            "the board and the server kept talking for 10000 rounds at {} ms",
+            "the device and the server kept talking for 10000 rounds at {} ms",
             self.now
         );
     }
@@ -282,9 +356,12 @@ impl World {
             if self.server.finished().is_some() {
                 return false;
             }
+            let radio =
+                (self.radio.0.rssi != self.radio.0.target).then_some(self.radio.0.last_step + 1000);
             let next = [
-                self.board.as_ref().and_then(|b| b.timeout()).map(|t| t.0),
+                self.device.as_ref().and_then(|d| d.timeout()).map(|t| t.0),
                 self.server.timeout(),
+                radio,
             ]
             .into_iter()
             .flatten()
@@ -320,7 +397,7 @@ impl World {
         self.server_events()
             .into_iter()
             .filter_map(|e| match e {
-                Event::State(s) => Some(s),
+                Event::State(s) => Some(u8::from(s)),
                 _ => None,
             })
             .collect()
@@ -331,7 +408,7 @@ impl World {
         self.server_events()
             .into_iter()
             .filter_map(|e| match e {
-                Event::Result(r) => Some(r),
+                Event::Result(r) => Some(u8::from(r)),
                 _ => None,
             })
             .collect()
@@ -347,47 +424,56 @@ impl World {
             .collect()
     }
 
-    /// The board once it has booted and settled (no reboot pending), for final assertions.
-    pub fn board(&mut self) -> &mut Board<Flash> {
+    /// The device once it has booted and settled (no reboot pending), for final assertions.
+    pub fn device(&mut self) -> &mut Device {
         for _ in 0..8 {
-            match self.board.as_ref() {
-                Some(b) if b.reboot_requested().is_none() => break,
+            match self.device.as_ref() {
+                Some(d) if d.reboot_requested().is_none() => break,
                 Some(_) => self.power_off(),
                 None => self.boot(),
             }
         }
-        let board = self.board.as_mut().expect("the board boots");
+        let device = self.device.as_mut().expect("the device boots");
         assert!(
-            board.reboot_requested().is_none(),
-            "the board keeps rebooting"
+            device.reboot_requested().is_none(),
+            "the device keeps rebooting"
         );
-        board
+        device
     }
 
-    pub fn refusals(&self) -> Vec<image::ImageError> {
+    /// The version the settled device runs.
+    pub fn running_version(&mut self) -> Version {
+        self.device().firmware_ref().running().version
+    }
+
+    /// /5 State and Update Result of the settled device.
+    pub fn firmware_state(&mut self) -> (State, UpdateResult) {
+        self.device().firmware_ref().state()
+    }
+
+    pub fn refusals(&self) -> Vec<lwm2m_fota::ImageError> {
         self.seen
             .iter()
             .filter_map(|s| match s {
-                Seen::Board(Notice::Refused(e)) => Some(*e),
+                Seen::Device(Notice::Refused(e)) => Some(*e),
                 _ => None,
             })
             .collect()
     }
 
-    pub fn cut(&mut self, cut: PowerCut) {
-        let flash = match (self.board.as_mut(), self.off.as_mut()) {
-            (Some(b), _) => b.flash_mut(),
+    fn flash(&mut self) -> &mut Flash {
+        match (self.device.as_mut(), self.off.as_mut()) {
+            (Some(d), _) => d.firmware().flash_mut(),
             (None, Some(f)) => f,
-            (None, None) => unreachable!(),
-        };
-        flash.set_power_cut(Some(cut));
+            (None, None) => unreachable!("the flash is either in the device or off"),
+        }
+    }
+
+    pub fn cut(&mut self, cut: lwm2m_fota::sim::PowerCut) {
+        self.flash().set_power_cut(Some(cut));
     }
 
     pub fn flash_ops(&mut self) -> u64 {
-        match (self.board.as_mut(), self.off.as_mut()) {
-            (Some(b), _) => b.flash_mut().ops(),
-            (None, Some(f)) => f.ops(),
-            (None, None) => unreachable!(),
-        }
+        self.flash().ops()
     }
 }

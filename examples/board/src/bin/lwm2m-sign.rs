@@ -3,8 +3,8 @@
 
 use std::process::ExitCode;
 
-use lwm2m_board::image::{self, Version};
-use lwm2m_board::keys;
+use lwm2m_board::demo;
+use lwm2m_fota::{Version, keys, mcuboot};
 
 const USAGE: &str =
     "usage: lwm2m-sign --version X.Y.Z[+B] (--body FILE | --demo BYTES [--fail-self-test])
@@ -43,7 +43,7 @@ fn run(args: &[String]) -> Result<String, String> {
     let out = out.ok_or_else(|| format!("--out is required\n\n{USAGE}"))?;
     let body = match (body, demo) {
         (Some(path), None) => std::fs::read(&path).map_err(|e| format!("--body {path}: {e}"))?,
-        (None, Some(size)) => image::demo_body(version, !fail, size),
+        (None, Some(size)) => demo::demo_body(version, !fail, size),
         _ => return Err(format!("give one of --body and --demo\n\n{USAGE}")),
     };
     let pem = match &key {
@@ -51,7 +51,7 @@ fn run(args: &[String]) -> Result<String, String> {
         None => keys::DEV_PRIVATE_KEY_PEM.to_owned(),
     };
     let signer = keys::signing_key_from_pem(&pem)?;
-    let signed = image::sign(&body, version, &signer);
+    let signed = mcuboot::sign(&body, version, &signer);
     std::fs::write(&out, &signed).map_err(|e| format!("--out {out}: {e}"))?;
     Ok(format!("{out}: image {version}, {} bytes", signed.len()))
 }

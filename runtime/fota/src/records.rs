@@ -1,11 +1,11 @@
-//! What the board persists besides the images, in a sequential-storage map.
+//! What the update agent persists besides the images, in a sequential-storage map.
 //!
 //! sequential-storage writes each item once into erased flash with a CRC and finds the newest
 //! valid one on read, so a record torn by a power cut reads as the one before it. Keys:
 //!
 //! | key | value |
 //! |---|---|
-//! | 1 | the /5 snapshot from `Client::firmware_snapshot` |
+//! | 1 | the /5 snapshot: State, Update Result, Package URI, settings a server wrote, the download's ETag |
 //! | 2 | download progress: bytes of the DFU slot known to be intact (little-endian u32) |
 //! | 3 | the install record: SHA-256 of the image being installed, then of the one it replaces (64 bytes), or empty when no install is under way |
 
@@ -14,9 +14,11 @@ use core::ops::Range;
 use embassy_embedded_hal::adapter::BlockingAsync;
 use embassy_futures::block_on;
 use embedded_storage::nor_flash::NorFlash;
-use lwm2m_runtime::client::SNAPSHOT_MAX;
 use sequential_storage::cache::{Cache, Uncached};
 use sequential_storage::map::{MapConfig, MapStorage};
+
+/// The largest /5 snapshot the records hold.
+pub const SNAPSHOT_MAX: usize = 320;
 
 const SNAPSHOT: u8 = 1;
 const PROGRESS: u8 = 2;
@@ -184,7 +186,7 @@ impl Records {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flash::{ERASED, NorSim, PowerCut, SECTOR_SIZE};
+    use crate::sim::{ERASED, NorSim, PowerCut, SECTOR_SIZE};
     use std::vec;
 
     fn flash() -> NorSim<vec::Vec<u8>> {

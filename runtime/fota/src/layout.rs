@@ -6,16 +6,14 @@
 //! ```
 //!
 //! BOOT STATE is embassy-boot's state partition (swap magic and progress). RECORDS is a
-//! sequential-storage map holding what the board persists (the /5 snapshot, download progress,
+//! sequential-storage map holding what the update agent persists (the /5 snapshot, download progress,
 //! the install record). ACTIVE holds the running image; DFU the downloaded one, one sector
 //! larger because embassy-boot's swap needs a spare page.
 
 use core::ops::Range;
 
-use crate::flash::SECTOR_SIZE;
-
 /// The partitions of one flash, in bytes from its start.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Layout {
     /// embassy-boot's state partition.
     pub boot_state: Range<u32>,
@@ -27,27 +25,24 @@ pub struct Layout {
     pub dfu: Range<u32>,
 }
 
-const SECTOR: u32 = SECTOR_SIZE as u32;
-
 impl Layout {
-    /// The board's layout: 384 KiB images, 4 record sectors, 792 KiB in all.
-    pub const BOARD: Layout = Layout::new(4, 96);
-
-    /// A layout for `active_sectors`-sector images with `record_sectors` record sectors. The
-    /// state partition takes as many sectors as embassy-boot's swap progress needs (2 + 4
-    /// words per page: one sector up to 255 pages).
+    /// A layout from the start of a flash whose erase unit is `sector` bytes and whose
+    /// program unit is `write` bytes, for images of `active_sectors` sectors, with
+    /// `record_sectors` sectors of records. The state partition takes as many sectors as
+    /// embassy-boot's swap progress needs (2 + 4 program units per page).
     ///
     /// Panics (at compile time when used in a const) unless there are at least two record
-    /// sectors, which sequential-storage needs.
-    pub const fn new(record_sectors: u32, active_sectors: u32) -> Layout {
+    /// sectors, which sequential-storage needs, and at least one image sector.
+    pub const fn new(sector: u32, write: u32, record_sectors: u32, active_sectors: u32) -> Layout {
         assert!(record_sectors >= 2, "sequential-storage needs two sectors");
-        assert!(active_sectors >= 1);
-        let progress_bytes = (2 + 4 * active_sectors) * crate::flash::WRITE_SIZE as u32;
-        let state_sectors = progress_bytes.div_ceil(SECTOR);
-        let records = state_sectors * SECTOR;
-        let active = records + record_sectors * SECTOR;
-        let dfu = active + active_sectors * SECTOR;
-        let end = dfu + (active_sectors + 1) * SECTOR;
+        assert!(active_sectors >= 1, "an image needs at least one sector");
+        assert!(sector > 0 && write > 0 && sector.is_multiple_of(write));
+        let progress_bytes = (2 + 4 * active_sectors) * write;
+        let state_sectors = progress_bytes.div_ceil(sector);
+        let records = state_sectors * sector;
+        let active = records + record_sectors * sector;
+        let dfu = active + active_sectors * sector;
+        let end = dfu + (active_sectors + 1) * sector;
         Layout {
             boot_state: 0..records,
             records: records..active,
@@ -71,9 +66,11 @@ impl Layout {
 mod tests {
     use super::*;
 
+    const SECTOR: u32 = 4096;
+
     #[test]
     fn partitions_follow_each_other_and_dfu_has_the_spare_sector() {
-        let l = Layout::BOARD;
+        let l = Layout::new(SECTOR, 4, 4, 96);
         assert_eq!(l.boot_state, 0..0x1000);
         assert_eq!(l.records, 0x1000..0x5000);
         assert_eq!(l.active, 0x5000..0x65000);
@@ -88,8 +85,8 @@ mod tests {
 
     #[test]
     fn large_images_get_a_larger_state_partition() {
-        assert_eq!(Layout::new(2, 255).boot_state, 0..SECTOR);
-        let l = Layout::new(2, 300); // 1200 KiB images: 1202 progress words
+        assert_eq!(Layout::new(SECTOR, 4, 2, 255).boot_state, 0..SECTOR);
+        let l = Layout::new(SECTOR, 4, 2, 300); // 1200 KiB images: 1202 progress words
         assert_eq!(l.boot_state, 0..2 * SECTOR);
         assert_eq!(l.records.start, 2 * SECTOR);
         assert_eq!(l.image_capacity(), 300 * SECTOR);

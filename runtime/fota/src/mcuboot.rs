@@ -11,12 +11,14 @@
 //! covers the header, the body and the protected TLVs; KEYHASH (0x01) is the SHA-256 of the
 //! signing key's DER SubjectPublicKeyInfo; ED25519 (0x24) is the signature over that digest.
 //!
-//! [`verify`] reads the image through a callback, so a slot in flash is checked without a
-//! buffer the size of the image. With the `std` feature, [`sign`] makes images that
-//! `imgtool verify` accepts.
+//! [`Mcuboot`] is the agent's [`Verifier`] for these images. [`verify`] reads the image
+//! through a callback, so a slot in flash is checked without a buffer the size of the image.
+//! With the `std` feature, [`sign`] makes images that `imgtool verify` accepts.
 
 use ed25519_dalek::{Signature, VerifyingKey};
 use sha2::{Digest, Sha256};
+
+use crate::image::{Claim, ImageError, ImageInfo, Read, Verifier, Version};
 
 /// The header's magic number.
 pub const IMAGE_MAGIC: u32 = 0x96f3_b83d;
@@ -27,69 +29,12 @@ const TLV_PROT_INFO_MAGIC: u16 = 0x6908;
 const TLV_KEYHASH: u8 = 0x01;
 const TLV_SHA256: u8 = 0x10;
 const TLV_ED25519: u8 = 0x24;
-/// Flags this board cannot boot: encrypted (AES-128, AES-256) or compressed images.
+/// Flags this agent cannot install: encrypted (AES-128, AES-256) or compressed images.
 const UNSUPPORTED_FLAGS: u32 = 0x0000_0004 | 0x0000_1000 | 0x0000_0200;
 /// The DER prefix of an Ed25519 SubjectPublicKeyInfo; the raw 32-byte key follows.
 const ED25519_SPKI_PREFIX: [u8; 12] = [
     0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
 ];
-
-/// An image version, `major.minor.revision+build`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Version {
-    /// Major.
-    pub major: u8,
-    /// Minor.
-    pub minor: u8,
-    /// Revision.
-    pub revision: u16,
-    /// Build number (not compared for anti-rollback, as in MCUboot).
-    pub build: u32,
-}
-
-impl Version {
-    /// `major.minor.revision+build`.
-    pub const fn new(major: u8, minor: u8, revision: u16, build: u32) -> Self {
-        Self {
-            major,
-            minor,
-            revision,
-            build,
-        }
-    }
-
-    /// What anti-rollback compares: the release without the build number.
-    pub const fn release(&self) -> (u8, u8, u16) {
-        (self.major, self.minor, self.revision)
-    }
-
-    /// Parses `1.2.3` or `1.2.3+4` (imgtool's `--version` syntax; minor and revision may be
-    /// left out).
-    pub fn parse(text: &str) -> Option<Self> {
-        let (release, build) = match text.split_once('+') {
-            Some((r, b)) => (r, b.parse().ok()?),
-            None => (text, 0),
-        };
-        let mut parts = release.split('.');
-        let major = parts.next()?.parse().ok()?;
-        let minor = parts.next().map_or(Some(0), |p| p.parse().ok())?;
-        let revision = parts.next().map_or(Some(0), |p| p.parse().ok())?;
-        if parts.next().is_some() {
-            return None;
-        }
-        Some(Self::new(major, minor, revision, build))
-    }
-}
-
-impl core::fmt::Display for Version {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "{}.{}.{}", self.major, self.minor, self.revision)?;
-        if self.build != 0 {
-            write!(f, "+{}", self.build)?;
-        }
-        Ok(())
-    }
-}
 
 /// An image header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -156,76 +101,6 @@ impl Header {
     }
 }
 
-/// Why an image was refused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ImageError {
-    /// It does not start with the MCUboot magic: not an image at all.
-    NotAnImage,
-    /// The header is inconsistent.
-    BadHeader(&'static str),
-    /// The image is encrypted or compressed, which this board does not boot (the flags).
-    UnsupportedFlags(u32),
-    /// The image declares more bytes than the slot holds.
-    TooLarge {
-        /// What the header and TLVs declare.
-        declared: u32,
-        /// What the slot holds.
-        capacity: u32,
-    },
-    /// The image ends before what its header and TLVs declare.
-    Truncated,
-    /// No TLV area where the header says it starts.
-    BadTlvArea,
-    /// The SHA-256 TLV is missing.
-    NoHash,
-    /// The SHA-256 of the image is not the one its TLV carries.
-    HashMismatch,
-    /// The image was signed with another key (KEYHASH differs) or names no key.
-    KeyMismatch,
-    /// The Ed25519 signature is missing.
-    NoSignature,
-    /// The Ed25519 signature does not verify.
-    BadSignature,
-    /// The image is older than the running one (anti-rollback).
-    Downgrade {
-        /// The running version.
-        running: Version,
-        /// The image's version.
-        offered: Version,
-    },
-    /// The flash could not be read.
-    Read,
-}
-
-impl core::fmt::Display for ImageError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            Self::NotAnImage => f.write_str("not an MCUboot image (bad magic)"),
-            Self::BadHeader(why) => write!(f, "bad image header: {why}"),
-            Self::UnsupportedFlags(flags) => {
-                write!(f, "encrypted or compressed image (flags {flags:#x})")
-            }
-            Self::TooLarge { declared, capacity } => {
-                write!(
-                    f,
-                    "the image needs {declared} bytes; the slot holds {capacity}"
-                )
-            }
-            Self::Truncated => f.write_str("the image is shorter than it declares"),
-            Self::BadTlvArea => f.write_str("no TLV area after the image body"),
-            Self::NoHash => f.write_str("no SHA-256 TLV"),
-            Self::HashMismatch => f.write_str("SHA-256 mismatch"),
-            Self::KeyMismatch => f.write_str("signed with another key"),
-            Self::NoSignature => f.write_str("no Ed25519 signature TLV"),
-            Self::BadSignature => f.write_str("the Ed25519 signature does not verify"),
-            Self::Downgrade { running, offered } => {
-                write!(f, "version {offered} is older than the running {running}")
-            }
-            Self::Read => f.write_str("the flash could not be read"),
-        }
-    }
-}
-
 /// A verified image.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Verified {
@@ -245,9 +120,6 @@ pub fn key_hash(key: &VerifyingKey) -> [u8; 32] {
     sha.update(key.as_bytes());
     sha.finalize().into()
 }
-
-/// Reads image bytes at an offset.
-pub type Read<'a> = &'a mut dyn FnMut(u32, &mut [u8]) -> Result<(), ImageError>;
 
 /// Checks the image in the first `len` bytes that `read` reaches: header, sizes, SHA-256, key
 /// hash and the Ed25519 signature over the digest, against `capacity` and `key`.
@@ -369,6 +241,55 @@ pub fn verify(
     })
 }
 
+/// MCUboot images signed with Ed25519 by one key: the [`Verifier`] of most products.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mcuboot {
+    key: VerifyingKey,
+}
+
+impl Mcuboot {
+    /// Images must be signed with the private half of `key`.
+    pub const fn new(key: VerifyingKey) -> Self {
+        Self { key }
+    }
+
+    /// From the raw 32 bytes of an Ed25519 public key (what firmware embeds); `None` when they
+    /// are not a valid key.
+    pub fn from_bytes(key: &[u8; 32]) -> Option<Self> {
+        VerifyingKey::from_bytes(key).ok().map(Self::new)
+    }
+
+    /// The key images must be signed with.
+    pub fn key(&self) -> &VerifyingKey {
+        &self.key
+    }
+}
+
+impl Verifier for Mcuboot {
+    const HEADER_LEN: usize = HEADER_SIZE;
+
+    fn claim(&self, header: &[u8]) -> Result<Claim, ImageError> {
+        let header = Header::parse(header)?;
+        let declared = header
+            .hashed_len()
+            .ok_or(ImageError::BadHeader("sizes overflow"))?;
+        Ok(Claim {
+            version: header.version,
+            declared: Some(declared),
+        })
+    }
+
+    fn verify(&self, read: Read<'_>, len: u32, capacity: u32) -> Result<ImageInfo, ImageError> {
+        let v = verify(read, len, capacity, &self.key)?;
+        Ok(ImageInfo {
+            version: v.header.version,
+            digest: v.digest,
+            len: v.len,
+            body: u32::from(v.header.hdr_size),
+        })
+    }
+}
+
 /// Reads little-endian fields in order.
 struct Le<'a>(&'a [u8]);
 
@@ -399,51 +320,10 @@ fn tlv_info(b: [u8; 4]) -> (u16, u16) {
     )
 }
 
-/// What the demo firmware says about itself, in the first bytes of its body.
-pub const DEMO_MAGIC: &[u8] = b"LWM2M-DEMO-FIRMWARE\n";
-const SELF_TEST_FAILS: &[u8] = b"selftest=fail\n";
-
-/// The self-test a freshly booted image runs before it is confirmed. This board simulates
-/// firmware: a demo body (see [`demo_body`]) passes unless it was built to fail; any other
-/// body passes.
-pub fn self_test(body_start: &[u8]) -> bool {
-    match body_start.strip_prefix(DEMO_MAGIC) {
-        Some(rest) => !rest.starts_with(SELF_TEST_FAILS),
-        None => true,
-    }
-}
-
-/// A demo firmware body of `size` bytes (at least 64) that passes or fails its self-test;
-/// the rest is filler derived from the version, so two versions differ throughout.
-#[cfg(feature = "std")]
-pub fn demo_body(version: Version, passes: bool, size: usize) -> std::vec::Vec<u8> {
-    let mut body = DEMO_MAGIC.to_vec();
-    body.extend_from_slice(if passes {
-        b"selftest=pass\n"
-    } else {
-        SELF_TEST_FAILS
-    });
-    body.extend_from_slice(std::format!("version={version}\n").as_bytes());
-    let mut x = u32::from(version.major) << 24
-        ^ u32::from(version.minor) << 16
-        ^ u32::from(version.revision)
-        ^ version.build.rotate_left(7)
-        ^ 0x9e37_79b9;
-    while body.len() < size.max(64) {
-        // xorshift32: cheap filler that does not compress to nothing.
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        body.push(x as u8);
-    }
-    body.truncate(size.max(64));
-    body
-}
-
 /// Signs `body` into an MCUboot image of `version`, as `imgtool sign --header-size 32
 /// --pad-header` does with an Ed25519 key: header, body, then the SHA-256, KEYHASH and
 /// ED25519 TLVs.
-#[cfg(feature = "std")]
+#[cfg(any(test, feature = "std"))]
 pub fn sign(body: &[u8], version: Version, key: &ed25519_dalek::SigningKey) -> std::vec::Vec<u8> {
     use ed25519_dalek::Signer;
     let header = Header {
@@ -476,7 +356,7 @@ pub fn sign(body: &[u8], version: Version, key: &ed25519_dalek::SigningKey) -> s
 }
 
 /// Verifies an image held in memory.
-#[cfg(feature = "std")]
+#[cfg(any(test, feature = "std"))]
 pub fn verify_bytes(
     image: &[u8],
     capacity: u32,
@@ -500,25 +380,12 @@ mod tests {
         SigningKey::from_bytes(&[seed; 32])
     }
 
-    fn signed(len: usize) -> std::vec::Vec<u8> {
-        sign(
-            &demo_body(Version::new(1, 2, 3, 4), true, len),
-            Version::new(1, 2, 3, 4),
-            &key(1),
-        )
+    fn body(len: usize) -> std::vec::Vec<u8> {
+        (0..len).map(|i| (i * 7 + 3) as u8).collect()
     }
 
-    #[test]
-    fn versions_parse_print_and_compare_without_the_build() {
-        let v = Version::parse("1.2.3+4").unwrap();
-        assert_eq!(v, Version::new(1, 2, 3, 4));
-        assert_eq!(v.to_string(), "1.2.3+4");
-        assert_eq!(Version::parse("2").unwrap().to_string(), "2.0.0");
-        assert_eq!(Version::parse("1.2.3.4"), None);
-        assert_eq!(Version::parse("1.x"), None);
-        assert_eq!(Version::parse("256.0.0"), None);
-        assert!(Version::new(1, 2, 3, 9).release() == Version::new(1, 2, 3, 0).release());
-        assert!(Version::new(1, 10, 0, 0).release() > Version::new(1, 9, 99, 0).release());
+    fn signed(len: usize) -> std::vec::Vec<u8> {
+        sign(&body(len), Version::new(1, 2, 3, 4), &key(1))
     }
 
     #[test]
@@ -557,11 +424,7 @@ mod tests {
         );
         assert_eq!(check(&good[..good.len() - 1], 4096), ImageError::Truncated);
         assert_eq!(check(&good[..500], 4096), ImageError::Truncated);
-        let other = sign(
-            &demo_body(Version::new(1, 2, 3, 4), true, 600),
-            Version::new(1, 2, 3, 4),
-            &key(2),
-        );
+        let other = sign(&body(600), Version::new(1, 2, 3, 4), &key(2));
         assert_eq!(check(&other, 4096), ImageError::KeyMismatch);
         let mut bad = good.clone();
         let at = bad.len() - 1;
@@ -583,17 +446,5 @@ mod tests {
         let mut bad = good[..good.len() - 68].to_vec();
         bad[634..636].copy_from_slice(&(144u16 - 68).to_le_bytes());
         assert_eq!(check(&bad, 4096), ImageError::NoSignature);
-    }
-
-    #[test]
-    fn the_demo_self_test_reads_the_body() {
-        let v = Version::new(2, 0, 0, 0);
-        assert!(self_test(&demo_body(v, true, 100)));
-        assert!(!self_test(&demo_body(v, false, 100)));
-        assert!(self_test(b"\x7fELF a real binary declares no self-test"));
-        assert_ne!(
-            demo_body(v, true, 200)[64..],
-            demo_body(Version::new(2, 0, 1, 0), true, 200)[64..]
-        );
     }
 }

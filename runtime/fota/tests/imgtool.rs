@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use lwm2m_board::image::{self, ImageError, Version};
-use lwm2m_board::keys;
+use lwm2m_fota::mcuboot as image;
+use lwm2m_fota::{ImageError, Version, keys};
 
 const VECTOR: &[u8] = include_bytes!("vectors/imgtool-1.2.3.bin");
 
@@ -32,7 +32,6 @@ fn the_imgtool_vector_verifies_and_tampering_is_caught() {
         [0x5d, 0x3c, 0xb8, 0xc9],
         "the digest imgtool printed"
     );
-    assert!(image::self_test(&VECTOR[32..96]));
     for (at, expected) in [
         (0, ImageError::NotAnImage),
         (40, ImageError::HashMismatch),
@@ -73,7 +72,7 @@ fn imgtool() -> Option<PathBuf> {
 #[test]
 fn imgtool_verifies_images_we_sign() {
     let Some(imgtool) = imgtool() else { return };
-    let dir = std::env::temp_dir().join(format!("lwm2m-board-imgtool-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("lwm2m-fota-imgtool-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let key = keys::signing_key_from_pem(keys::DEV_PRIVATE_KEY_PEM).unwrap();
     let pubkey = Path::new(env!("CARGO_MANIFEST_DIR")).join("keys/dev-ed25519.pub.pem");
@@ -82,11 +81,7 @@ fn imgtool_verifies_images_we_sign() {
         (Version::new(3, 1, 7, 42), 70_001),
     ] {
         let path = dir.join(format!("fw-{version}.bin"));
-        std::fs::write(
-            &path,
-            image::sign(&image::demo_body(version, true, len), version, &key),
-        )
-        .unwrap();
+        std::fs::write(&path, image::sign(&vec![0x5a; len], version, &key)).unwrap();
         let out = Command::new(&imgtool)
             .arg("verify")
             .arg("-k")

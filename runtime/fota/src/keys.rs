@@ -19,15 +19,15 @@ pub fn dev_public_key() -> Option<VerifyingKey> {
 }
 
 /// The development key pair's private half (PKCS#8 PEM, as imgtool keygen writes it).
-#[cfg(feature = "std")]
+#[cfg(any(test, feature = "std"))]
 pub const DEV_PRIVATE_KEY_PEM: &str = include_str!("../keys/dev-ed25519.pem");
 
 /// The development public key as `imgtool getpub --encoding pem` prints it.
-#[cfg(feature = "std")]
+#[cfg(any(test, feature = "std"))]
 pub const DEV_PUBLIC_KEY_PEM: &str = include_str!("../keys/dev-ed25519.pub.pem");
 
 /// Reads an Ed25519 public key from PEM (SubjectPublicKeyInfo).
-#[cfg(feature = "std")]
+#[cfg(any(test, feature = "std"))]
 pub fn public_key_from_pem(pem: &str) -> Result<VerifyingKey, std::string::String> {
     use ed25519_dalek::pkcs8::DecodePublicKey;
     VerifyingKey::from_public_key_pem(pem)
@@ -35,7 +35,7 @@ pub fn public_key_from_pem(pem: &str) -> Result<VerifyingKey, std::string::Strin
 }
 
 /// Reads an Ed25519 private key from PEM (PKCS#8).
-#[cfg(feature = "std")]
+#[cfg(any(test, feature = "std"))]
 pub fn signing_key_from_pem(pem: &str) -> Result<ed25519_dalek::SigningKey, std::string::String> {
     use ed25519_dalek::pkcs8::DecodePrivateKey;
     ed25519_dalek::SigningKey::from_pkcs8_pem(pem)
