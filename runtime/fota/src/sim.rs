@@ -283,6 +283,23 @@ impl<M: Memory> NorFlash for NorSim<M> {
     }
 }
 
+/// A simulated flash laid out as `layout` with a factory image of `version` in ACTIVE, signed
+/// with the bundled development key: a device to try the update flow on a host. A product's
+/// production line writes its own image, signed with its own key.
+#[cfg(all(any(test, feature = "std"), feature = "mcuboot"))]
+pub fn dev_flash(
+    layout: &crate::Layout,
+    version: crate::Version,
+) -> Result<NorSim<std::vec::Vec<u8>>, std::string::String> {
+    let key = crate::keys::signing_key_from_pem(crate::keys::DEV_PRIVATE_KEY_PEM)?;
+    let body: std::vec::Vec<u8> = (0..4096u32).map(|i| (i * 31 % 251) as u8).collect();
+    let image = crate::mcuboot::sign(&body, version, &key);
+    let mut flash =
+        NorSim::new(std::vec![ERASED; layout.size() as usize]).map_err(|e| std::format!("{e}"))?;
+    crate::slot::provision(&mut flash, layout, &image).map_err(|e| std::format!("{e:?}"))?;
+    Ok(flash)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
