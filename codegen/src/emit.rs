@@ -354,7 +354,7 @@ fn plan_enum(object: &Object, r: &Resource, name: &Name, options: &Options) -> E
         repr: narrowest(lo, hi),
         variants,
         exhaustive,
-        unsigned: r.kind == ResourceType::UnsignedInteger,
+        unsigned: r.value_kind() == ResourceType::UnsignedInteger,
     }
 }
 
@@ -505,7 +505,7 @@ fn constraint_tokens(r: &Resource) -> TokenStream {
     let rt = quote!(::lwm2m_runtime::Constraint);
     match &r.constraint {
         Constraint::None => quote!(#rt::None),
-        Constraint::Int(set) if r.kind == ResourceType::UnsignedInteger => {
+        Constraint::Int(set) if r.value_kind() == ResourceType::UnsignedInteger => {
             let pairs = set.iter().map(|&(lo, hi)| {
                 let lo = Literal::u64_unsuffixed(u64::try_from(lo).unwrap_or(0));
                 let hi = Literal::u64_unsuffixed(u64::try_from(hi).unwrap_or(u64::MAX));
@@ -987,16 +987,15 @@ fn summary(r: &Resource) -> String {
         Operations::None => "no operations",
         o => o.as_str(),
     };
-    let kind = match r.kind {
-        ResourceType::None if r.value_kind() == ResourceType::Opaque => {
-            "no type (generated as Opaque)"
-        }
-        ResourceType::None => "no value",
-        k => k.as_str(),
+    let kind = match (r.kind, r.value_kind()) {
+        (ResourceType::None, ResourceType::Opaque) => "no type (generated as Opaque)".to_owned(),
+        (ResourceType::None, _) => "no value".to_owned(),
+        (declared, ResourceType::None) => format!("no value (type {} ignored)", declared.as_str()),
+        (declared, _) => declared.as_str().to_owned(),
     };
     let mut parts = vec![
         ops.to_owned(),
-        kind.to_owned(),
+        kind,
         r.multiplicity.as_str().to_lowercase(),
         r.requirement.as_str().to_lowercase(),
     ];

@@ -296,8 +296,9 @@ pub struct Resource {
 }
 
 impl Resource {
-    /// The type values are generated with: the declared one, except that a resource which is
-    /// not executable but has no `<Type>` is treated as Opaque (see [`crate::check`]).
+    /// The type values are generated with: the declared one, except that an executable
+    /// resource has no value whatever its `<Type>` says, and a resource which is not
+    /// executable but has no `<Type>` is treated as Opaque (both warnings of [`crate::check`]).
     pub fn value_kind(&self) -> ResourceType {
         value_kind(self.kind, self.operations)
     }
@@ -309,10 +310,11 @@ impl Resource {
 }
 
 /// The type values of a resource declared `kind` with `operations` are generated with: `kind`,
-/// except that a resource which is not executable but has no `<Type>` is treated as Opaque.
+/// except that an executable resource carries no value (its `<Type>` is ignored) and a
+/// resource which is not executable but has no `<Type>` is treated as Opaque.
 pub fn value_kind(kind: ResourceType, operations: Operations) -> ResourceType {
     match (kind, operations) {
-        (ResourceType::None, Operations::Execute) => ResourceType::None,
+        (_, Operations::Execute) => ResourceType::None,
         (ResourceType::None, _) => ResourceType::Opaque,
         (kind, _) => kind,
     }

@@ -88,3 +88,12 @@ fn edge_cases() {
         None,
     );
 }
+
+#[test]
+fn executable_with_type() {
+    snapshot(
+        "executable_with_type",
+        &["codegen/tests/fixtures/executable_with_type/input.xml"],
+        None,
+    );
+}
