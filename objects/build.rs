@@ -3,7 +3,7 @@
 fn main() {
     let result = lwm2m_codegen::Config::new()
         .overrides_file("xml/overrides.toml")
-        .deny_warnings(true)
+        .strict(true)
         .compile(&["xml/3.xml", "xml/4.xml", "xml/5.xml"]);
     if let Err(e) = result {
         eprintln!("{e}");

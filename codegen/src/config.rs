@@ -98,7 +98,7 @@ pub struct Config {
     options: Options,
     overrides_files: Vec<PathBuf>,
     out_dir: Option<PathBuf>,
-    deny_warnings: bool,
+    strict: bool,
 }
 
 /// Generates code for `paths` into `OUT_DIR` with the default settings; for `build.rs`.
@@ -179,10 +179,17 @@ impl Config {
         self
     }
 
-    /// Treats every warning as an error.
-    pub fn deny_warnings(&mut self, deny: bool) -> &mut Self {
-        self.deny_warnings = deny;
+    /// Strict mode: every warning is an error, so generation fails on a definition the
+    /// generator had to work around (an executable resource with a `<Type>`, a readable one
+    /// without, a range it could not read, ...). Off by default; the CLI's `--strict`.
+    pub fn strict(&mut self, strict: bool) -> &mut Self {
+        self.strict = strict;
         self
+    }
+
+    /// The same as [`Config::strict`], under the name build scripts used first.
+    pub fn deny_warnings(&mut self, deny: bool) -> &mut Self {
+        self.strict(deny)
     }
 
     /// Parses, checks and generates in memory: what `compile` writes and what the
@@ -224,10 +231,8 @@ impl Config {
         }
         diagnostics.extend(check(&objects));
         check_overrides(&objects, &options.overrides, &mut diagnostics);
-        if self.deny_warnings {
-            for d in &mut diagnostics.0 {
-                d.severity = Severity::Error;
-            }
+        if self.strict {
+            diagnostics.warnings_as_errors();
         }
         if diagnostics.has_errors() {
             return Err(Error::Definitions(diagnostics));
