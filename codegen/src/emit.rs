@@ -70,6 +70,15 @@ pub struct Overrides {
 
 /// Tokens for a set of objects: one module each, names unique across the set.
 pub fn emit(objects: &[Object], options: &Options) -> TokenStream {
+    objects
+        .iter()
+        .zip(module_names(objects))
+        .map(|(object, module)| emit_object(object, &module, options))
+        .collect()
+}
+
+/// The module name of each of a set of objects, in order, unique across the set.
+pub fn module_names(objects: &[Object]) -> Vec<String> {
     let keys: Vec<(u16, (u8, u8), &str)> = objects
         .iter()
         .map(|o| {
@@ -80,12 +89,7 @@ pub fn emit(objects: &[Object], options: &Options) -> TokenStream {
             )
         })
         .collect();
-    let modules = ident::module_names(&keys);
-    objects
-        .iter()
-        .zip(modules)
-        .map(|(object, module)| emit_object(object, &module, options))
-        .collect()
+    ident::module_names(&keys)
 }
 
 /// An identifier from a rendered name (`r#type` becomes a raw identifier).
@@ -151,6 +155,8 @@ struct ResourcePlan<'a> {
     spec_value: TokenStream,
     /// Unbounded writable Opaque: arrives in chunks, has no struct field.
     streamed: bool,
+    /// The resource's facts in one line (see [`summary`]), for its docs.
+    summary: String,
 }
 
 /// The resources of an object sorted by ID, each with the name every generated item uses for
@@ -443,6 +449,7 @@ fn plan_resource<'a>(
         value,
         spec_value,
         streamed,
+        summary: summary(r),
     }
 }
 
@@ -721,7 +728,7 @@ fn emit_struct(object: &Object, ident: &Ident, plans: &[ResourcePlan]) -> TokenS
                 Requirement::Mandatory => quote!(#value),
                 Requirement::Optional => quote!(::core::option::Option<#value>),
             };
-            let doc = docs(&capitalize_first(&summary(p.r)));
+            let doc = docs(&capitalize_first(&p.summary));
             let alias = alias(&p.r.name, &p.name.snake());
             quote! {
                 #doc
@@ -752,7 +759,7 @@ fn emit_handler(object: &Object, plans: &[ResourcePlan]) -> TokenStream {
         let stem = p.name.snake();
         let optional = r.requirement == Requirement::Optional;
         let value = &p.value;
-        let summary = summary(r);
+        let summary = &p.summary;
         let mut method = |verb: &str, sig: TokenStream, unused: TokenStream| {
             let doc = docs(&format!("{verb} {summary}"));
             let body = if optional {
@@ -1032,7 +1039,7 @@ fn constraint_text(c: &Constraint) -> Option<String> {
 }
 
 fn resource_doc_text(r: &Resource, p: &ResourcePlan) -> String {
-    let mut text = capitalize_first(&summary(r));
+    let mut text = capitalize_first(&p.summary);
     text.push_str(".\n\n");
     text.push_str(&doc_escape(&r.description));
     if let RangeEnumeration::Prose(prose) = &r.range {
@@ -1106,7 +1113,14 @@ fn alias(oma: &str, rust: &str) -> Option<TokenStream> {
 /// punctuation is backslash-escaped, list and heading markers at the start of a line are
 /// neutralised, and URLs are wrapped in `<...>` so they become links.
 pub fn doc_escape(text: &str) -> String {
-    text.lines().map(escape_line).collect::<Vec<_>>().join("\n")
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    for (i, line) in text.lines().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&escape_line(line));
+    }
+    out
 }
 
 fn escape_line(line: &str) -> String {
@@ -1115,7 +1129,7 @@ fn escape_line(line: &str) -> String {
         if i > 0 {
             out.push(' ');
         }
-        out.push_str(&escape_word(word));
+        escape_word(word, &mut out);
     }
     // Markers that would turn the line into a list, heading, rule or quote.
     let starts_block = out.starts_with(['-', '+', '=', '*'])
@@ -1128,25 +1142,37 @@ fn escape_line(line: &str) -> String {
     out
 }
 
-fn escape_word(word: &str) -> String {
+/// Appends `word` escaped to `out`; a URL in it becomes `<url>`.
+fn escape_word(word: &str, out: &mut String) {
     const SCHEMES: [&str; 4] = ["http://", "https://", "coap://", "coaps://"];
-    if let Some(start) = SCHEMES.iter().filter_map(|s| word.find(s)).min() {
+    // Every scheme has "://": most words have none, and skip the four searches.
+    let start = if word.contains("://") {
+        SCHEMES.iter().filter_map(|s| word.find(s)).min()
+    } else {
+        None
+    };
+    if let Some(start) = start {
         let (before, rest) = word.split_at(start);
         let end = rest
             .find(['<', '>', '"', '\\', '`', '|', '^', '{', '}'])
             .unwrap_or(rest.len());
         let url = rest.get(..end).unwrap_or(rest);
         let url = url.trim_end_matches(['.', ',', ';', ':', ')', ']', '\'']);
-        let after = &rest[url.len()..];
+        let after = rest.get(url.len()..).unwrap_or_default();
         if SCHEMES.iter().all(|s| url.len() > s.len()) {
-            return format!("{}<{url}>{}", escape_chars(before), escape_chars(after));
+            escape_chars(before, out);
+            out.push('<');
+            out.push_str(url);
+            out.push('>');
+            escape_chars(after, out);
+            return;
         }
     }
-    escape_chars(word)
+    escape_chars(word, out);
 }
 
-fn escape_chars(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
+/// Appends `text` to `out` with Markdown and HTML punctuation backslash-escaped.
+fn escape_chars(text: &str, out: &mut String) {
     for c in text.chars() {
         if matches!(
             c,
@@ -1156,5 +1182,4 @@ fn escape_chars(text: &str) -> String {
         }
         out.push(c);
     }
-    out
 }

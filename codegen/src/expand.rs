@@ -128,9 +128,10 @@ fn load(
             const _: &[u8] = include_bytes!(#p);
         )
     });
+    let tokens = generated.tokens();
     Ok(Loaded {
         objects: generated.objects,
-        tokens: generated.tokens,
+        tokens,
         tracking: quote!(#(#tracking)*),
     })
 }

@@ -11,6 +11,7 @@
 //! * [`check`] validates across items and collects every error;
 //! * [`ident`] makes every Rust name;
 //! * [`emit`] turns the model into tokens and never sees XML;
+//! * [`format`] prints them as a Rust file, one module at a time, on every core;
 //! * [`Config`] ties them together for `build.rs` (in the style of `prost-build`) and for the
 //!   proc-macros, which call the same in-memory [`Config::generate`].
 //!
@@ -30,8 +31,10 @@ mod config;
 pub mod diagnostic;
 pub mod emit;
 pub mod expand;
+pub mod format;
 pub mod ident;
 pub mod model;
+mod parallel;
 pub mod parse;
 pub mod range;
 mod text;
