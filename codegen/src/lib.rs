@@ -11,7 +11,7 @@
 //! * [`check`] validates across items and collects every error;
 //! * [`ident`] makes every Rust name;
 //! * [`emit`] turns the model into tokens and never sees XML;
-//! * [`format`] prints them as a Rust file, one module at a time, on every core;
+//! * [`format`](mod@format) prints them as a Rust file, one module at a time, on every core;
 //! * [`Config`] ties them together for `build.rs` (in the style of `prost-build`) and for the
 //!   proc-macros, which call the same in-memory [`Config::generate`].
 //!
