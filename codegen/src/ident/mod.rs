@@ -173,10 +173,14 @@ pub fn module_names(objects: &[(u16, (u8, u8), &str)]) -> Vec<String> {
         .iter()
         .map(|(_, _, n)| non_empty(Name::from_oma(n), "object"))
         .collect();
+    // Rendered once: the registry has hundreds of objects, and every pair is compared.
+    let snakes: Vec<String> = base.iter().map(Name::snake).collect();
     let mut names = base.clone();
     for (i, (id, version, _)) in objects.iter().enumerate() {
-        let Some(my) = base.get(i) else { continue };
-        let same_name = |j: usize| base.get(j).is_some_and(|b| b.snake() == my.snake());
+        let (Some(my), Some(my_snake)) = (base.get(i), snakes.get(i)) else {
+            continue;
+        };
+        let same_name = |j: usize| snakes.get(j) == Some(my_snake);
         let others: Vec<&(u16, (u8, u8), &str)> = objects
             .iter()
             .enumerate()
