@@ -6,7 +6,7 @@ fn main() {
         .overrides_file("xml/overrides.toml")
         .machine_file("xml/5.machine.toml")
         .machine_file("xml/9.machine.toml")
-        .deny_warnings(true)
+        .strict(true)
         .compile(&["xml/3.xml", "xml/4.xml", "xml/5.xml", "xml/9.xml"]);
     if let Err(e) = result {
         eprintln!("{e}");

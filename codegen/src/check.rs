@@ -3,15 +3,16 @@
 //! Errors:
 //! * an object ID or version defined twice in one set, a resource ID twice in one object;
 //! * an object ID in a reserved range (1024..=2047, 42801..=65534) or `MAX_ID` 65535, a
-//!   resource ID of 65535;
-//! * an executable resource with a `<Type>`.
+//!   resource ID of 65535.
 //!
-//! Warnings (the generated code stays sound):
+//! Warnings (the generated code stays sound; `Config::strict` makes them errors):
 //! * a resource that is not executable but has no `<Type>`: it is generated as Opaque. The
 //!   registry has one (10482.xml, Item 5 `Read data`, Operations `R`), so this cannot be an
 //!   error without failing a registry file;
+//! * an executable resource with a `<Type>`: it is generated as an executable with no value,
+//!   the type ignored. The registry has one too (version_history/10260-1_0.xml, Item 3);
 //! * a type the declared LwM2M version does not have (`Unsigned Integer` and `Corelnk` came
-//!   with 1.1);
+//!   with 1.1), on a resource that carries a value;
 //! * an object ID in the test range 42769..=42800, a resource ID above the registry's
 //!   ranges (32769..=65534);
 //! * an `<ObjectURN>` that does not match the ID and version.
@@ -141,11 +142,11 @@ fn check_object(object: &Object, out: &mut Diagnostics) {
         match (r.operations, r.kind) {
             (Operations::Execute, ResourceType::None) => {}
             (Operations::Execute, kind) => push(
-                Severity::Error,
+                Severity::Warning,
                 r.kind_span,
                 type_context.clone(),
                 format!(
-                    "an executable resource carries no value, so its <Type> must be empty, not \"{}\"",
+                    "an executable resource carries no value, so its <Type> should be empty, not \"{}\"; generated with no value",
                     kind.as_str()
                 ),
             ),
@@ -162,7 +163,7 @@ fn check_object(object: &Object, out: &mut Diagnostics) {
         }
         if lwm2m < Version::new(1, 1)
             && matches!(
-                r.kind,
+                r.value_kind(),
                 ResourceType::UnsignedInteger | ResourceType::Corelnk
             )
         {

@@ -90,6 +90,13 @@ impl Diagnostics {
         self.errors().next().is_some()
     }
 
+    /// Makes every warning an error (strict mode).
+    pub fn warnings_as_errors(&mut self) {
+        for d in &mut self.0 {
+            d.severity = Severity::Error;
+        }
+    }
+
     /// Moves every finding of `other` here.
     pub fn extend(&mut self, other: Diagnostics) {
         self.0.extend(other.0);

@@ -13,6 +13,7 @@
 //! * [`emit`] turns the model into tokens and never sees XML;
 //! * [`machine`] reads state machines written as data beside the XML (`5.machine.toml`) and
 //!   emits their typestate API and transition table;
+//! * [`format`](mod@format) prints them as a Rust file, one module at a time, on every core;
 //! * [`Config`] ties them together for `build.rs` (in the style of `prost-build`) and for the
 //!   proc-macros, which call the same in-memory [`Config::generate`].
 //!
@@ -32,9 +33,11 @@ mod config;
 pub mod diagnostic;
 pub mod emit;
 pub mod expand;
+pub mod format;
 pub mod ident;
 pub mod machine;
 pub mod model;
+mod parallel;
 pub mod parse;
 pub mod range;
 mod text;

@@ -8,13 +8,14 @@ use lwm2m_codegen::{Config, Diagnostics, Source, check};
 
 const USAGE: &str = "\
 usage:
-  lwm2m-codegen check [-v] PATH...
+  lwm2m-codegen check [-v] [--strict] PATH...
       Parses, checks and generates each XML file (folders are searched for *.xml) and prints
       one line per file: `ok`, `skipped: <reason>` or `error: file:line:col: ...`, then
       `N ok, M skipped, K failed`. -v also prints warnings. Exits 1 if any file failed.
-  lwm2m-codegen generate [--out FILE] [--overrides FILE]... PATH...
+  lwm2m-codegen generate [--strict] [--out FILE] [--overrides FILE]... PATH...
       Writes one formatted Rust file with a module per object (to stdout without --out).
-      Exits 1 on any error.";
+      Exits 1 on any error.
+  --strict makes every warning an error.";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -71,12 +72,16 @@ fn xml_files(paths: &[String]) -> Result<Vec<PathBuf>, String> {
 }
 
 fn run_check(args: &[String]) -> ExitCode {
-    let verbose = args.iter().any(|a| a == "-v" || a == "--verbose");
-    let paths: Vec<String> = args
-        .iter()
-        .filter(|a| !a.starts_with('-'))
-        .cloned()
-        .collect();
+    let (mut verbose, mut strict) = (false, false);
+    let mut paths = Vec::new();
+    for arg in args {
+        match arg.as_str() {
+            "-v" | "--verbose" => verbose = true,
+            "--strict" => strict = true,
+            flag if flag.starts_with('-') => return usage_error(&format!("unknown option {flag}")),
+            path => paths.push(path.to_owned()),
+        }
+    }
     if paths.is_empty() {
         return usage_error("check needs at least one PATH");
     }
@@ -107,6 +112,9 @@ fn run_check(args: &[String]) -> ExitCode {
                 continue;
             }
             Document::Objects(objects) => diagnostics.extend(check::check(&objects)),
+        }
+        if strict {
+            diagnostics.warnings_as_errors();
         }
         if !diagnostics.has_errors() {
             // Generate too: what `check` accepts, `generate` must turn into valid Rust.
@@ -168,6 +176,9 @@ fn run_generate(args: &[String]) -> ExitCode {
                 Some(file) => out = Some(PathBuf::from(file)),
                 None => return usage_error("--out needs a FILE"),
             },
+            "--strict" => {
+                config.strict(true);
+            }
             "--overrides" => match it.next() {
                 Some(file) => {
                     config.overrides_file(file);

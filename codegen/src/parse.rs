@@ -583,14 +583,14 @@ impl Reader2<'_> {
 
         let parsed = range::parse(&range_text);
         let mut warnings = parsed.warnings;
-        let constraint =
-            range::constraint(value_kind(kind, operations), &parsed.range, &mut warnings);
+        let value = value_kind(kind, operations);
+        let constraint = range::constraint(value, &parsed.range, &mut warnings);
         let range_context = leaf(&context, "RangeEnumeration");
         for w in warnings.drain(..) {
             self.warning(range_span, range_context.clone(), w);
         }
         let labels = range::labels(
-            kind,
+            value,
             &parsed.range,
             &constraint,
             &raw_description,

@@ -133,3 +133,89 @@ fn generate_fails_with_every_error_and_usage_errors_exit_2() {
         Some(2)
     );
 }
+
+#[test]
+fn strict_makes_warnings_errors_for_check_and_generate() {
+    let fixture = format!(
+        "{}/tests/fixtures/executable_with_type/input.xml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let dir = scratch("cli-strict");
+    let xml = dir.join("valve.xml");
+    std::fs::copy(&fixture, &xml).unwrap();
+    let warning = format!(
+        "{}:51:15: Object 26241 (Valve Actuator) > Item ID=\"3\" (Calibrate) > <Type>: an \
+         executable resource carries no value, so its <Type> should be empty, not \"Integer\"; \
+         generated with no value",
+        xml.display()
+    );
+
+    let out = bin().args(["check", "-v"]).arg(&xml).output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        stdout,
+        format!(
+            "{}: ok (1 warning)\n  warning: {warning}\n1 ok, 0 skipped, 0 failed\n",
+            xml.display()
+        )
+    );
+    assert_eq!(out.status.code(), Some(0));
+
+    let out = bin()
+        .args(["check", "--strict"])
+        .arg(&xml)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        stdout,
+        format!("error: {warning}\n0 ok, 0 skipped, 1 failed\n")
+    );
+    assert_eq!(out.status.code(), Some(1));
+
+    let out_file = dir.join("valve.rs");
+    let out = bin()
+        .arg("generate")
+        .arg("--out")
+        .arg(&out_file)
+        .arg(&xml)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        format!("warning: {warning}\n")
+    );
+    let text = std::fs::read_to_string(&out_file).unwrap();
+    assert!(
+        text.contains("impl ::lwm2m_runtime::Executable for Calibrate {}"),
+        "{text}"
+    );
+    assert!(
+        text.contains("kind: ::lwm2m_runtime::ResourceType::None"),
+        "{text}"
+    );
+
+    std::fs::remove_file(&out_file).unwrap();
+    let out = bin()
+        .args(["generate", "--strict", "--out"])
+        .arg(&out_file)
+        .arg(&xml)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains(&format!("error: {warning}")), "{stderr}");
+    assert!(!out_file.exists(), "nothing is written on error");
+
+    assert_eq!(
+        bin()
+            .args(["check", "--bogus"])
+            .arg(&xml)
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(2)
+    );
+}

@@ -86,6 +86,47 @@ fn a_file_that_is_not_an_object_definition_is_an_error_for_generate() {
     );
 }
 
+/// Our own small file whose Item 3 is an executable that declares a `<Type>`.
+fn executable_with_type() -> Source {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/executable_with_type/input.xml"
+    );
+    Source {
+        name: "valve.xml".into(),
+        bytes: std::fs::read(path).unwrap(),
+    }
+}
+
+#[test]
+fn strict_makes_the_executable_with_a_type_an_error() {
+    let lenient = Config::new().generate(&[executable_with_type()]).unwrap();
+    let warnings: Vec<String> = lenient.warnings.iter().map(ToString::to_string).collect();
+    let expected = "valve.xml:51:15: Object 26241 (Valve Actuator) > Item ID=\"3\" (Calibrate) > \
+                    <Type>: an executable resource carries no value, so its <Type> should be empty, \
+                    not \"Integer\"; generated with no value";
+    assert_eq!(warnings, [expected]);
+    assert_eq!(lenient.warnings[0].severity, Severity::Warning);
+
+    let Err(Error::Definitions(d)) = Config::new()
+        .strict(true)
+        .generate(&[executable_with_type()])
+    else {
+        panic!("strict generation must fail")
+    };
+    let errors: Vec<String> = d.errors().map(ToString::to_string).collect();
+    assert_eq!(errors, [expected]);
+    assert_eq!(d.warnings().count(), 0);
+    assert!(
+        Config::new()
+            .strict(true)
+            .strict(false)
+            .generate(&[executable_with_type()])
+            .is_ok(),
+        "the last setting wins"
+    );
+}
+
 #[test]
 fn deny_warnings_turns_warnings_into_errors() {
     let xml = String::from_utf8(firmware_update().bytes)

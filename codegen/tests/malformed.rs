@@ -3,8 +3,9 @@
 //! not from the parser.
 
 use lwm2m_codegen::check::check;
-use lwm2m_codegen::model::Span;
+use lwm2m_codegen::model::{ResourceType, Span};
 use lwm2m_codegen::parse::{Document, parse};
+use lwm2m_codegen::range::Constraint;
 use lwm2m_codegen::{Diagnostics, Severity};
 
 const VALID: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -504,16 +505,6 @@ fn max_id_resource() {
 }
 
 #[test]
-fn executable_with_a_type() {
-    assert_error(
-        "exec type",
-        "<Operations>E</Operations>\n        <MultipleInstances>Single</MultipleInstances>\n        <Mandatory>Optional</Mandatory>\n        <Type></Type>",
-        "<Operations>E</Operations>\n        <MultipleInstances>Single</MultipleInstances>\n        <Mandatory>Optional</Mandatory>\n        <Type>§Boolean</Type>",
-        "an executable resource carries no value, so its <Type> must be empty, not \"Boolean\"",
-    );
-}
-
-#[test]
 fn every_error_of_a_file_is_reported_together() {
     let xml = VALID
         .replacen("<Type>Integer</Type>", "<Type>Int</Type>", 1)
@@ -581,6 +572,51 @@ fn warnings_do_not_fail_a_file() {
         warnings_of(&test_range),
         ["object ID 42770 is in the test range 42769..=42800 and must not be used in production"]
     );
+}
+
+#[test]
+fn an_executable_with_a_type_is_a_warning_at_the_type() {
+    let (span, xml) = locate(&VALID.replacen(
+        "<Operations>E</Operations>\n        <MultipleInstances>Single</MultipleInstances>\n        <Mandatory>Optional</Mandatory>\n        <Type></Type>",
+        "<Operations>E</Operations>\n        <MultipleInstances>Single</MultipleInstances>\n        <Mandatory>Optional</Mandatory>\n        <Type>§Boolean</Type>",
+        1,
+    ));
+    assert_eq!(span, Span { line: 28, col: 15 });
+    let d = diagnose(xml.as_bytes());
+    assert!(!d.has_errors(), "{d}");
+    let warnings: Vec<String> = d.warnings().map(ToString::to_string).collect();
+    assert_eq!(
+        warnings,
+        [
+            "case.xml:28:15: Object 42000 (Test Object) > Item ID=\"1\" (Reset) > <Type>: an executable \
+             resource carries no value, so its <Type> should be empty, not \"Boolean\"; generated with \
+             no value"
+        ]
+    );
+    // Generated as an executable with no value: the type and anything read for it are ignored.
+    let Document::Objects(objects) = parse("case.xml", xml.as_bytes()).document else {
+        panic!("not objects")
+    };
+    let reset = &objects[0].resources[1];
+    assert_eq!(reset.kind, ResourceType::Boolean);
+    assert_eq!(reset.value_kind(), ResourceType::None);
+    assert_eq!(reset.constraint, Constraint::None);
+}
+
+#[test]
+fn an_executable_with_an_integer_type_gets_no_range_or_named_values() {
+    let xml = VALID.replacen(
+        "<Type></Type>\n        <RangeEnumeration></RangeEnumeration>",
+        "<Type>Integer</Type>\n        <RangeEnumeration>0: soft\n1: hard</RangeEnumeration>",
+        1,
+    );
+    let Document::Objects(objects) = parse("case.xml", xml.as_bytes()).document else {
+        panic!("not objects")
+    };
+    let reset = &objects[0].resources[1];
+    assert_eq!(reset.value_kind(), ResourceType::None);
+    assert_eq!(reset.constraint, Constraint::None);
+    assert!(reset.labels.is_empty(), "{:?}", reset.labels);
 }
 
 #[test]

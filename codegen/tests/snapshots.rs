@@ -104,3 +104,13 @@ fn software_management() {
         &["objects/xml/9.machine.toml"],
     );
 }
+
+#[test]
+fn executable_with_type() {
+    snapshot(
+        "executable_with_type",
+        &["codegen/tests/fixtures/executable_with_type/input.xml"],
+        None,
+        &[],
+    );
+}

@@ -2,7 +2,7 @@
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     lwm2m_codegen::Config::new()
-        .deny_warnings(true)
+        .strict(true)
         .compile(&["xml/thermostat.xml"])?;
     Ok(())
 }
