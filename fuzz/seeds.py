@@ -80,4 +80,4 @@ for i, text in enumerate(['0..255', '-1..1', '-100.0..100.0', '1...15', '16,32,4
     out('range', f'r{i}', text.encode())
 
 # image: the imgtool vector
-shutil.copy(os.path.join(ROOT, 'examples/board/tests/vectors/imgtool-1.2.3.bin'), os.path.join(HERE, 'seeds', 'image', 'imgtool-1.2.3.bin')) if os.makedirs(os.path.join(HERE, 'seeds', 'image'), exist_ok=True) is None else None
+shutil.copy(os.path.join(ROOT, 'runtime/fota/tests/vectors/imgtool-1.2.3.bin'), os.path.join(HERE, 'seeds', 'image', 'imgtool-1.2.3.bin')) if os.makedirs(os.path.join(HERE, 'seeds', 'image'), exist_ok=True) is None else None

@@ -3,8 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use lwm2m_board::image;
-use lwm2m_board::keys;
+use lwm2m_fota::{ImageError, keys, mcuboot as image};
 
 fuzz_target!(|data: &[u8]| {
     let Some(key) = keys::dev_public_key() else { return };
@@ -12,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
         let at = at as usize;
         let src = data
             .get(at..at + buf.len())
-            .ok_or(image::ImageError::Truncated)?;
+            .ok_or(ImageError::Truncated)?;
         buf.copy_from_slice(src);
         Ok(())
     };

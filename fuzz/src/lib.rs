@@ -1,8 +1,13 @@
-//! What the fuzz targets share: a device with Objects 3 and 5, and a firmware storage that
-//! checks the runtime keeps its side of the `FirmwareStorage` contract.
+//! What the fuzz targets share: Object 3, and the update agent (Object 5) on simulated NOR
+//! flash holding a signed factory image, built once and copied for every input.
 
+use std::sync::OnceLock;
+
+use lwm2m_fota::embassy::EmbassyBoot;
+use lwm2m_fota::mcuboot::Mcuboot;
+use lwm2m_fota::sim::NorSim;
+use lwm2m_fota::{FirmwareUpdate, Layout, Settings, Version, keys, sim};
 use lwm2m_objects::device;
-use lwm2m_runtime::fota::{FirmwareStorage, FotaError};
 use lwm2m_runtime::{Error, ExecuteArgs, Instances};
 
 /// Object 3 with the mandatory resources.
@@ -27,52 +32,30 @@ impl device::Handler for Dev {
     }
 }
 
-/// A slot that keeps nothing but panics when the runtime breaks the storage contract:
-/// writes must arrive in order without gaps, and only between `begin` and `finish`.
-#[derive(Default)]
-pub struct Slot {
-    written: u32,
-    open: bool,
-}
+/// 64 KiB images: a pushed package fills the slot quickly.
+pub const LAYOUT: Layout = Layout::new(4096, 4, 2, 16);
 
-impl FirmwareStorage for Slot {
-    fn capacity(&self) -> u32 {
-        64 * 1024
-    }
-    fn begin(&mut self, _: Option<u32>) -> Result<(), FotaError> {
-        self.written = 0;
-        self.open = true;
-        Ok(())
-    }
-    fn write(&mut self, offset: u32, data: &[u8]) -> Result<(), FotaError> {
-        assert!(self.open, "a write outside a download");
-        assert_eq!(offset, self.written, "writes arrive in order without gaps");
-        if offset as usize + data.len() > 64 * 1024 {
-            return Err(FotaError::NoSpace);
-        }
-        self.written += data.len() as u32;
-        Ok(())
-    }
-    fn written(&self) -> u32 {
-        self.written
-    }
-    fn finish(&mut self) -> Result<(), FotaError> {
-        self.open = false;
-        if self.written % 3 == 0 {
-            Err(FotaError::Integrity)
-        } else {
-            Ok(())
-        }
-    }
-    fn install(&mut self) -> Result<(), FotaError> {
-        Ok(())
-    }
-    fn cancel(&mut self) -> Result<(), FotaError> {
-        self.open = false;
-        self.written = 0;
-        Ok(())
-    }
-    fn confirm(&mut self) -> Result<(), FotaError> {
-        Ok(())
-    }
+/// The update agent as every input starts with it.
+pub type Firmware = FirmwareUpdate<NorSim<Vec<u8>>, Mcuboot, EmbassyBoot>;
+
+/// A fresh agent on a copy of a provisioned flash.
+pub fn firmware() -> Firmware {
+    static FLASH: OnceLock<Vec<u8>> = OnceLock::new();
+    let bytes = FLASH.get_or_init(|| {
+        sim::dev_flash(&LAYOUT, Version::new(1, 0, 0, 0))
+            .expect("the development flash provisions")
+            .into_memory()
+    });
+    let flash = NorSim::new(bytes.clone()).expect("whole sectors");
+    let key = keys::dev_public_key().expect("the development key is valid");
+    FirmwareUpdate::boot(
+        flash,
+        LAYOUT,
+        Mcuboot::new(key),
+        EmbassyBoot::new(LAYOUT),
+        Settings::default(),
+        |_: &[u8]| true,
+    )
+    .map_err(|(_, e)| e)
+    .expect("the factory image boots")
 }

@@ -468,6 +468,41 @@ fn thresholds_decide_what_is_a_change_and_cancel_stops_notifications() {
 }
 
 #[test]
+fn a_step_attribute_is_taken_and_notifies_only_steps_that_large() {
+    let mut lab = Lab::new();
+    let mut h = Harness::new(Harness::endpoint("lab-1"));
+    h.register(dev!(lab));
+    // `st` with a value used to be refused whatever the value.
+    let r = h.send(dev!(lab), Request::new(PUT, "/42300/0/6").query("st=5"));
+    assert_eq!(code_str(&r), "2.04");
+    let r = h.send(dev!(lab), Request::new(PUT, "/42300/0/6").query("st=-1"));
+    assert_eq!(code_str(&r), "4.00", "a negative step");
+    let r = h.send(dev!(lab), Request::new(GET, "/42300/0/6").accept(40));
+    assert!(
+        String::from_utf8(r.payload).unwrap().contains("st=5"),
+        "Discover shows the step"
+    );
+    let r = h.send(
+        dev!(lab),
+        Request::new(GET, "/42300/0/6").uint(CoapOption::Observe, 0),
+    );
+    assert_eq!(code_str(&r), "2.05");
+    let start = lab.level.unwrap_or(0);
+    lab.level = Some(start + 3); // less than the step
+    h.advance(dev!(lab), 1_500);
+    assert!(h.ack_all(dev!(lab)).is_empty(), "a change smaller than st");
+    lab.level = Some(start + 6);
+    h.advance(dev!(lab), 1_500);
+    assert_eq!(h.ack_all(dev!(lab)).len(), 1, "a change of st or more");
+    // A bare `st` clears it: every change counts again.
+    let r = h.send(dev!(lab), Request::new(PUT, "/42300/0/6").query("st"));
+    assert_eq!(code_str(&r), "2.04");
+    lab.level = Some(start + 7);
+    h.advance(dev!(lab), 1_500);
+    assert_eq!(h.ack_all(dev!(lab)).len(), 1);
+}
+
+#[test]
 fn an_acknowledged_notification_lets_the_next_one_go_and_keeps_the_observation() {
     let mut lab = Lab::new();
     let mut h = Harness::new(Harness::endpoint("lab-1"));

@@ -315,12 +315,12 @@ impl Router<'_> {
                 "pmax" => a.pmax = int(value)?,
                 "gt" => a.gt = float(value)?,
                 "lt" => a.lt = float(value)?,
+                // A step is a distance: negative ones are refused; a bare `st` clears it.
                 "st" => {
-                    a.st = float(value)?.filter(|s| *s >= 0.0).or(if value.is_some() {
-                        return Err(Error::BadRequest);
-                    } else {
-                        None
-                    })
+                    a.st = match float(value)? {
+                        Some(step) if step < 0.0 => return Err(Error::BadRequest),
+                        step => step,
+                    }
                 }
                 _ => return Err(Error::BadRequest),
             }
