@@ -1,8 +1,20 @@
-//! LwM2M Objects 3 (Device, v1.2), 4 (Connectivity Monitoring, v1.3) and 5 (Firmware Update,
-//! v1.2) as typed `no_std` Rust, generated at build time by `lwm2m-codegen` from the
-//! definitions in `xml/` (written for this project from the facts of the OMA registry).
+//! LwM2M Objects 3 (Device, v1.2), 4 (Connectivity Monitoring, v1.3), 5 (Firmware Update,
+//! v1.2) and 9 (Software Management, v1.0) as typed `no_std` Rust, generated at build time by
+//! `lwm2m-codegen` from the definitions in `xml/` (written for this project from the facts of
+//! the OMA registry).
 //!
-//! Each object is a module: [`device`], [`connectivity_monitoring`], [`firmware_update`].
+//! Each object is a module: [`device`], [`connectivity_monitoring`], [`firmware_update`],
+//! [`lwm2m_software_management`]. The state machines of 5 and 9, written as data in
+//! `xml/5.machine.toml` and `xml/9.machine.toml`, are their `machine` modules: a handle per
+//! state whose methods are the transitions allowed there, so an illegal one does not compile.
+//!
+//! ```compile_fail,E0599
+//! use lwm2m_objects::firmware_update::machine::{Current, Machine};
+//! let mut machine = Machine::new();
+//! if let Current::Idle(idle) = machine.current() {
+//!     idle.start_update(); // Update before anything was downloaded
+//! }
+//! ```
 //!
 //! ```
 //! use lwm2m_objects::firmware_update::{self, State, UpdateResult, resources};

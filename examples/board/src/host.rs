@@ -454,7 +454,9 @@ fn notice_text(n: &Notice) -> String {
         ),
         Notice::Firmware(Agent::Refused(e)) => format!("package refused: {e}"),
         Notice::Firmware(Agent::Download) => "downloading over HTTP".to_owned(),
-        Notice::Firmware(Agent::PersistFailed) => "could not persist the /5 state".to_owned(),
+        Notice::Firmware(Agent::FlashFailed) => {
+            "the flash failed while persisting /5 or erasing a package".to_owned()
+        }
         Notice::Firmware(Agent::SnapshotDropped) => {
             "the persisted /5 state was unreadable; starting from Idle".to_owned()
         }

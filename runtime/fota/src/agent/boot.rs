@@ -17,7 +17,6 @@
 use embedded_storage::nor_flash::NorFlash;
 use lwm2m_objects::firmware_update::machine::{Current, Machine};
 use lwm2m_objects::firmware_update::{Severity, State};
-use lwm2m_runtime::client::Instant;
 
 use super::{Agent, Download, FirmwareUpdate, Notice, Reboot, Settings, Work};
 use crate::boot::{BootError, BootState, Bootloader};
@@ -64,7 +63,6 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> FirmwareUpdate<F, V, B> {
             work: Work::Idle,
             download: None,
             deferred_since: None,
-            now: Instant(0),
             replay: heapless::Deque::new(),
             showing: None,
             persisted: heapless::Vec::new(),

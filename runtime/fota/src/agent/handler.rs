@@ -62,11 +62,10 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
         }
         self.uri.clear();
         self.work = Work::Idle;
-        self.deferred_since = None;
         if self.slot.cancel().is_err() {
             // The package stays in the slot but is no longer trusted: the next download
             // begins by erasing it.
-            self.notice(super::Notice::PersistFailed);
+            self.notice(super::Notice::FlashFailed);
         }
         self.persist();
     }

@@ -92,8 +92,9 @@ pub enum Notice {
     Refused(ImageError),
     /// A download for the application to run (HTTP): see [`FirmwareUpdate::external_download`].
     Download,
-    /// The /5 snapshot could not be persisted (the flash failed).
-    PersistFailed,
+    /// The flash failed while the agent persisted its state or erased a dropped package; it
+    /// tries again at the next change.
+    FlashFailed,
     /// The persisted /5 snapshot was unreadable and was dropped.
     SnapshotDropped,
 }
@@ -138,8 +139,9 @@ pub(crate) struct Agent<F, V, B> {
     last_change: Option<Time>,
     work: Work,
     download: Option<Download>,
+    /// When the update was deferred (11), as the poll that saw it first; Maximum Defer
+    /// Period counts from it.
     deferred_since: Option<Instant>,
-    now: Instant,
     /// Changes not reported yet, oldest first, and the one being reported.
     replay: heapless::Deque<(State, UpdateResult), 4>,
     showing: Option<(State, UpdateResult)>,
@@ -189,9 +191,9 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> FirmwareUpdate<F, V, B> {
     /// [`FirmwareUpdate::download_finished`] or [`FirmwareUpdate::download_failed`].
     pub fn external_download(&self) -> Option<(&str, u32)> {
         let agent = &self.served.0;
-        let d = agent.download.as_ref()?;
-        (d.external && agent.machine.state() == State::Downloading)
-            .then(|| (agent.uri.as_str(), agent.slot.written()))
+        agent
+            .external_download()
+            .map(|()| (agent.uri.as_str(), agent.slot.written()))
     }
 
     /// Bytes of the application's download at `offset`.
@@ -284,11 +286,10 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
             return Err(Error::MethodNotAllowed);
         };
         if self.settings.require_approval && !approved {
+            // Maximum Defer Period counts from the poll that reports the deferral.
             downloaded.defer();
-            self.deferred_since.get_or_insert(self.now);
         } else {
             downloaded.start_update();
-            self.deferred_since = None;
             self.work = Work::Install;
         }
         self.persist();
@@ -304,7 +305,7 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
         let records = self.slot.records().clone();
         match records.set_snapshot(self.slot.flash_mut(), &snapshot) {
             Ok(()) => self.persisted = snapshot,
-            Err(_) => self.notice(Notice::PersistFailed),
+            Err(_) => self.notice(Notice::FlashFailed),
         }
     }
 }

@@ -20,7 +20,11 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
     /// One poll: at most one report or one step of work, asking to be polled again at once
     /// while more remains.
     pub(super) fn poll(&mut self, cx: &mut Context<'_>) {
-        self.now = cx.now();
+        if self.machine.result() != UpdateResult::Deferred {
+            self.deferred_since = None;
+        } else if self.deferred_since.is_none() {
+            self.deferred_since = Some(cx.now());
+        }
         if self.download.as_ref().is_some_and(|d| d.abort) {
             cx.cancel_download();
             self.download = None;
