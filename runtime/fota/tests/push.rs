@@ -484,3 +484,28 @@ fn power_lost_while_persisting_updating_leaves_the_package_for_another_update() 
     let fw = reboot(fw, Settings::default());
     assert_eq!((fw.running().version, state(&fw)), (NEW, (State::Idle, 1)));
 }
+
+#[test]
+fn a_record_the_flash_refused_is_written_at_the_next_poll() {
+    let mut fw = fresh(Settings::default());
+    let mut h = client();
+    h.register(dev!(fw));
+    // The flash fails the next operation once (a brown-out), then works again.
+    let at = fw.flash_mut().ops();
+    fw.flash_mut()
+        .set_power_cut(Some(lwm2m_fota::sim::PowerCut { at, torn: false }));
+    let r = h.send(
+        dev!(fw),
+        Request::new(PUT, "/5/0/13").format(0).payload(b"30"),
+    );
+    assert_eq!(code_str(&r), "2.04", "the value is taken");
+    assert!(std::iter::from_fn(|| fw.take_notice()).any(|n| n == Notice::FlashFailed));
+    fw.flash_mut().power_on();
+    h.pump(dev!(fw));
+    // Only the flash survives a reboot: the value is there.
+    let mut fw = reboot(fw, Settings::default());
+    let mut h = client();
+    h.register(dev!(fw));
+    let r = h.send(dev!(fw), Request::new(GET, "/5/0/13"));
+    assert_eq!(r.payload, b"30");
+}

@@ -66,6 +66,7 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> FirmwareUpdate<F, V, B> {
             replay: heapless::Deque::new(),
             showing: None,
             persisted: heapless::Vec::new(),
+            unsaved: false,
             reboot: None,
             notices: heapless::Deque::new(),
         };

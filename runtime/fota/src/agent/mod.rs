@@ -92,8 +92,8 @@ pub enum Notice {
     Refused(ImageError),
     /// A download for the application to run (HTTP): see [`FirmwareUpdate::external_download`].
     Download,
-    /// The flash failed while the agent persisted its state or erased a dropped package; it
-    /// tries again at the next change.
+    /// The flash failed while the agent persisted its state (it tries again at every poll)
+    /// or erased a dropped package (the next download erases it).
     FlashFailed,
     /// The persisted /5 snapshot was unreadable and was dropped.
     SnapshotDropped,
@@ -146,6 +146,8 @@ pub(crate) struct Agent<F, V, B> {
     replay: heapless::Deque<(State, UpdateResult), 4>,
     showing: Option<(State, UpdateResult)>,
     persisted: heapless::Vec<u8, SNAPSHOT_MAX>,
+    /// The last persist failed: the next poll tries again.
+    unsaved: bool,
     reboot: Option<Reboot>,
     notices: heapless::Deque<Notice, 8>,
 }
@@ -304,8 +306,14 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
         }
         let records = self.slot.records().clone();
         match records.set_snapshot(self.slot.flash_mut(), &snapshot) {
-            Ok(()) => self.persisted = snapshot,
-            Err(_) => self.notice(Notice::FlashFailed),
+            Ok(()) => {
+                self.persisted = snapshot;
+                self.unsaved = false;
+            }
+            Err(_) => {
+                self.unsaved = true;
+                self.notice(Notice::FlashFailed);
+            }
         }
     }
 }

@@ -46,7 +46,6 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
             cx.changed(0, resources::UPDATE_RESULT);
             self.notice(Notice::Changed(next.0, next.1));
             cx.wake_at(cx.now());
-            self.persist();
             return;
         }
         self.showing = None;
@@ -69,10 +68,14 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
                 cx.wake_at(due);
             }
         }
+        if self.machine.changes() != before || self.unsaved {
+            // What a request changed was persisted by its handler; what the work changed, or
+            // a persist that failed, is persisted here (most polls write nothing).
+            self.persist();
+        }
         if self.work != Work::Idle || self.machine.changes() != before {
             cx.wake_at(cx.now());
         }
-        self.persist();
     }
 
     /// When a deferred update starts by itself (Maximum Defer Period), if it does.
