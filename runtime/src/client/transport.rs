@@ -31,7 +31,7 @@ pub(crate) enum Purpose {
     Deregister,
     /// A notification for the observation with this token.
     Notify,
-    /// A block of a firmware download.
+    /// A block of a download an object asked for.
     Fetch,
 }
 
