@@ -79,15 +79,15 @@ pub fn parse(file: &str, source: &[u8]) -> Parsed {
     }
 }
 
-/// Byte offsets to line and column.
-struct LineIndex {
+/// Byte offsets to line and column (also for the machine files, in [`crate::machine`]).
+pub(crate) struct LineIndex {
     /// Byte offset of the start of each line.
     starts: Vec<usize>,
     text: String,
 }
 
 impl LineIndex {
-    fn new(text: &str) -> Self {
+    pub(crate) fn new(text: &str) -> Self {
         let starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
@@ -97,7 +97,7 @@ impl LineIndex {
         }
     }
 
-    fn span(&self, offset: usize) -> Span {
+    pub(crate) fn span(&self, offset: usize) -> Span {
         let line = self.starts.partition_point(|&s| s <= offset).max(1);
         let start = self.starts.get(line - 1).copied().unwrap_or(0);
         let col = self

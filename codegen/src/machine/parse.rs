@@ -6,6 +6,7 @@ use toml::de::{DeTable, DeValue};
 use super::{Edge, Located, MachineFile};
 use crate::diagnostic::{Diagnostics, Severity};
 use crate::model::Span;
+use crate::parse::LineIndex;
 
 const TOP_KEYS: &[&str] = &["object", "state", "result", "initial", "transition"];
 const INITIAL_KEYS: &[&str] = &["state", "result"];
@@ -17,6 +18,7 @@ pub fn parse(file: &str, text: &str) -> Result<MachineFile, Diagnostics> {
     let mut reader = Reader {
         file,
         text,
+        lines: LineIndex::new(text),
         diagnostics: Diagnostics::default(),
     };
     let root = match DeTable::parse(text) {
@@ -37,6 +39,7 @@ pub fn parse(file: &str, text: &str) -> Result<MachineFile, Diagnostics> {
 struct Reader<'a> {
     file: &'a str,
     text: &'a str,
+    lines: LineIndex,
     diagnostics: Diagnostics,
 }
 
@@ -44,13 +47,7 @@ type Value<'i> = Spanned<DeValue<'i>>;
 
 impl Reader<'_> {
     fn span(&self, offset: usize) -> Span {
-        let before = self.text.get(..offset.min(self.text.len())).unwrap_or("");
-        let line = before.matches('\n').count() + 1;
-        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        Span {
-            line: u32::try_from(line).unwrap_or(u32::MAX),
-            col: u32::try_from(col).unwrap_or(u32::MAX),
-        }
+        self.lines.span(offset)
     }
 
     fn error(&mut self, offset: usize, context: &str, message: String) {

@@ -201,24 +201,31 @@ fn pull_follows_a_server_that_answers_with_smaller_blocks() {
     assert_eq!(dfu(&mut fw, data.len()), data);
 }
 
-#[test]
-fn a_reboot_while_pulling_resumes_from_the_last_whole_sector_in_flash() {
+/// Pulls the first five 1 KiB blocks of `data` (ETag 7 7), reboots, registers again: the
+/// device after the reboot, its server's side, and the first block request it sends.
+fn pull_five_blocks_and_reboot(data: &[u8]) -> (Firmware, Harness, Packet) {
     let mut fw = fresh(Settings::default());
     let mut h = start_pull(&mut fw);
-    let data = image(12_000);
     h.pump(dev!(fw));
     for _ in 0..5 {
         let get = h.take_download().unwrap();
-        serve_block(&mut h, &mut fw, &get, &data, &[7, 7], 6);
+        serve_block(&mut h, &mut fw, &get, data, &[7, 7], 6);
         h.pump(dev!(fw));
     }
-    // Power cut: a new boot from the flash (5 KiB written, progress kept per 4 KiB sector).
     let mut fw = reboot(fw, Settings::default());
     assert_eq!(state(&fw), (State::Downloading, 0));
     let mut h = client();
     h.register(dev!(fw));
     h.pump(dev!(fw));
     let get = h.take_download().expect("the download goes on");
+    (fw, h, get)
+}
+
+#[test]
+fn a_reboot_while_pulling_resumes_from_the_last_whole_sector_in_flash() {
+    let data = image(12_000);
+    // Power cut: a new boot from the flash (5 KiB written, progress kept per 4 KiB sector).
+    let (mut fw, mut h, get) = pull_five_blocks_and_reboot(&data);
     assert_eq!(
         block(&get, CoapOption::Block2).map(|b| b.0),
         Some(4),
@@ -232,20 +239,8 @@ fn a_reboot_while_pulling_resumes_from_the_last_whole_sector_in_flash() {
 
 #[test]
 fn a_resumed_pull_of_a_package_that_changed_meanwhile_is_an_integrity_failure() {
-    let mut fw = fresh(Settings::default());
-    let mut h = start_pull(&mut fw);
     let data = image(9000);
-    h.pump(dev!(fw));
-    for _ in 0..5 {
-        let get = h.take_download().unwrap();
-        serve_block(&mut h, &mut fw, &get, &data, &[7, 7], 6);
-        h.pump(dev!(fw));
-    }
-    let mut fw = reboot(fw, Settings::default());
-    let mut h = client();
-    h.register(dev!(fw));
-    h.pump(dev!(fw));
-    let get = h.take_download().unwrap();
+    let (mut fw, mut h, get) = pull_five_blocks_and_reboot(&data);
     serve_block(&mut h, &mut fw, &get, &data, &[8, 8], 6);
     assert_eq!(
         state(&fw),
