@@ -27,6 +27,10 @@
 
 extern crate alloc;
 
+// First, so that its macros are in scope in every module below.
+#[macro_use]
+mod log;
+
 pub mod block;
 pub mod client;
 mod coap;

@@ -168,10 +168,16 @@ impl Registrar {
                     .filter_map(|s| heapless::String::try_from(s).ok())
                     .take(4)
                     .collect();
+                info!("registered");
                 self.registered(now, config, location);
                 Event::Registered
             }
             _ => {
+                warn!(
+                    "registration failed ({:?}); retry in {} ms",
+                    response.map(coap::code_of),
+                    self.retry_ms
+                );
                 self.state = Registration::RetryAt(now.after(self.retry_ms));
                 self.retry_ms = (self.retry_ms * 2).min(MAX_RETRY_MS);
                 Event::RegistrationFailed
@@ -186,6 +192,9 @@ impl Registrar {
             Registration::Updating { location } => location.clone(),
             _ => heapless::Vec::new(),
         };
+        if code != Some(coap::CHANGED) {
+            warn!("registration update failed ({:?}); registering again", code);
+        }
         (code == Some(coap::CHANGED)).then(|| {
             self.registered(now, config, location);
             Event::Updated
