@@ -6,6 +6,7 @@ use core::fmt;
 /// in the client so that every path answers the same way.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Error {
     /// The instance or resource does not exist (4.04 Not Found). Optional resources a handler
     /// does not implement answer this by default.

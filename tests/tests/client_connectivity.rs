@@ -104,13 +104,16 @@ fn a_server_watches_signal_strength_and_hears_when_it_crosses_its_threshold() {
     );
     let token = r.get_token().to_vec();
 
-    // The driver updates the field as it measures; staying below -90 is not news.
+    // The driver updates the field as it measures and says so; staying below -90 is not
+    // news.
     for rssi in [-101, -97, -92] {
         radio.radio_signal_strength = rssi;
+        h.changed(&[4, 0, 2]);
         h.advance(dev!(radio), 6_000);
         assert!(h.ack_all(dev!(radio)).is_empty(), "{rssi} dBm is below gt");
     }
     radio.radio_signal_strength = -84;
+    h.changed(&[4, 0, 2]);
     h.advance(dev!(radio), 6_000);
     let sent = h.ack_all(dev!(radio));
     assert_eq!(sent.len(), 1, "crossing -90 is");
@@ -121,6 +124,7 @@ fn a_server_watches_signal_strength_and_hears_when_it_crosses_its_threshold() {
 
     // Falling back below the threshold crosses it again.
     radio.radio_signal_strength = -95;
+    h.changed(&[4, 0]);
     h.advance(dev!(radio), 6_000);
     let sent = h.ack_all(dev!(radio));
     assert_eq!(

@@ -262,9 +262,16 @@ impl Client {
         if core::mem::take(&mut self.downloads.abandon) {
             self.transport.abandon(Peer::Download);
         }
-        if let Some(p) = self.downloads.next_request(now, self.config.max_block) {
-            self.transport
-                .request(now, p, Peer::Download, Purpose::Fetch);
+        if let Some(p) = self.downloads.next_request(now, self.config.max_block)
+            && self
+                .transport
+                .request(now, p, Peer::Download, Purpose::Fetch)
+                .is_err()
+            && let Some(pull) = self.downloads.pull.as_mut()
+        {
+            // Not sent: ask again a little later.
+            pull.in_flight = false;
+            pull.resume_at = Some(now.after(super::transport::ACK_TIMEOUT_MS));
         }
     }
 

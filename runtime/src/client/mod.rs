@@ -63,6 +63,7 @@ mod blockwise;
 mod context;
 mod download;
 mod observe;
+mod queue;
 mod registration;
 mod render;
 mod routing;
@@ -75,11 +76,13 @@ use blockwise::Block1;
 use context::Asks;
 use download::Downloader;
 use observe::Observer;
+use queue::Queue;
 use registration::Registrar;
 use transport::{Exchange, Outcome, Purpose, Transport};
 
 /// A point in time, in milliseconds from any fixed start (monotonic).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Instant(pub u64);
 
 impl Instant {
@@ -96,6 +99,7 @@ impl Instant {
 
 /// Who a datagram comes from or goes to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Peer {
     /// The LwM2M server.
     Server,
@@ -147,6 +151,13 @@ pub enum Event {
     Updated,
     /// The client deregistered.
     Deregistered,
+    /// Queue mode: the device has been quiet for the configured window and may sleep
+    /// (radio off) until `until`, when [`Client::poll`] must run again. It announces
+    /// itself with a Registration Update when it wakes.
+    MaySleep {
+        /// The next thing the client must do.
+        until: Instant,
+    },
 }
 
 /// Client settings.
@@ -160,13 +171,17 @@ pub struct Config {
     pub max_block: usize,
     /// The format of multiple-value reads that name no Accept, announced in registration.
     pub default_format: ContentFormat,
-    /// How often observed values are read for changes, in milliseconds.
-    pub check_interval_ms: u64,
+    /// LwM2M Queue Mode: the server holds its requests while the device sleeps (see
+    /// [`Event::MaySleep`]).
+    pub queue_mode: bool,
+    /// In queue mode, how long the device stays reachable after its last exchange, in
+    /// milliseconds (LwM2M's default is MAX_TRANSMIT_WAIT, 93 s).
+    pub queue_window_ms: u64,
 }
 
 impl Config {
-    /// Defaults for `endpoint`: lifetime 300 s, 1024-byte blocks, SenML CBOR, checks every
-    /// second. 4.00 for an empty or longer than 64-byte endpoint.
+    /// Defaults for `endpoint`: lifetime 300 s, 1024-byte blocks, SenML CBOR, always
+    /// reachable (no queue mode). 4.00 for an empty or longer than 64-byte endpoint.
     pub fn new(endpoint: &str) -> Result<Self, Error> {
         if endpoint.is_empty() {
             return Err(Error::BadRequest);
@@ -176,8 +191,31 @@ impl Config {
             lifetime: 300,
             max_block: 1024,
             default_format: ContentFormat::SenmlCbor,
-            check_interval_ms: 1000,
+            queue_mode: false,
+            queue_window_ms: transport::MAX_TRANSMIT_WAIT_MS,
         })
+    }
+
+    /// The longest a device takes to be registered again, in the server's view, after the
+    /// network heals (an outage ends, the server restarts, the device's address changes),
+    /// when the healed network loses nothing: in milliseconds.
+    ///
+    /// Whichever of these applies, after the heal:
+    /// * a Register or Update in flight is retransmitted or gives up within 48 s (the last
+    ///   of RFC 7252's retransmission intervals at the largest random factor), and one that
+    ///   gives up is retried after the backoff, at most 300 s;
+    /// * a registration the server forgot (a restart) is found out by the next Update, due
+    ///   at three quarters of the lifetime, or at once when the server resets a
+    ///   notification;
+    /// * one more exchange (Update answered 4.04, then Register) takes a round trip each.
+    ///
+    /// So: the larger of (48 s + 300 s) and three quarters of the lifetime, plus a margin of
+    /// 10 s for the round trips. With the default lifetime of 300 s that is 358 s.
+    pub fn recovery_bound_ms(&self) -> u64 {
+        let last_interval = transport::LAST_INTERVAL_MS;
+        let retry = last_interval + registration::MAX_RETRY_MS;
+        let update = u64::from(self.lifetime) * 1000 * 3 / 4;
+        retry.max(update) + 10_000
     }
 }
 
@@ -192,6 +230,7 @@ pub struct Client {
     events: heapless::Deque<Event, 16>,
     /// The earliest time an object asked to be polled again.
     wake: Option<Instant>,
+    queue: Queue,
 }
 
 /// Rounds of object polls in one go: objects that ask to be polled again at once (one
@@ -203,6 +242,7 @@ impl Client {
     /// jitter: give each boot a different one.
     pub fn new(config: Config, seed: u64) -> Self {
         Self {
+            queue: Queue::new(config.queue_mode, config.queue_window_ms),
             config,
             transport: Transport::new(seed),
             registrar: Registrar::new(),
@@ -224,8 +264,16 @@ impl Client {
     ) {
         // Malformed datagrams are dropped: nothing in them can be trusted to answer.
         let Ok(packet) = Packet::from_bytes(datagram) else {
+            warn!(
+                "a malformed datagram ({} bytes) from {:?}: dropped",
+                datagram.len(),
+                from
+            );
             return;
         };
+        if from == Peer::Server {
+            self.queue.touch(now);
+        }
         match self.transport.on_message(now, from, packet) {
             None => {}
             Some(Ok(outcome)) => self.on_outcome(now, outcome, device),
@@ -247,17 +295,28 @@ impl Client {
     /// again at [`Client::timeout`] or when a datagram arrives.
     pub fn poll(&mut self, now: Instant, device: &mut Device<'_, '_>) -> Option<Transmit> {
         self.tick(now, device);
-        self.transport.pop()
+        let transmit = self.transport.pop()?;
+        if transmit.to == Peer::Server {
+            self.queue.touch(now);
+        }
+        Some(transmit)
     }
 
     /// When [`Client::poll`] must run next, if anything is scheduled.
     pub fn timeout(&self) -> Option<Instant> {
+        // Notifications wait while the line to the server is busy: its outcome brings them.
+        let observations = if self.transport.busy(Peer::Server) {
+            None
+        } else {
+            self.observer.deadline()
+        };
         [
             self.transport.deadline(),
             self.registrar.deadline(),
-            self.observer.deadline(),
+            observations,
             self.downloads.deadline(),
             self.wake,
+            self.queue.deadline(),
         ]
         .into_iter()
         .flatten()
@@ -269,25 +328,39 @@ impl Client {
         self.events.pop_front()
     }
 
-    /// Observed values may have changed: check them at the next poll.
-    pub fn notify_changed(&mut self, now: Instant) {
-        self.observer.values_changed(now);
-    }
-
     // --- internals -----------------------------------------------------------------------
 
     /// Runs every part that has something due: timed-out exchanges first, then registration,
     /// observations, the objects' own work, and the download.
     fn tick(&mut self, now: Instant, device: &mut Device<'_, '_>) {
+        let due = |at: Option<Instant>| at.is_some_and(|at| at <= now);
+        if self.queue.is_asleep()
+            && (due(self.registrar.deadline()) || due(self.observer.deadline()))
+            && self.queue.wake(now)
+        {
+            debug!("queue mode: awake, announcing with an update");
+            self.registrar.update_now(now);
+        }
+        if let Some(token) = self.transport.notification_due(now, Peer::Server) {
+            let (config, transport) = (&self.config, &mut self.transport);
+            self.observer.refresh(&token, config, transport, device);
+        }
         for failed in self.transport.on_timeout(now) {
             self.on_outcome(now, Outcome::TimedOut(failed), device);
         }
         self.tick_registration(now, device);
-        if self.observer.is_due(now) {
-            self.check_observations(now, device);
-        }
+        self.check_observations(now, device);
         self.poll_objects(now, device);
         self.tick_download(now);
+        let idle = self.registrar.is_registered()
+            && !self.registrar.is_busy()
+            && !self.transport.busy(Peer::Server)
+            && self.downloads.owner().is_none();
+        if self.queue.falls_asleep(now, idle) {
+            let until = self.timeout().unwrap_or(now);
+            debug!("queue mode: may sleep until {:?}", until);
+            self.push_event(Event::MaySleep { until });
+        }
     }
 
     /// Polls every object ([`Object::poll`]), again at once for those that ask, up to
@@ -345,9 +418,10 @@ impl Client {
     /// it wants to be polled again.
     fn apply(&mut self, now: Instant, asks: Asks, device: &mut Device<'_, '_>) {
         if !asks.changed.is_empty() {
-            let (config, transport) = (&self.config, &mut self.transport);
-            self.observer
-                .notify(now, config, transport, device, Some(&asks.changed));
+            for path in &asks.changed {
+                self.observer.changed(path, true);
+            }
+            self.check_observations(now, device);
         }
         if let Some(at) = asks.wake.filter(|&at| at > now) {
             self.wake = Some(self.wake.map_or(at, |w| w.min(at)));
@@ -372,13 +446,20 @@ impl Client {
             Purpose::Register | Purpose::Update | Purpose::Deregister => {
                 self.on_registration(now, exchange.purpose, response.as_ref(), device);
             }
-            Purpose::Notify => {
+            Purpose::Notify => match response {
+                Some(_) => self.observer.delivered(&exchange.token),
                 // A reset or unanswered notification ends the observation (RFC 7641 4.5).
-                if response.as_ref().is_none_or(|p| coap::code_of(p) == 0) {
+                None => {
+                    debug!("a notification was reset or not acknowledged: observation ended");
                     self.observer.remove_token(&exchange.token);
+                    // A server that forgot the observation may have forgotten us too.
+                    self.registrar.update_now(now);
                 }
-            }
+            },
             Purpose::Fetch => self.on_fetch(now, response, device),
         }
+        // The line to the server may be free again: what waited for it goes.
+        self.tick_registration(now, device);
+        self.check_observations(now, device);
     }
 }

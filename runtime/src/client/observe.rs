@@ -1,12 +1,15 @@
 //! Observations (RFC 7641), the notification attributes of Write-Attributes (pmin, pmax, gt,
 //! lt, st), and the pass that checks observed values and sends notifications.
 
-use super::render::render;
+extern crate alloc;
+
+use super::render::{Rendered, render};
 use super::routing::lookup;
 use super::transport::{Purpose, Transport, confirmable};
 use super::{Client, Config, Device, Instant, Peer};
 use crate::block::Block;
 use crate::coap::{self, CoapOption};
+use crate::error::Error;
 use crate::format::ContentFormat;
 use crate::path::Path;
 
@@ -103,155 +106,366 @@ pub(crate) struct Observation {
     pub fingerprint: u64,
     /// The last notified value, when it is a single number (for gt, lt, st).
     pub number: Option<f64>,
+    /// The value may have changed since it was last notified: look at it once pmin allows.
+    pub dirty: bool,
+    /// An object said this change counts whatever pmin says.
+    pub urgent: bool,
+    /// A notification of it waits for its ACK.
+    pub in_flight: bool,
 }
 
-/// The observations, the attributes that pace them, and when to check them next.
+impl Observation {
+    /// A new observation of `path` whose first value (sent with the response to the
+    /// Observe request) has this fingerprint and number.
+    pub(crate) fn new(
+        token: heapless::Vec<u8, 8>,
+        path: Path,
+        format: ContentFormat,
+        now: Instant,
+        fingerprint: u64,
+        number: Option<f64>,
+    ) -> Self {
+        Self {
+            token,
+            path,
+            format,
+            sequence: 2,
+            last_sent: now,
+            fingerprint,
+            number,
+            dirty: false,
+            urgent: false,
+            in_flight: false,
+        }
+    }
+
+    /// When this observation wants a look: at pmax, and at pmin after a change. `None`
+    /// while a notification of it is in flight (its outcome brings the next look).
+    fn due_at(&self, attrs: &Attributes) -> Option<Instant> {
+        if self.in_flight {
+            return None;
+        }
+        let pmax = attrs
+            .pmax
+            .filter(|&p| p > 0)
+            .map(|p| self.last_sent.after(u64::from(p) * 1000));
+        let change = if self.urgent {
+            Some(self.last_sent)
+        } else if self.dirty {
+            Some(
+                self.last_sent
+                    .after(u64::from(attrs.pmin.unwrap_or(0)) * 1000),
+            )
+        } else {
+            None
+        };
+        [pmax, change].into_iter().flatten().min()
+    }
+}
+
+/// The observations and the attributes that pace them.
+///
+/// Nothing is read on a timer: an observed value is rendered again only when something
+/// says it may have changed (a write or execute from the server, [`Client::changed`], an
+/// object's [`Context::changed`](super::Context::changed)) or when its pmax runs out. An
+/// idle device with observations therefore sleeps until its next pmax or registration
+/// update.
 #[derive(Default)]
 pub(crate) struct Observer {
     list: heapless::Vec<Observation, MAX_OBSERVATIONS>,
     pub(crate) attributes: AttributeTable,
-    next_check: Option<Instant>,
 }
 
 impl Observer {
-    /// Adds or replaces (same token) an observation, and checks it at `first_check` unless a
-    /// check comes sooner. False when full.
-    pub(crate) fn add(&mut self, o: Observation, first_check: Instant) -> bool {
+    /// Adds or replaces (same token) an observation. False when full.
+    pub(crate) fn add(&mut self, o: Observation) -> bool {
         self.remove_token(&o.token);
-        let added = self.list.push(o).is_ok();
-        if added {
-            self.next_check.get_or_insert(first_check);
-        }
-        added
+        self.list.push(o).is_ok()
     }
 
     pub(crate) fn remove_token(&mut self, token: &[u8]) {
         self.list.retain(|o| o.token.as_slice() != token);
     }
 
-    /// Ends every observation (the client deregistered).
+    /// Ends every observation (a new registration, or the client deregistered).
     pub(crate) fn clear(&mut self) {
         self.list.clear();
     }
 
-    /// When the next check is due.
-    pub(crate) fn deadline(&self) -> Option<Instant> {
-        self.next_check
-    }
-
-    pub(crate) fn is_due(&self, now: Instant) -> bool {
-        self.next_check.is_some_and(|at| at <= now)
-    }
-
-    /// Observed values may have changed: check them at `now`, when anything is observed.
-    pub(crate) fn values_changed(&mut self, now: Instant) {
-        if !self.list.is_empty() {
-            self.next_check = Some(now);
+    /// The notification of this token was acknowledged.
+    pub(crate) fn delivered(&mut self, token: &[u8]) {
+        if let Some(o) = self.list.iter_mut().find(|o| o.token.as_slice() == token) {
+            o.in_flight = false;
         }
     }
 
-    /// One pass over the observations: notifies each whose value changed enough (gt, lt, st)
-    /// or whose pmax ran out, no sooner than its pmin. With `only`, just the observations of
-    /// those paths (or of what contains them), and pmin does not hold them back: an object
-    /// said every change counts.
+    /// When the next observation wants a look.
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        self.list
+            .iter()
+            .filter_map(|o| o.due_at(&self.attributes.effective(&o.path)))
+            .min()
+    }
+
+    /// Every observed value may have changed (a write or an execute).
+    pub(crate) fn values_changed(&mut self) {
+        for o in &mut self.list {
+            o.dirty = true;
+        }
+    }
+
+    /// The values at `path` changed; `urgent`: notify them even within pmin.
+    pub(crate) fn changed(&mut self, path: &Path, urgent: bool) {
+        for o in self
+            .list
+            .iter_mut()
+            .filter(|o| path.starts_with(&o.path) || o.path.starts_with(path))
+        {
+            o.dirty = true;
+            o.urgent |= urgent;
+        }
+    }
+
+    /// Sends the notification due first, when the line to the server is free: the
+    /// observation waiting longest whose value changed enough (gt, lt, st) and whose pmin
+    /// ran out, or whose pmax ran out. One at a time (NSTART 1): the outcome of each brings
+    /// the next. Observations found unchanged are settled without sending.
     pub(crate) fn notify(
         &mut self,
         now: Instant,
         config: &Config,
         transport: &mut Transport,
         device: &mut Device<'_, '_>,
-        only: Option<&[Path]>,
     ) {
-        if only.is_none() {
-            self.next_check = (!self.list.is_empty()).then(|| now.after(config.check_interval_ms));
-        }
-        let mut i = 0;
-        while i < self.list.len() {
-            let Some(o) = self.list.get(i).cloned() else {
-                break;
+        while !transport.busy(Peer::Server) {
+            let due = self
+                .list
+                .iter()
+                .enumerate()
+                .filter(|(_, o)| {
+                    o.due_at(&self.attributes.effective(&o.path))
+                        .is_some_and(|at| at <= now)
+                })
+                .min_by_key(|(_, o)| o.last_sent)
+                .map(|(i, _)| i);
+            let Some(o) = due.and_then(|i| self.list.get(i)).cloned() else {
+                return;
             };
-            i += 1;
-            if let Some(changed) = only
-                && !changed.iter().any(|c| c.starts_with(&o.path))
-            {
-                continue;
-            }
             let attrs = self.attributes.effective(&o.path);
-            let since = now.since(o.last_sent);
-            if only.is_none() && since < u64::from(attrs.pmin.unwrap_or(0)) * 1000 {
-                continue;
-            }
             let pmax_due = attrs
                 .pmax
-                .is_some_and(|p| p > 0 && since >= u64::from(p) * 1000);
-            let Some(object) = lookup(device.objects, o.path.object().unwrap_or(0)) else {
+                .is_some_and(|p| p > 0 && now.since(o.last_sent) >= u64::from(p) * 1000);
+            let note = match Note::render(&o, config, device) {
+                Ok(note) => note,
+                Err(e) => {
+                    end_with_error(self, transport, now, &o, e);
+                    continue;
+                }
+            };
+            let changed = match (o.number, note.number) {
+                (Some(last), Some(current)) => attrs.numeric_change(last, current),
+                _ => note.fingerprint != o.fingerprint,
+            };
+            if !changed && !pmax_due {
+                if let Some(entry) = self.entry(&o.token) {
+                    entry.dirty = false;
+                    entry.urgent = false;
+                }
+                continue;
+            }
+            let mid = transport.mid();
+            let sequence = next_sequence(o.sequence);
+            let Some(bytes) = note.encode(&o, mid, sequence) else {
+                self.remove_token(&o.token);
                 continue;
             };
-            let size = 16usize << Block::szx_for(config.max_block);
-            let rendered = render(object, &o.path, o.format, 0, size);
-            let mut p = confirmable(coap::CONTENT);
-            p.set_token(o.token.to_vec());
-            let sequence = (o.sequence + 1) & 0x00ff_ffff;
-            coap::set_uint_option(&mut p, CoapOption::Observe, sequence);
-            let (fingerprint, number) = match rendered {
-                Ok(r) => {
-                    let changed = match (o.number, r.number) {
-                        (Some(last), Some(current)) => attrs.numeric_change(last, current),
-                        _ => r.fingerprint != o.fingerprint,
-                    };
-                    if !changed && !pmax_due {
-                        continue;
-                    }
-                    coap::set_uint_option(
-                        &mut p,
-                        CoapOption::ContentFormat,
-                        u32::from(o.format.number()),
-                    );
-                    if r.total > size {
-                        coap::set_block_option(
-                            &mut p,
-                            CoapOption::Block2,
-                            Block::new(0, true, Block::szx_for(config.max_block)),
-                        );
-                    }
-                    p.payload = r.bytes;
-                    (r.fingerprint, r.number)
-                }
-                Err(e) => {
-                    // The value is gone: an error notification ends the observation.
-                    coap::set_code(&mut p, coap::error_code(e));
-                    self.remove_token(&o.token);
-                    i -= 1;
-                    (0, None)
-                }
+            let started = transport.start(
+                now,
+                mid,
+                o.token.clone(),
+                Peer::Server,
+                bytes,
+                Purpose::Notify,
+            );
+            let Some(entry) = self.entry(&o.token) else {
+                return;
             };
-            let mid = transport.mid();
-            p.header.message_id = mid;
-            if let Ok(bytes) = coap::to_bytes(&p)
-                && transport.start(
-                    now,
-                    mid,
-                    o.token.clone(),
-                    Peer::Server,
-                    bytes,
-                    Purpose::Notify,
-                )
-                && let Some(entry) = self.list.iter_mut().find(|x| x.token == o.token)
-            {
-                entry.sequence = sequence;
-                entry.last_sent = now;
-                entry.fingerprint = fingerprint;
-                entry.number = number;
+            if started.is_err() {
+                // Kept dirty: the next outcome brings another try.
+                return;
             }
+            entry.sequence = sequence;
+            entry.last_sent = now;
+            entry.fingerprint = note.fingerprint;
+            entry.number = note.number;
+            entry.dirty = false;
+            entry.urgent = false;
+            entry.in_flight = true;
         }
+    }
+
+    /// The retransmission of the notification with this token is due: it carries the
+    /// newest value (a new sequence number and message ID when the value changed).
+    pub(crate) fn refresh(
+        &mut self,
+        token: &[u8],
+        config: &Config,
+        transport: &mut Transport,
+        device: &mut Device<'_, '_>,
+    ) {
+        let Some(o) = self
+            .list
+            .iter()
+            .find(|o| o.token.as_slice() == token)
+            .cloned()
+        else {
+            return;
+        };
+        let Ok(note) = Note::render(&o, config, device) else {
+            return;
+        };
+        if note.fingerprint == o.fingerprint {
+            return;
+        }
+        let mid = transport.mid();
+        let sequence = next_sequence(o.sequence);
+        let Some(bytes) = note.encode(&o, mid, sequence) else {
+            return;
+        };
+        debug!("a notification's retransmission carries a newer value");
+        transport.refresh(token, mid, bytes);
+        if let Some(entry) = self.entry(token) {
+            entry.sequence = sequence;
+            entry.fingerprint = note.fingerprint;
+            entry.number = note.number;
+            entry.dirty = false;
+            entry.urgent = false;
+        }
+    }
+
+    fn entry(&mut self, token: &[u8]) -> Option<&mut Observation> {
+        self.list.iter_mut().find(|o| o.token.as_slice() == token)
+    }
+}
+
+/// The value is gone (or its object, or it is no longer readable): an error notification
+/// ends the observation (RFC 7641 4.2).
+fn end_with_error(
+    observer: &mut Observer,
+    transport: &mut Transport,
+    now: Instant,
+    o: &Observation,
+    e: Error,
+) {
+    observer.remove_token(&o.token);
+    let mut p = confirmable(coap::error_code(e));
+    p.set_token(o.token.to_vec());
+    let mid = transport.mid();
+    p.header.message_id = mid;
+    debug!(
+        "an observed value cannot be read ({:?}): the observation ends",
+        e
+    );
+    if let Ok(bytes) = coap::to_bytes(&p) {
+        let _ = transport.start(
+            now,
+            mid,
+            o.token.clone(),
+            Peer::Server,
+            bytes,
+            Purpose::Notify,
+        );
+    }
+}
+
+/// The Observe option's next value (24 bits, wrapping).
+fn next_sequence(sequence: u32) -> u32 {
+    (sequence + 1) & 0x00ff_ffff
+}
+
+/// A rendered notification, before it is numbered.
+struct Note {
+    rendered: Rendered,
+    size: usize,
+    fingerprint: u64,
+    number: Option<f64>,
+}
+
+impl Note {
+    /// The observed value now.
+    fn render(
+        o: &Observation,
+        config: &Config,
+        device: &mut Device<'_, '_>,
+    ) -> Result<Self, Error> {
+        let object = lookup(device.objects, o.path.object().unwrap_or(0)).ok_or(Error::NotFound)?;
+        let size = 16usize << Block::szx_for(config.max_block);
+        let rendered = render(object, &o.path, o.format, 0, size)?;
+        Ok(Self {
+            fingerprint: rendered.fingerprint,
+            number: rendered.number,
+            rendered,
+            size,
+        })
+    }
+
+    /// The notification's bytes (2.05 with Observe, Content-Format, Block2 and ETag when
+    /// the value takes more than one block).
+    fn encode(&self, o: &Observation, mid: u16, sequence: u32) -> Option<alloc::vec::Vec<u8>> {
+        let mut p = confirmable(coap::CONTENT);
+        p.header.message_id = mid;
+        p.set_token(o.token.to_vec());
+        coap::set_uint_option(&mut p, CoapOption::Observe, sequence);
+        coap::set_uint_option(
+            &mut p,
+            CoapOption::ContentFormat,
+            u32::from(o.format.number()),
+        );
+        if self.rendered.total > self.size {
+            // The rest is read block-wise; the ETag ties the blocks to this value.
+            coap::set_block_option(
+                &mut p,
+                CoapOption::Block2,
+                Block::new(0, true, Block::szx_for(self.size)),
+            );
+            coap::add_option(
+                &mut p,
+                CoapOption::ETag,
+                self.fingerprint.to_be_bytes().get(..4).unwrap_or(&[]),
+            );
+        }
+        p.payload.clone_from(&self.rendered.bytes);
+        coap::to_bytes(&p).ok()
     }
 }
 
 impl Client {
-    /// Checks the observations for changes.
+    /// Sends the notification due first, if any and if the line to the server is free.
     pub(super) fn check_observations(&mut self, now: Instant, device: &mut Device<'_, '_>) {
+        if self.queue.is_asleep() {
+            return;
+        }
         let (config, transport) = (&self.config, &mut self.transport);
-        self.observer.notify(now, config, transport, device, None);
+        self.observer.notify(now, config, transport, device);
+    }
+
+    /// The values at `path` (a resource, an instance or an object) changed: observers hear
+    /// them once their pmin allows. Without this (or [`Client::notify_changed`]) the client
+    /// reads observed values again only at their pmax.
+    pub fn changed(&mut self, now: Instant, path: Path) {
+        self.observer.changed(&path, false);
+        self.check_observations_later(now);
+    }
+
+    /// Every observed value may have changed: each is read again once its pmin allows.
+    pub fn notify_changed(&mut self, now: Instant) {
+        self.observer.values_changed();
+        self.check_observations_later(now);
+    }
+
+    /// A change reported between polls is looked at by the next poll.
+    fn check_observations_later(&mut self, now: Instant) {
+        self.wake = Some(self.wake.map_or(now, |w| w.min(now)));
     }
 }
 

@@ -1,5 +1,9 @@
 //! Registration with the LwM2M server: Register with the objects served, Update before the
 //! lifetime runs out or as soon as the objects change, Deregister, and retries with backoff.
+//!
+//! Every state that waits for the server has a deadline ([`Registrar::deadline`]): a retry
+//! time, the next Update, or a guard that ends an exchange that never got an outcome. A
+//! Register or Update whose object list does not fit one block goes block-wise (Block1).
 
 extern crate alloc;
 
@@ -7,8 +11,9 @@ use alloc::vec::Vec;
 use core::fmt::Write as _;
 
 use super::observe::{FNV_START, fnv1a};
-use super::transport::{Purpose, confirmable};
+use super::transport::{MAX_TRANSMIT_WAIT_MS, Purpose, Rng, SEPARATE_RESPONSE_MS, confirmable};
 use super::{Client, Config, Device, Event, Instant, Peer};
+use crate::block::Block;
 use crate::coap::{self, CoapOption, Packet};
 use crate::format::ContentFormat;
 use crate::format::link::LinkWriter;
@@ -16,29 +21,71 @@ use crate::path::Path;
 use crate::spec::{ObjectInfo, Version};
 
 /// The first retry delay after a failed registration; it doubles up to [`MAX_RETRY_MS`].
-const FIRST_RETRY_MS: u64 = 5_000;
-const MAX_RETRY_MS: u64 = 300_000;
+/// Each wait is drawn between half the delay and the whole of it (jitter), so devices that
+/// lost the network together do not come back together.
+pub(crate) const FIRST_RETRY_MS: u64 = 5_000;
+/// The longest wait between two Register attempts.
+pub(crate) const MAX_RETRY_MS: u64 = 300_000;
+/// How long a Register, Update or Deregister may go without an outcome before it is
+/// abandoned: two exchanges (one may wait behind a notification) and a separate response.
+const GUARD_MS: u64 = 2 * MAX_TRANSMIT_WAIT_MS + SEPARATE_RESPONSE_MS;
+/// Most Location-Path segments taken from the server.
+const MAX_LOCATION: usize = 8;
 
-/// The Location-Path the server gave the registration.
-type Location = heapless::Vec<heapless::String<32>, 4>;
+/// The Location-Path the server gave the registration, segment by segment.
+type Location = Vec<Vec<u8>>;
 
 /// Every object served, sorted by ID, with its instance IDs.
-type ObjectList = heapless::Vec<(&'static ObjectInfo, heapless::Vec<u16, 16>), 16>;
+type ObjectList = Vec<(&'static ObjectInfo, Vec<u16>)>;
 
 /// Where the registration stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Registration {
     Stopped,
-    Registering,
+    Registering {
+        guard: Instant,
+    },
     Registered {
         location: Location,
         update_at: Instant,
     },
     Updating {
         location: Location,
+        guard: Instant,
     },
-    Deregistering,
+    Deregistering {
+        guard: Instant,
+    },
     RetryAt(Instant),
+}
+
+/// The rest of a Register or Update payload that goes block-wise.
+#[derive(Clone, Debug)]
+struct Blockwise {
+    /// The request without its payload: the next block is a copy with the next slice.
+    base: Packet,
+    payload: Vec<u8>,
+    /// The block sent last.
+    block: Block,
+}
+
+impl Blockwise {
+    /// The request for the block at `num` of `szx` size, or `None` past the end.
+    fn request(&self, num: u32, szx: u8) -> Option<Packet> {
+        let block = Block::new(num, false, szx);
+        let start = usize::try_from(block.offset()?).ok()?;
+        let size = block.size() as usize;
+        let chunk = self.payload.get(start..)?;
+        if chunk.is_empty() && num > 0 {
+            return None;
+        }
+        let more = chunk.len() > size;
+        let mut p = self.base.clone();
+        coap::set_block_option(&mut p, CoapOption::Block1, Block::new(num, more, szx));
+        coap::set_uint_option(&mut p, CoapOption::Size1, self.payload.len() as u32);
+        p.payload = chunk.get(..size.min(chunk.len()))?.to_vec();
+        Some(p)
+    }
 }
 
 /// The registration state machine. It builds the requests and reads their responses; the
@@ -48,6 +95,8 @@ pub(super) struct Registrar {
     retry_ms: u64,
     /// A fingerprint of the objects last announced: when it changes, an Update announces them.
     announced: u64,
+    /// The Register or Update going block-wise.
+    blockwise: Option<Blockwise>,
 }
 
 impl Registrar {
@@ -56,6 +105,7 @@ impl Registrar {
             state: Registration::Stopped,
             retry_ms: FIRST_RETRY_MS,
             announced: 0,
+            blockwise: None,
         }
     }
 
@@ -66,17 +116,38 @@ impl Registrar {
         )
     }
 
-    /// When an Update or a retry is due.
+    /// Whether a Register, Update or Deregister waits for its outcome.
+    pub(super) fn is_busy(&self) -> bool {
+        matches!(
+            self.state,
+            Registration::Registering { .. }
+                | Registration::Updating { .. }
+                | Registration::Deregistering { .. }
+        )
+    }
+
+    /// When an Update, a retry or a guard is due: never `None` while registration runs.
     pub(super) fn deadline(&self) -> Option<Instant> {
         match &self.state {
+            Registration::Stopped => None,
             Registration::Registered { update_at, .. } => Some(*update_at),
             Registration::RetryAt(at) => Some(*at),
-            _ => None,
+            Registration::Registering { guard }
+            | Registration::Updating { guard, .. }
+            | Registration::Deregistering { guard } => Some(*guard),
         }
     }
 
-    /// The Register request: `POST /rd?ep=..&lt=..&lwm2m=1.1&b=U` with the objects.
-    fn register(&mut self, config: &Config, objects: &ObjectList) -> Packet {
+    /// Sends the Update at `now` rather than later (the server may have forgotten us, or a
+    /// device in queue mode woke up).
+    pub(super) fn update_now(&mut self, now: Instant) {
+        if let Registration::Registered { update_at, .. } = &mut self.state {
+            *update_at = (*update_at).min(now);
+        }
+    }
+
+    /// The Register request: `POST /rd?ep=..&lt=..&lwm2m=1.1&b=U[&Q]` with the objects.
+    fn register(&mut self, now: Instant, config: &Config, objects: &ObjectList) -> Packet {
         let mut p = confirmable(coap::POST);
         coap::add_option(&mut p, CoapOption::UriPath, b"rd");
         let mut q: heapless::String<96> = heapless::String::new();
@@ -87,20 +158,60 @@ impl Registrar {
         coap::add_option(&mut p, CoapOption::UriQuery, q.as_bytes());
         coap::add_option(&mut p, CoapOption::UriQuery, b"lwm2m=1.1");
         coap::add_option(&mut p, CoapOption::UriQuery, b"b=U");
+        if config.queue_mode {
+            coap::add_option(&mut p, CoapOption::UriQuery, b"Q");
+        }
+        self.announced = fingerprint(objects);
+        self.state = Registration::Registering {
+            guard: now.after(GUARD_MS),
+        };
+        self.with_links(p, config, objects)
+    }
+
+    /// `p` with the object list as its payload, or its first block when it does not fit.
+    fn with_links(&mut self, mut p: Packet, config: &Config, objects: &ObjectList) -> Packet {
         coap::set_uint_option(
             &mut p,
             CoapOption::ContentFormat,
             u32::from(ContentFormat::LinkFormat.number()),
         );
-        p.payload = links(config, objects);
-        self.announced = fingerprint(objects);
-        self.state = Registration::Registering;
-        p
+        let payload = links(config, objects);
+        if payload.len() <= config.max_block {
+            self.blockwise = None;
+            p.payload = payload;
+            return p;
+        }
+        let transfer = Blockwise {
+            base: p.clone(),
+            payload,
+            block: Block::new(0, true, Block::szx_for(config.max_block)),
+        };
+        let first = transfer.request(0, transfer.block.szx);
+        self.blockwise = Some(transfer);
+        // The first block always exists: the payload is longer than one block.
+        first.unwrap_or(p)
+    }
+
+    /// The next block of a Register or Update that goes block-wise, after the server's
+    /// 2.31 Continue (in the size the server asked for, RFC 7959 2.5).
+    fn next_block(&mut self, response: &Packet) -> Option<Packet> {
+        let transfer = self.blockwise.as_mut()?;
+        let acked = coap::block_option(response, CoapOption::Block1)?.ok()?;
+        let sent = transfer.block;
+        if acked.num != sent.num {
+            return None;
+        }
+        let szx = acked.szx.min(sent.szx);
+        let next_offset = sent.offset()?.checked_add(sent.size())?;
+        let num = next_offset / Block::new(0, false, szx).size();
+        let p = transfer.request(num, szx)?;
+        transfer.block = coap::block_option(&p, CoapOption::Block1)?.ok()?;
+        Some(p)
     }
 
     /// The Deregister request, when registered; otherwise registration just stops.
-    fn deregister(&mut self) -> Option<Packet> {
-        let (Registration::Registered { location, .. } | Registration::Updating { location }) =
+    fn deregister(&mut self, now: Instant) -> Option<Packet> {
+        let (Registration::Registered { location, .. } | Registration::Updating { location, .. }) =
             &self.state
         else {
             self.state = Registration::Stopped;
@@ -108,9 +219,11 @@ impl Registrar {
         };
         let mut p = confirmable(coap::DELETE);
         for segment in location {
-            coap::add_option(&mut p, CoapOption::UriPath, segment.as_bytes());
+            coap::add_option(&mut p, CoapOption::UriPath, segment);
         }
-        self.state = Registration::Deregistering;
+        self.state = Registration::Deregistering {
+            guard: now.after(GUARD_MS),
+        };
         Some(p)
     }
 
@@ -124,7 +237,7 @@ impl Registrar {
     ) -> Option<(Packet, Purpose)> {
         match &self.state {
             Registration::RetryAt(at) if *at <= now => {
-                Some((self.register(config, &objects()), Purpose::Register))
+                Some((self.register(now, config, &objects()), Purpose::Register))
             }
             Registration::Registered {
                 location,
@@ -138,67 +251,88 @@ impl Registrar {
                 let location = location.clone();
                 let mut p = confirmable(coap::POST);
                 for segment in &location {
-                    coap::add_option(&mut p, CoapOption::UriPath, segment.as_bytes());
+                    coap::add_option(&mut p, CoapOption::UriPath, segment);
                 }
                 if changed {
-                    coap::set_uint_option(
-                        &mut p,
-                        CoapOption::ContentFormat,
-                        u32::from(ContentFormat::LinkFormat.number()),
-                    );
-                    p.payload = links(config, &objects);
+                    p = self.with_links(p, config, &objects);
                     self.announced = fingerprint(&objects);
+                } else {
+                    self.blockwise = None;
                 }
-                self.state = Registration::Updating { location };
+                self.state = Registration::Updating {
+                    location,
+                    guard: now.after(GUARD_MS),
+                };
                 Some((p, Purpose::Update))
             }
             _ => None,
         }
     }
 
+    /// Whether the guard of a Register, Update or Deregister ran out at `now`.
+    fn guard_expired(&self, now: Instant) -> bool {
+        self.is_busy() && self.deadline().is_some_and(|at| at <= now)
+    }
+
     /// The answer to Register (`None`: reset or timed out).
-    fn on_register(&mut self, now: Instant, config: &Config, response: Option<&Packet>) -> Event {
-        match response {
-            Some(p) if coap::code_of(p) == coap::CREATED => {
-                let location = p
-                    .get_option(CoapOption::LocationPath)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|s| core::str::from_utf8(s).ok())
-                    .filter_map(|s| heapless::String::try_from(s).ok())
-                    .take(4)
-                    .collect();
-                info!("registered");
+    fn on_register(
+        &mut self,
+        now: Instant,
+        config: &Config,
+        rng: &mut Rng,
+        response: Option<&Packet>,
+    ) -> Event {
+        if let Some(p) = response.filter(|p| coap::code_of(p) == coap::CREATED) {
+            let location: Location = p
+                .get_option(CoapOption::LocationPath)
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect();
+            if location.len() <= MAX_LOCATION {
+                info!("registered ({} Location-Path segments)", location.len());
                 self.registered(now, config, location);
-                Event::Registered
+                return Event::Registered;
             }
-            _ => {
-                warn!(
-                    "registration failed ({:?}); retry in {} ms",
-                    response.map(coap::code_of),
-                    self.retry_ms
-                );
-                self.state = Registration::RetryAt(now.after(self.retry_ms));
-                self.retry_ms = (self.retry_ms * 2).min(MAX_RETRY_MS);
-                Event::RegistrationFailed
-            }
+            warn!(
+                "the server's Location-Path has {} segments, more than {}",
+                location.len(),
+                MAX_LOCATION
+            );
         }
+        self.failed(now, rng, response.map(coap::code_of));
+        Event::RegistrationFailed
+    }
+
+    /// A Register failed: try again after the backoff, with jitter.
+    fn failed(&mut self, now: Instant, rng: &mut Rng, code: Option<u8>) {
+        let half = self.retry_ms / 2;
+        let wait = half + rng.next() % (half + 1);
+        warn!(
+            "registration failed (code {:?}); retry in {} ms",
+            code, wait
+        );
+        self.state = Registration::RetryAt(now.after(wait));
+        self.blockwise = None;
+        self.retry_ms = (self.retry_ms * 2).min(MAX_RETRY_MS);
     }
 
     /// The answer to Update: [`Event::Updated`], or `None` when the client must register
     /// again.
     fn on_update(&mut self, now: Instant, config: &Config, code: Option<u8>) -> Option<Event> {
         let location = match &self.state {
-            Registration::Updating { location } => location.clone(),
-            _ => heapless::Vec::new(),
+            Registration::Updating { location, .. } => location.clone(),
+            _ => Vec::new(),
         };
         if code != Some(coap::CHANGED) {
-            warn!("registration update failed ({:?}); registering again", code);
+            warn!(
+                "registration update failed (code {:?}); registering again",
+                code
+            );
+            return None;
         }
-        (code == Some(coap::CHANGED)).then(|| {
-            self.registered(now, config, location);
-            Event::Updated
-        })
+        self.registered(now, config, location);
+        Some(Event::Updated)
     }
 
     fn registered(&mut self, now: Instant, config: &Config, location: Location) {
@@ -208,6 +342,7 @@ impl Registrar {
             location,
             update_at: now.after(lifetime_ms * 3 / 4),
         };
+        self.blockwise = None;
         self.retry_ms = FIRST_RETRY_MS;
     }
 }
@@ -221,26 +356,59 @@ impl Client {
     /// Starts (or restarts) registration.
     pub fn register(&mut self, now: Instant, device: &mut Device<'_, '_>) {
         let objects = object_list(device);
-        let p = self.registrar.register(&self.config, &objects);
-        self.transport
-            .request(now, p, Peer::Server, Purpose::Register);
+        let p = self.registrar.register(now, &self.config, &objects);
+        self.send_registration(now, p, Purpose::Register);
     }
 
     /// Sends Deregister.
     pub fn deregister(&mut self, now: Instant) {
-        if let Some(p) = self.registrar.deregister() {
-            self.transport
-                .request(now, p, Peer::Server, Purpose::Deregister);
+        if let Some(p) = self.registrar.deregister(now) {
+            self.send_registration(now, p, Purpose::Deregister);
         }
     }
 
-    /// Sends the Register or Update that is due.
+    /// Starts a registration exchange; one that cannot start counts as failed at once.
+    fn send_registration(&mut self, now: Instant, p: Packet, purpose: Purpose) {
+        if self
+            .transport
+            .request(now, p, Peer::Server, purpose)
+            .is_err()
+        {
+            self.registration_failed(now, purpose);
+        }
+    }
+
+    /// A registration exchange ended without an answer.
+    fn registration_failed(&mut self, now: Instant, purpose: Purpose) {
+        match purpose {
+            Purpose::Register | Purpose::Update => {
+                self.registrar.failed(now, &mut self.transport.rng, None);
+                self.push_event(Event::RegistrationFailed);
+            }
+            _ => {
+                self.registrar.state = Registration::Stopped;
+                self.push_event(Event::Deregistered);
+            }
+        }
+    }
+
+    /// Sends the Register or Update that is due, and ends one whose guard ran out.
     pub(super) fn tick_registration(&mut self, now: Instant, device: &mut Device<'_, '_>) {
+        if self.registrar.guard_expired(now) {
+            warn!("a registration exchange got no outcome in time: abandoned");
+            self.transport.abandon_registration(now);
+            let purpose = match self.registrar.state {
+                Registration::Registering { .. } => Purpose::Register,
+                Registration::Updating { .. } => Purpose::Update,
+                _ => Purpose::Deregister,
+            };
+            self.registration_failed(now, purpose);
+        }
         let due = self
             .registrar
             .due(now, &self.config, || object_list(device));
         if let Some((p, purpose)) = due {
-            self.transport.request(now, p, Peer::Server, purpose);
+            self.send_registration(now, p, purpose);
         }
     }
 
@@ -252,9 +420,31 @@ impl Client {
         response: Option<&Packet>,
         device: &mut Device<'_, '_>,
     ) {
+        if let Some(p) = response.filter(|p| coap::code_of(p) == coap::CONTINUE)
+            && matches!(purpose, Purpose::Register | Purpose::Update)
+        {
+            match self.registrar.next_block(p) {
+                Some(next) => self.send_registration(now, next, purpose),
+                None => {
+                    warn!("the server broke the block-wise registration");
+                    self.registration_failed(now, purpose);
+                }
+            }
+            return;
+        }
         match purpose {
             Purpose::Register => {
-                let event = self.registrar.on_register(now, &self.config, response);
+                let event = self.registrar.on_register(
+                    now,
+                    &self.config,
+                    &mut self.transport.rng,
+                    response,
+                );
+                if event == Event::Registered {
+                    // A new registration: the server observes anew what it wants.
+                    self.observer.clear();
+                    self.transport.abandon_notifications(now);
+                }
                 self.push_event(event);
             }
             Purpose::Update => {
@@ -279,11 +469,10 @@ impl Client {
 fn object_list(device: &mut Device<'_, '_>) -> ObjectList {
     let mut list = ObjectList::new();
     for o in device.objects.iter() {
-        let mut ids = heapless::Vec::new();
-        o.instances(&mut |i| {
-            let _ = ids.push(i);
-        });
-        let _ = list.push((o.info(), ids));
+        let mut ids = Vec::new();
+        o.instances(&mut |i| ids.push(i));
+        ids.sort_unstable();
+        list.push((o.info(), ids));
     }
     list.sort_unstable_by_key(|(info, _)| info.id);
     list

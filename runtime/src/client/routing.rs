@@ -144,7 +144,7 @@ impl Router<'_> {
             _ => Err(plain(Error::MethodNotAllowed)),
         };
         if matches!(code, coap::PUT | coap::POST) {
-            self.observer.values_changed(now);
+            self.observer.values_changed();
         }
         result
     }
@@ -198,20 +198,16 @@ impl Router<'_> {
         // Observe: register or cancel (RFC 7641).
         match coap::uint_option(request, CoapOption::Observe).transpose()? {
             Some(0) if num == 0 => {
-                let observation = Observation {
-                    token: heapless::Vec::from_slice(request.get_token())
+                let observation = Observation::new(
+                    heapless::Vec::from_slice(request.get_token())
                         .map_err(|_| Error::BadRequest)?,
-                    path: *path,
+                    *path,
                     format,
-                    sequence: 2,
-                    last_sent: now,
-                    fingerprint: rendered.fingerprint,
-                    number: rendered.number,
-                };
-                if self
-                    .observer
-                    .add(observation, now.after(self.config.check_interval_ms))
-                {
+                    now,
+                    rendered.fingerprint,
+                    rendered.number,
+                );
+                if self.observer.add(observation) {
                     coap::set_uint_option(&mut response, CoapOption::Observe, 2);
                 }
             }

@@ -15,16 +15,34 @@ const ACK_RANDOM_FACTOR: (u64, u64) = (3, 2);
 pub(crate) const MAX_RETRANSMIT: u8 = 4;
 /// EXCHANGE_LIFETIME: how long a duplicate may still arrive (247 s).
 pub(crate) const EXCHANGE_LIFETIME_MS: u64 = 247_000;
+/// The last wait before a confirmable message gives up: ACK_TIMEOUT * 2^MAX_RETRANSMIT at
+/// the largest random factor, 48 s.
+pub(crate) const LAST_INTERVAL_MS: u64 =
+    ACK_TIMEOUT_MS * (1 << MAX_RETRANSMIT) * ACK_RANDOM_FACTOR.0 / ACK_RANDOM_FACTOR.1;
 /// How long to wait for a separate response after an empty ACK.
-const SEPARATE_RESPONSE_MS: u64 = 30_000;
+pub(crate) const SEPARATE_RESPONSE_MS: u64 = 30_000;
+/// MAX_TRANSMIT_WAIT (RFC 7252 4.8.2): the longest a confirmable message can go unanswered
+/// before it times out, 93 s.
+pub(crate) const MAX_TRANSMIT_WAIT_MS: u64 =
+    ACK_TIMEOUT_MS * ((1 << (MAX_RETRANSMIT + 1)) - 1) * ACK_RANDOM_FACTOR.0 / ACK_RANDOM_FACTOR.1;
 
 /// Cached responses for duplicate detection.
 const DEDUP_ENTRIES: usize = 8;
-/// Exchanges waiting for their turn.
-const QUEUE: usize = 8;
+/// Exchanges waiting for their turn. Each part starts at most one exchange at a time
+/// (registration one Register, Update or Deregister; the downloader one block request) and
+/// notifications never wait in it (they go only when the server's line is free), so two
+/// would do; the rest is margin, and a full queue is still refused, never overwritten.
+const QUEUE: usize = 4;
+/// Datagrams waiting for the application to send them.
+const OUT: usize = 16;
+
+/// The queue is full: the exchange was not started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Full;
 
 /// What an exchange is for, so its outcome reaches the right place.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub(crate) enum Purpose {
     Register,
     Update,
@@ -100,7 +118,7 @@ pub(crate) struct Transport {
     next_mid: u16,
     inflight: heapless::Vec<Exchange, 2>,
     queue: heapless::Deque<Exchange, QUEUE>,
-    out: heapless::Deque<Transmit, 16>,
+    out: heapless::Deque<Transmit, OUT>,
     dedup: heapless::Vec<Cached, DEDUP_ENTRIES>,
 }
 
@@ -134,24 +152,41 @@ impl Transport {
     /// dropped: a lost response is what UDP does anyway, and the peer retransmits.
     pub(crate) fn send_now(&mut self, to: Peer, data: Vec<u8>) {
         if self.out.is_full() {
+            warn!("{} datagrams wait to be sent: the oldest is dropped", OUT);
             let _ = self.out.pop_front();
         }
         let _ = self.out.push_back(Transmit { to, data });
     }
 
     /// Numbers a request, gives it a fresh token and starts it (see [`Transport::start`]).
-    pub(crate) fn request(&mut self, now: Instant, mut p: Packet, to: Peer, purpose: Purpose) {
+    /// [`Full`] also stands for a request that does not encode (larger than a datagram):
+    /// either way nothing was sent and the caller must try again later.
+    pub(crate) fn request(
+        &mut self,
+        now: Instant,
+        mut p: Packet,
+        to: Peer,
+        purpose: Purpose,
+    ) -> Result<(), Full> {
         let mid = self.mid();
         let token = self.token();
         p.header.message_id = mid;
         p.set_token(token.to_vec());
-        if let Ok(bytes) = coap::to_bytes(&p) {
-            self.start(now, mid, token, to, bytes, purpose);
-        }
+        let Ok(bytes) = coap::to_bytes(&p) else {
+            warn!("a {:?} request does not encode: not sent", purpose);
+            return Err(Full);
+        };
+        self.start(now, mid, token, to, bytes, purpose)
     }
 
-    /// Starts (or queues behind the exchange in flight to the same peer) a confirmable message.
-    /// Returns false when the queue is full.
+    /// Whether an exchange to `peer` is in flight or waiting.
+    pub(crate) fn busy(&self, peer: Peer) -> bool {
+        self.inflight.iter().any(|e| e.to == peer) || self.queue.iter().any(|e| e.to == peer)
+    }
+
+    /// Starts (or queues behind the exchange in flight to the same peer) a confirmable
+    /// message. Registration goes before anything else waiting. [`Full`] when the queue is
+    /// full: the caller keeps what it wanted to send and tries again.
     pub(crate) fn start(
         &mut self,
         now: Instant,
@@ -160,7 +195,7 @@ impl Transport {
         to: Peer,
         bytes: Vec<u8>,
         purpose: Purpose,
-    ) -> bool {
+    ) -> Result<(), Full> {
         let exchange = Exchange {
             mid,
             token,
@@ -173,19 +208,99 @@ impl Transport {
             acked: false,
         };
         if self.inflight.iter().any(|e| e.to == to) {
-            return self.queue.push_back(exchange).is_ok();
+            let queued = if matches!(
+                purpose,
+                Purpose::Register | Purpose::Update | Purpose::Deregister
+            ) {
+                self.queue.push_front(exchange)
+            } else {
+                self.queue.push_back(exchange)
+            };
+            return queued.map_err(|_| {
+                warn!("the exchange queue is full: a {:?} waits", purpose);
+                Full
+            });
         }
         self.launch(now, exchange)
     }
 
-    fn launch(&mut self, now: Instant, mut exchange: Exchange) -> bool {
+    fn launch(&mut self, now: Instant, mut exchange: Exchange) -> Result<(), Full> {
         // The first timeout is random between ACK_TIMEOUT and ACK_TIMEOUT * ACK_RANDOM_FACTOR.
         let spread = ACK_TIMEOUT_MS * ACK_RANDOM_FACTOR.0 / ACK_RANDOM_FACTOR.1 - ACK_TIMEOUT_MS;
         exchange.timeout = ACK_TIMEOUT_MS + self.rng.next() % (spread + 1);
         exchange.deadline = now.after(exchange.timeout);
         exchange.transmissions = 1;
         self.send_now(exchange.to, exchange.bytes.clone());
-        self.inflight.push(exchange).is_ok()
+        // One in flight per peer and two peers: there is always room.
+        self.inflight.push(exchange).map_err(|_| Full)
+    }
+
+    /// The notification in flight to `peer` whose retransmission is due at `now`: its token,
+    /// so that the caller can [`refresh`](Transport::refresh) it with the newest value first.
+    pub(crate) fn notification_due(
+        &self,
+        now: Instant,
+        peer: Peer,
+    ) -> Option<heapless::Vec<u8, 8>> {
+        self.inflight
+            .iter()
+            .find(|e| {
+                e.to == peer
+                    && e.purpose == Purpose::Notify
+                    && e.deadline <= now
+                    && !e.acked
+                    && e.transmissions <= MAX_RETRANSMIT
+            })
+            .map(|e| e.token.clone())
+    }
+
+    /// Replaces the bytes of the notification in flight with this token by a newer one
+    /// (new message ID; RFC 7641 4.5.2): its retransmission carries the newest value, with
+    /// the retransmission count and timeout going on.
+    pub(crate) fn refresh(&mut self, token: &[u8], mid: u16, bytes: Vec<u8>) {
+        if let Some(e) = self
+            .inflight
+            .iter_mut()
+            .find(|e| e.purpose == Purpose::Notify && e.token.as_slice() == token)
+        {
+            e.mid = mid;
+            e.bytes = bytes;
+        }
+    }
+
+    /// Drops every Register, Update or Deregister in flight or waiting (its guard ran out).
+    pub(crate) fn abandon_registration(&mut self, now: Instant) {
+        let registration = |e: &Exchange| {
+            matches!(
+                e.purpose,
+                Purpose::Register | Purpose::Update | Purpose::Deregister
+            )
+        };
+        self.queue_retain(|e| !registration(e));
+        while let Some(i) = self.inflight.iter().position(registration) {
+            self.finish(now, i);
+        }
+    }
+
+    /// Keeps the queued exchanges for which `keep` holds, in order.
+    fn queue_retain(&mut self, keep: impl Fn(&Exchange) -> bool) {
+        let kept: heapless::Vec<Exchange, QUEUE> =
+            self.queue.iter().filter(|e| keep(e)).cloned().collect();
+        self.queue.clear();
+        for e in kept {
+            let _ = self.queue.push_back(e);
+        }
+    }
+
+    /// Drops every notification in flight (their observations ended).
+    pub(crate) fn abandon_notifications(&mut self, now: Instant) {
+        while let Some(i) = self
+            .inflight
+            .iter()
+            .position(|e| e.purpose == Purpose::Notify)
+        {
+            self.finish(now, i);
+        }
     }
 
     /// Retransmits now every exchange in flight to `peer`, with a fresh retransmission budget
@@ -210,16 +325,7 @@ impl Transport {
     /// Drops every exchange to `peer` that has not completed (a download abandoned).
     pub(crate) fn abandon(&mut self, peer: Peer) {
         self.inflight.retain(|e| e.to != peer);
-        let kept: heapless::Vec<Exchange, QUEUE> = self
-            .queue
-            .iter()
-            .filter(|e| e.to != peer)
-            .cloned()
-            .collect();
-        self.queue.clear();
-        for e in kept {
-            let _ = self.queue.push_back(e);
-        }
+        self.queue_retain(|e| e.to != peer);
     }
 
     fn finish(&mut self, now: Instant, index: usize) -> Exchange {
@@ -241,7 +347,7 @@ impl Transport {
                 let _ = self.queue.push_back(e);
             }
             if let Some(e) = next {
-                self.launch(now, e);
+                let _ = self.launch(now, e);
             }
         }
         done
@@ -259,10 +365,17 @@ impl Transport {
         let code = crate::coap::code_of(&p);
         match kind {
             T::Acknowledgement | T::Reset => {
-                let i = self
+                let Some(i) = self
                     .inflight
                     .iter()
-                    .position(|e| e.to == from && e.mid == p.header.message_id)?;
+                    .position(|e| e.to == from && e.mid == p.header.message_id)
+                else {
+                    debug!(
+                        "an ACK or reset with message ID {} matches nothing in flight: dropped",
+                        p.header.message_id
+                    );
+                    return None;
+                };
                 if kind == T::Reset {
                     let e = self.finish(now, i);
                     return Some(Ok(Outcome::Reset(e)));
@@ -275,8 +388,8 @@ impl Transport {
                 {
                     // A notification is a response: its ACK completes it, and the next
                     // confirmable message to this peer may go.
-                    self.finish(now, i);
-                    return None;
+                    let e = self.finish(now, i);
+                    return Some(Ok(Outcome::Response(e, p)));
                 }
                 if code == 0 {
                     // Empty ACK to a request: the response comes separately.
@@ -354,10 +467,18 @@ impl Transport {
                 continue;
             }
             if e.acked || e.transmissions > MAX_RETRANSMIT {
+                warn!(
+                    "{:?} to {:?} timed out after {} transmissions",
+                    e.purpose, e.to, e.transmissions
+                );
                 let done = self.finish(now, i);
                 let _ = failed.push(done);
                 continue;
             }
+            debug!(
+                "{:?} to {:?}: retransmission {} after {} ms",
+                e.purpose, e.to, e.transmissions, e.timeout
+            );
             e.transmissions += 1;
             e.timeout *= 2;
             e.deadline = now.after(e.timeout);

@@ -259,6 +259,12 @@ impl Harness {
         all
     }
 
+    /// The application tells the client that the values at `path` changed.
+    pub fn changed(&mut self, path: &[u16]) {
+        let path = lwm2m_runtime::path::Path::new(path).expect("a path of 1 to 4 IDs");
+        self.client.changed(self.now, path);
+    }
+
     /// Moves the clock and lets the client act.
     pub fn advance(&mut self, device: &mut Device<'_, '_>, ms: u64) {
         self.now = self.now.after(ms);
