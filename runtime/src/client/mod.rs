@@ -280,6 +280,7 @@ impl Client {
             Some(Err(request)) if from == Peer::Server => self.serve(now, request, device),
             Some(Err(request)) => {
                 // Requests from the download server are not served.
+                warn!("a request from the download server: reset");
                 if request.header.get_type() == MessageType::Confirmable
                     && let Ok(bytes) =
                         coap::to_bytes(&coap::empty(MessageType::Reset, request.header.message_id))

@@ -30,6 +30,7 @@ impl Client {
             return;
         }
         if kind == MessageType::Confirmable && self.transport.duplicate(now, Peer::Server, mid) {
+            debug!("a duplicate of request {} is answered from the cache", mid);
             return;
         }
         let mut router = Router {
@@ -39,6 +40,7 @@ impl Client {
         };
         let response = router.dispatch(now, &request, device);
         let mut response = response.unwrap_or_else(|(e, size1)| {
+            debug!("request {} refused: {:?}", mid, e);
             let mut r = coap::response_to(&request, coap::error_code(e));
             if let Some(size) = size1 {
                 coap::set_uint_option(&mut r, CoapOption::Size1, size);
