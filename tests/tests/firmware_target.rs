@@ -1,4 +1,5 @@
-//! The objects a firmware image links build without `std`: for `thumbv7em-none-eabihf` when
+//! The objects a firmware image links build without `std` (the runtime with its `defmt`
+//! logging): for `thumbv7em-none-eabihf` when
 //! that target is installed, otherwise as a `#![no_std]` crate on the host (with the reason
 //! printed).
 
@@ -40,6 +41,9 @@ fn objects_and_runtime_build_without_std() {
                 "lwm2m-objects",
                 "-p",
                 "lwm2m-runtime",
+                // Firmware logs through defmt: its log lines must build for the chip.
+                "--features",
+                "lwm2m-runtime/defmt",
                 "--target",
                 TARGET,
             ])
