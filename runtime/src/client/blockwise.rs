@@ -127,7 +127,8 @@ impl Block1 {
             &mut response,
             CoapOption::Block1,
             Block::new(block.num, block.more, reply_szx),
-        );
+        )
+        .map_err(plain)?;
         Ok(response)
     }
 }

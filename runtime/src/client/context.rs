@@ -123,6 +123,10 @@ pub enum DownloadError {
     Changed,
     /// The server's answer broke the block-wise rules.
     BadResponse,
+    /// The resource is larger than block-wise transfer reaches: the next block's number does
+    /// not fit the 20 bits of a Block2 option (past 1 GiB in 1 KiB blocks, 16 MiB in 16-byte
+    /// ones).
+    TooLarge,
 }
 
 /// The scheme of a download URI.

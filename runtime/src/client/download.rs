@@ -106,7 +106,13 @@ impl Downloader {
     }
 
     /// The GET for the next block, when one is due; blocks are at most `max_block` bytes.
-    fn next_request(&mut self, now: Instant, max_block: usize) -> Option<Packet> {
+    /// An error ends the download: the next block's number does not fit its 20 bits
+    /// ([`DownloadError::TooLarge`]).
+    fn next_request(
+        &mut self,
+        now: Instant,
+        max_block: usize,
+    ) -> Option<Result<Packet, DownloadError>> {
         let p = self.pull.as_mut()?;
         if p.in_flight || p.resume_at.is_some_and(|at| at > now) {
             return None;
@@ -118,17 +124,26 @@ impl Downloader {
         for segment in &p.path {
             coap::add_option(&mut request, CoapOption::UriPath, segment.as_bytes());
         }
-        coap::set_block_option(
+        if coap::set_block_option(
             &mut request,
             CoapOption::Block2,
             Block::new(num, false, szx),
-        );
+        )
+        .is_err()
+        {
+            warn!(
+                "download: byte {} is in block {}, past what Block2 numbers (20 bits); giving up",
+                p.offset, num
+            );
+            self.pull = None;
+            return Some(Err(DownloadError::TooLarge));
+        }
         if num == 0 {
             coap::set_uint_option(&mut request, CoapOption::Size2, 0);
         }
         p.in_flight = true;
         p.resume_at = None;
-        Some(request)
+        Some(Ok(request))
     }
 
     /// Reads the answer to a block request (`None`: reset or timed out): what it gives the
@@ -257,14 +272,25 @@ impl Client {
     }
 
     /// Requests the next block of the download in progress, when one is due; stops
-    /// retransmitting a request whose download ended.
-    pub(super) fn tick_download(&mut self, now: Instant) {
+    /// retransmitting a request whose download ended. A download that cannot go on ends here
+    /// with [`DownloadEvent::Failed`].
+    pub(super) fn tick_download(&mut self, now: Instant, device: &mut Device<'_, '_>) {
         if core::mem::take(&mut self.downloads.abandon) {
             self.transport.abandon(Peer::Download);
         }
-        if let Some(p) = self.downloads.next_request(now, self.config.max_block) {
-            self.transport
-                .request(now, p, Peer::Download, Purpose::Fetch);
+        let owner = self.downloads.owner();
+        match self.downloads.next_request(now, self.config.max_block) {
+            None => {}
+            Some(Ok(p)) => {
+                self.transport
+                    .request(now, p, Peer::Download, Purpose::Fetch);
+            }
+            Some(Err(e)) => {
+                if let Some(owner) = owner {
+                    self.deliver(now, owner, DownloadEvent::Failed(e), device);
+                    self.poll_objects(now, device);
+                }
+            }
         }
     }
 

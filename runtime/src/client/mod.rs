@@ -287,7 +287,7 @@ impl Client {
             self.check_observations(now, device);
         }
         self.poll_objects(now, device);
-        self.tick_download(now);
+        self.tick_download(now, device);
     }
 
     /// Polls every object ([`Object::poll`]), again at once for those that ask, up to

@@ -208,7 +208,7 @@ impl Observer {
                         u32::from(o.format.number()),
                     );
                     if r.total > size {
-                        coap::set_block_option(
+                        let _block_0_always_fits = coap::set_block_option(
                             &mut p,
                             CoapOption::Block2,
                             Block::new(0, true, Block::szx_for(config.max_block)),

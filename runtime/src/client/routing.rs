@@ -185,7 +185,7 @@ impl Router<'_> {
                 &mut response,
                 CoapOption::Block2,
                 Block::new(num, more, szx),
-            );
+            )?;
             if num == 0 && more {
                 coap::set_uint_option(&mut response, CoapOption::Size2, rendered.total as u32);
             }

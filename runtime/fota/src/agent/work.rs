@@ -228,5 +228,6 @@ fn failure(e: DownloadError) -> FotaError {
         DownloadError::Unreachable | DownloadError::Busy => FotaError::ConnectionLost,
         DownloadError::Changed => FotaError::Integrity,
         DownloadError::BadResponse => FotaError::UnsupportedPackage,
+        DownloadError::TooLarge => FotaError::NoSpace,
     }
 }

@@ -1,0 +1,172 @@
+//! The client's downloader against a scripted CoAP server, exchange by exchange: the requests
+//! it sends (Uri-Path, Uri-Query, Block2, Size2), what it hands to the object that asked, and
+//! how and when it gives up, asserting options, bytes and errors.
+
+mod common;
+
+use coap_lite::{CoapOption, Packet};
+use common::*;
+use lwm2m_runtime::client::{
+    Client, Config, Context, DownloadError, DownloadEvent, DownloadRequest, Peer,
+};
+use lwm2m_runtime::{
+    Error, ExecuteArgs, Multiplicity, Object, ObjectInfo, ReadSink, Requirement, Version, Write,
+};
+
+static FETCHER: ObjectInfo = ObjectInfo {
+    id: 42500,
+    name: "Fetcher",
+    urn: "urn:oma:lwm2m:x:42500",
+    object_version: Version::new(1, 0),
+    lwm2m_version: Version::new(1, 1),
+    multiplicity: Multiplicity::Single,
+    requirement: Requirement::Optional,
+    resources: &[],
+};
+
+/// A download event, owned.
+#[derive(Clone, Debug, PartialEq)]
+enum Got {
+    Started { total: Option<u32>, etag: Vec<u8> },
+    Data { offset: u32, bytes: Vec<u8> },
+    Finished,
+    Failed(DownloadError),
+}
+
+/// An object that starts the download it is told to at its next poll and keeps every event.
+#[derive(Default)]
+struct Fetcher {
+    uri: String,
+    from: u32,
+    etag: Vec<u8>,
+    ask: bool,
+    /// What `Context::download` answered.
+    answer: Option<Result<(), DownloadError>>,
+    got: Vec<Got>,
+}
+
+impl Fetcher {
+    fn asking(uri: &str, from: u32) -> Self {
+        Self {
+            uri: uri.into(),
+            from,
+            ask: true,
+            ..Self::default()
+        }
+    }
+
+    /// The bytes delivered, in order, checked to be without gaps from `from`.
+    fn bytes(&self) -> Vec<u8> {
+        let mut all = Vec::new();
+        for g in &self.got {
+            if let Got::Data { offset, bytes } = g {
+                assert_eq!(*offset as usize, self.from as usize + all.len(), "no gaps");
+                all.extend_from_slice(bytes);
+            }
+        }
+        all
+    }
+}
+
+impl Object for Fetcher {
+    fn info(&self) -> &'static ObjectInfo {
+        &FETCHER
+    }
+    fn instances(&self, f: &mut dyn FnMut(u16)) {
+        f(0);
+    }
+    fn read(&mut self, _: u16, _: u16, _: &mut dyn ReadSink) -> Result<(), Error> {
+        Err(Error::NotFound)
+    }
+    fn write(&mut self, _: u16, _: u16, _: Write<'_, '_>) -> Result<(), Error> {
+        Err(Error::NotFound)
+    }
+    fn execute(&mut self, _: u16, _: u16, _: ExecuteArgs<'_>) -> Result<(), Error> {
+        Err(Error::NotFound)
+    }
+    fn poll(&mut self, cx: &mut Context<'_>) {
+        if std::mem::take(&mut self.ask) {
+            self.answer = Some(cx.download(DownloadRequest {
+                uri: &self.uri,
+                from: self.from,
+                etag: &self.etag,
+            }));
+        }
+    }
+    fn download(&mut self, _: &mut Context<'_>, event: DownloadEvent<'_>) {
+        self.got.push(match event {
+            DownloadEvent::Started { total, etag } => Got::Started {
+                total,
+                etag: etag.to_vec(),
+            },
+            DownloadEvent::Data { offset, bytes } => Got::Data {
+                offset,
+                bytes: bytes.to_vec(),
+            },
+            DownloadEvent::Finished => Got::Finished,
+            DownloadEvent::Failed(e) => Got::Failed(e),
+        });
+    }
+}
+
+macro_rules! dev {
+    ($f:expr) => {
+        &mut lwm2m_runtime::client::Device::new(&mut [&mut $f as &mut dyn Object])
+    };
+}
+
+/// A client with `max_block`-byte blocks, its harness, and the first request of `f`'s
+/// download.
+fn start(f: &mut Fetcher, max_block: usize) -> (Harness, Packet) {
+    let mut config = Config::new("dl-1").unwrap();
+    config.max_block = max_block;
+    let mut h = Harness::new(Client::new(config, 9));
+    h.pump(dev!(*f));
+    assert_eq!(f.answer, Some(Ok(())), "the download started");
+    let get = h.take_download().expect("a GET to the download server");
+    assert_eq!(code_of(&get), GET);
+    (h, get)
+}
+
+/// Answers `get` with 2.05 Content and `build`'s options and payload, then lets the client
+/// act on it.
+fn answer(h: &mut Harness, f: &mut Fetcher, get: &Packet, build: impl FnOnce(&mut Packet)) {
+    h.reply(dev!(*f), Peer::Download, get, code(2, 5), build);
+    h.pump(dev!(*f));
+}
+
+#[test]
+fn a_block_number_past_20_bits_fails_the_download_with_too_large() {
+    // In 16-byte blocks, block 2^20 starts at 16 MiB: the last block a Block2 option can name
+    // is 0xfffff.
+    let from = 0xf_ffff * 16;
+    let mut f = Fetcher::asking("coap://fw.example/big.bin", from);
+    let (mut h, get) = start(&mut f, 16);
+    assert_eq!(block(&get, CoapOption::Block2), Some((0xf_ffff, false, 0)));
+    answer(&mut h, &mut f, &get, |r| {
+        r.add_option(CoapOption::Block2, block_value(0xf_ffff, true, 0));
+        r.payload = vec![0xab; 16];
+    });
+    // Block 2^20 used to lose its top bit and go out as block 0.
+    assert_eq!(
+        h.take_download().map(|p| block(&p, CoapOption::Block2)),
+        None,
+        "no request for a block that has no number"
+    );
+    assert_eq!(
+        f.got,
+        [
+            Got::Started {
+                total: None,
+                etag: vec![]
+            },
+            Got::Data {
+                offset: from,
+                bytes: vec![0xab; 16]
+            },
+            Got::Failed(DownloadError::TooLarge),
+        ]
+    );
+    assert_eq!(f.bytes(), [0xab; 16]);
+    assert_eq!(h.client.download_peer(), None, "the download is over");
+}
