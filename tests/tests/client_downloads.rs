@@ -170,3 +170,70 @@ fn a_block_number_past_20_bits_fails_the_download_with_too_large() {
     assert_eq!(f.bytes(), [0xab; 16]);
     assert_eq!(h.client.download_peer(), None, "the download is over");
 }
+
+#[test]
+fn a_uri_query_becomes_uri_query_options() {
+    let mut f = Fetcher::asking("coap://fw.example/images/v2.bin?arch=m4&rev=2", 0);
+    let (_, get) = start(&mut f, 1024);
+    assert_eq!(strings(&get, CoapOption::UriPath), ["images", "v2.bin"]);
+    assert_eq!(strings(&get, CoapOption::UriQuery), ["arch=m4", "rev=2"]);
+}
+
+#[test]
+fn percent_escapes_of_the_path_and_query_are_decoded() {
+    let mut f = Fetcher::asking("coap://fw.example/my%20images/%E2%82%AC%2F1?q%3D=a%26b", 0);
+    let (_, get) = start(&mut f, 1024);
+    assert_eq!(
+        strings(&get, CoapOption::UriPath),
+        ["my images", "\u{20ac}/1"],
+        "an escaped slash stays inside its segment"
+    );
+    assert_eq!(strings(&get, CoapOption::UriQuery), ["q==a&b"]);
+}
+
+#[test]
+fn a_broken_percent_escape_is_an_invalid_uri() {
+    for uri in [
+        "coap://fw.example/v2%2.bin",
+        "coap://fw.example/v2%zz",
+        "coap://fw.example/v2?rev=%",
+        "coap://fw.example/%C3%28",
+    ] {
+        let mut f = Fetcher::asking(uri, 0);
+        let mut h = Harness::new(Harness::endpoint("dl-1"));
+        h.pump(dev!(f));
+        assert_eq!(f.answer, Some(Err(DownloadError::InvalidUri)), "{uri}");
+        assert_eq!(h.take_download(), None, "{uri}: nothing is asked for");
+    }
+}
+
+#[test]
+fn a_file_named_by_its_64_hex_digit_hash_is_downloaded() {
+    let hash = "3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b";
+    let mut f = Fetcher::asking(&format!("coap://fw.example/fw/{hash}"), 0);
+    let (mut h, get) = start(&mut f, 1024);
+    assert_eq!(strings(&get, CoapOption::UriPath), ["fw", hash]);
+    answer(&mut h, &mut f, &get, |r| {
+        r.add_option(CoapOption::Block2, block_value(0, false, 6));
+        r.payload = b"image".to_vec();
+    });
+    assert_eq!(f.bytes(), b"image");
+    assert_eq!(f.got.last(), Some(&Got::Finished));
+}
+
+#[test]
+fn a_uri_fills_at_most_the_255_bytes_of_a_package_uri() {
+    let segment = "s".repeat(200);
+    let uri = format!("coap://fw.example/{segment}/{}", "t".repeat(36));
+    assert_eq!(uri.len(), 255);
+    let mut f = Fetcher::asking(&uri, 0);
+    let (_, get) = start(&mut f, 1024);
+    assert_eq!(
+        strings(&get, CoapOption::UriPath),
+        [segment, "t".repeat(36)]
+    );
+    let mut f = Fetcher::asking(&format!("{uri}u"), 0);
+    let mut h = Harness::new(Harness::endpoint("dl-1"));
+    h.pump(dev!(f));
+    assert_eq!(f.answer, Some(Err(DownloadError::InvalidUri)), "256 bytes");
+}

@@ -20,9 +20,10 @@ const MAX_FAILURES: u8 = 4;
 struct Pull {
     /// The object it is for.
     owner: u16,
-    host: heapless::String<64>,
-    port: u16,
-    path: heapless::Vec<heapless::String<32>, 8>,
+    /// The URI, read again for the host and port ([`Client::download_peer`]).
+    uri: heapless::String<{ DownloadUri::MAX_LEN }>,
+    /// A GET with the URI's Uri-Path and Uri-Query options: each block request is a copy.
+    get: Packet,
     /// The resource's ETag: a block with another one is from another resource.
     etag: heapless::Vec<u8, 8>,
     /// Whether the first answer was handed over ([`DownloadEvent::Started`]).
@@ -66,20 +67,23 @@ impl Downloader {
         if uri.scheme != Scheme::Coap {
             return Err(DownloadError::UnsupportedScheme);
         }
-        let mut pull = Pull {
+        let mut get = confirmable(coap::GET);
+        for segment in uri.path_segments() {
+            coap::add_option(&mut get, CoapOption::UriPath, segment?.as_bytes());
+        }
+        for arg in uri.query_args() {
+            coap::add_option(&mut get, CoapOption::UriQuery, arg?.as_bytes());
+        }
+        let pull = Pull {
             owner,
-            host: heapless::String::try_from(uri.host).map_err(|_| DownloadError::InvalidUri)?,
-            port: uri.port.unwrap_or(5683),
+            uri: heapless::String::try_from(request.uri).map_err(|_| DownloadError::InvalidUri)?,
+            get,
             etag: heapless::Vec::from_slice(request.etag.get(..8).unwrap_or(request.etag))
                 .unwrap_or_default(),
             offset: request.from,
             szx: Block::MAX_SZX,
             ..Pull::default()
         };
-        for segment in uri.path.split('/').filter(|s| !s.is_empty()) {
-            let s = heapless::String::try_from(segment).map_err(|_| DownloadError::InvalidUri)?;
-            pull.path.push(s).map_err(|_| DownloadError::InvalidUri)?;
-        }
         self.abandon |= self.pull.as_ref().is_some_and(|p| p.in_flight);
         self.pull = Some(pull);
         self.generation = self.generation.wrapping_add(1);
@@ -120,10 +124,7 @@ impl Downloader {
         let szx = p.szx.min(Block::szx_for(max_block));
         p.szx = szx;
         let num = p.offset >> (u32::from(szx) + 4);
-        let mut request = confirmable(coap::GET);
-        for segment in &p.path {
-            coap::add_option(&mut request, CoapOption::UriPath, segment.as_bytes());
-        }
+        let mut request = p.get.clone();
         if coap::set_block_option(
             &mut request,
             CoapOption::Block2,
@@ -268,7 +269,8 @@ impl Client {
     /// [`Peer::Download`] datagrams.
     pub fn download_peer(&self) -> Option<(&str, u16)> {
         let pull = self.downloads.pull.as_ref()?;
-        Some((pull.host.as_str(), pull.port))
+        let uri = DownloadUri::parse(&pull.uri).ok()?;
+        Some((uri.host, uri.port.unwrap_or(5683)))
     }
 
     /// Requests the next block of the download in progress, when one is due; stops
