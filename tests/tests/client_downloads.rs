@@ -25,12 +25,29 @@ static FETCHER: ObjectInfo = ObjectInfo {
 };
 
 /// A download event, owned.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 enum Got {
     Started { total: Option<u32>, etag: Vec<u8> },
     Data { offset: u32, bytes: Vec<u8> },
     Finished,
     Failed(DownloadError),
+}
+
+impl std::fmt::Debug for Got {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Started { total, etag } => write!(f, "Started({total:?}, {etag:02x?})"),
+            // The length and the first bytes say enough in a failed assertion.
+            Self::Data { offset, bytes } => write!(
+                f,
+                "Data({offset}, {} bytes {:?}..)",
+                bytes.len(),
+                &bytes[..bytes.len().min(4)]
+            ),
+            Self::Finished => write!(f, "Finished"),
+            Self::Failed(e) => write!(f, "Failed({e:?})"),
+        }
+    }
 }
 
 /// An object that starts the download it is told to at its next poll and keeps every event.
@@ -135,6 +152,57 @@ fn answer(h: &mut Harness, f: &mut Fetcher, get: &Packet, build: impl FnOnce(&mu
     h.pump(dev!(*f));
 }
 
+/// `len` bytes that differ from block to block.
+fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 7 % 251) as u8).collect()
+}
+
+/// Answers `get` as a plain server of `data` would, in blocks of at most `2^(szx+4)` bytes,
+/// with `etag` when not empty and Size2 `size2` when given; returns the block number.
+fn serve(
+    h: &mut Harness,
+    f: &mut Fetcher,
+    get: &Packet,
+    data: &[u8],
+    etag: &[u8],
+    size2: Option<u32>,
+) -> u32 {
+    let (num, _, szx) = block(get, CoapOption::Block2).unwrap();
+    let size = 16usize << szx;
+    let start = (num as usize * size).min(data.len());
+    let end = (start + size).min(data.len());
+    answer(h, f, get, |r| {
+        r.add_option(CoapOption::Block2, block_value(num, end < data.len(), szx));
+        if !etag.is_empty() {
+            r.add_option(CoapOption::ETag, etag.to_vec());
+        }
+        if let Some(size) = size2 {
+            r.add_option(CoapOption::Size2, uint_value(size));
+        }
+        r.payload = data[start..end].to_vec();
+    });
+    num
+}
+
+/// Lets time pass until the client asks the download server for something (returned) or the
+/// download ends (`None`). Bounded, so a client that never settles fails the test.
+fn next_request(h: &mut Harness, f: &mut Fetcher) -> Option<Packet> {
+    for _ in 0..100 {
+        if let Some(p) = h.take_download() {
+            return Some(p);
+        }
+        if h.client.download_peer().is_none() {
+            return None;
+        }
+        h.now = h
+            .client
+            .timeout()
+            .expect("a running download has a deadline");
+        h.pump(dev!(*f));
+    }
+    panic!("the download neither asked nor ended: {:?}", f.got);
+}
+
 #[test]
 fn a_block_number_past_20_bits_fails_the_download_with_too_large() {
     // In 16-byte blocks, block 2^20 starts at 16 MiB: the last block a Block2 option can name
@@ -236,4 +304,50 @@ fn a_uri_fills_at_most_the_255_bytes_of_a_package_uri() {
     let mut h = Harness::new(Harness::endpoint("dl-1"));
     h.pump(dev!(f));
     assert_eq!(f.answer, Some(Err(DownloadError::InvalidUri)), "256 bytes");
+}
+
+#[test]
+fn an_answer_for_another_block_backs_off_and_ends_with_bad_response() {
+    let data = pattern(5000);
+    let mut f = Fetcher::asking("coap://fw.example/fw.bin", 0);
+    let (mut h, get) = start(&mut f, 1024);
+    serve(&mut h, &mut f, &get, &data, &[], None);
+    let mut asked = Vec::new();
+    while let Some(get) = next_request(&mut h, &mut f) {
+        assert_eq!(block(&get, CoapOption::Block2), Some((1, false, 6)));
+        asked.push(h.now.0);
+        // A broken server answers block 3 to every request for block 1.
+        answer(&mut h, &mut f, &get, |r| {
+            r.add_option(CoapOption::Block2, block_value(3, true, 6));
+            r.payload = data[3072..4096].to_vec();
+        });
+        assert_eq!(h.take_download(), None, "not asked again at once");
+    }
+    let gaps: Vec<u64> = asked.windows(2).map(|w| w[1] - w[0]).collect();
+    assert_eq!(gaps, [4_000, 8_000, 16_000], "four tries, backing off");
+    assert_eq!(f.got.last(), Some(&Got::Failed(DownloadError::BadResponse)));
+    assert_eq!(f.bytes(), &data[..1024], "nothing of block 3 was taken");
+}
+
+#[test]
+fn a_resumed_download_answered_without_block2_is_a_bad_response() {
+    let data = pattern(3000);
+    let mut f = Fetcher::asking("coap://fw.example/fw.bin", 2048);
+    let (mut h, get) = start(&mut f, 1024);
+    assert_eq!(block(&get, CoapOption::Block2), Some((2, false, 6)));
+    // The server ignores Block2 and answers with the start of the resource: it used to be
+    // taken as the whole of it, and the download finished with 2048 bytes.
+    answer(&mut h, &mut f, &get, |r| r.payload = data[..1024].to_vec());
+    assert_eq!(f.got, [Got::Failed(DownloadError::BadResponse)]);
+    assert_eq!(h.client.download_peer(), None);
+}
+
+#[test]
+fn an_answer_without_block2_to_block_0_is_the_whole_resource() {
+    let data = pattern(700);
+    let mut f = Fetcher::asking("coap://fw.example/fw.bin", 0);
+    let (mut h, get) = start(&mut f, 1024);
+    answer(&mut h, &mut f, &get, |r| r.payload = data.clone());
+    assert_eq!(f.bytes(), data);
+    assert_eq!(f.got.last(), Some(&Got::Finished));
 }

@@ -12,7 +12,9 @@ use super::{Client, Device, Instant, Peer};
 use crate::block::Block;
 use crate::coap::{self, CoapOption, Packet};
 
-/// Attempts that time out in a row before a download gives up.
+/// Attempts in a row that bring no new bytes (no answer, a server error, an answer for
+/// another block than asked) before a download gives up. Each one backs off longer before
+/// asking again: 4 s, 8 s, 16 s.
 const MAX_FAILURES: u8 = 4;
 
 /// A download in progress.
@@ -35,6 +37,35 @@ struct Pull {
     failures: u8,
     resume_at: Option<Instant>,
     in_flight: bool,
+    /// The number of the block last asked for.
+    asked: u32,
+}
+
+impl Pull {
+    /// An attempt that brought nothing (`why`): ask again after a backoff, or give up with
+    /// `error` after [`MAX_FAILURES`] of them in a row.
+    fn setback(
+        &mut self,
+        now: Instant,
+        why: &'static str,
+        error: DownloadError,
+    ) -> Result<bool, DownloadError> {
+        self.failures = self.failures.saturating_add(1);
+        if self.failures >= MAX_FAILURES {
+            warn!(
+                "download: {} for block {}, {} times in a row; giving up",
+                why, self.asked, self.failures
+            );
+            return Err(error);
+        }
+        let wait = 2_000u64 << self.failures.min(6);
+        warn!(
+            "download: {} for block {}; asking again in {} ms",
+            why, self.asked, wait
+        );
+        self.resume_at = Some(now.after(wait));
+        Ok(false)
+    }
 }
 
 /// The client's one download slot.
@@ -142,7 +173,11 @@ impl Downloader {
         if num == 0 {
             coap::set_uint_option(&mut request, CoapOption::Size2, 0);
         }
+        if p.failures > 0 {
+            info!("download: asking for block {} again", num);
+        }
         p.in_flight = true;
+        p.asked = num;
         p.resume_at = None;
         Some(Ok(request))
     }
@@ -179,31 +214,36 @@ impl Downloader {
     ) -> Result<bool, DownloadError> {
         let Some(p) = response else {
             // No answer: resume later from the last block delivered, up to a limit.
-            pull.failures += 1;
-            if pull.failures >= MAX_FAILURES {
-                return Err(DownloadError::Unreachable);
-            }
-            pull.resume_at = Some(now.after(2_000u64 << pull.failures));
-            return Ok(false);
+            return pull.setback(now, "no answer", DownloadError::Unreachable);
         };
-        match coap::code_of(p) >> 5 {
+        let code = coap::code_of(p);
+        match code >> 5 {
             2 => {}
             // The server is in trouble: try again later, as for a timeout.
-            5 => {
-                pull.failures += 1;
-                if pull.failures >= MAX_FAILURES {
-                    return Err(DownloadError::Unreachable);
-                }
-                pull.resume_at = Some(now.after(2_000u64 << pull.failures.min(6)));
-                return Ok(false);
-            }
+            5 => return pull.setback(now, "a server error", DownloadError::Unreachable),
             // Not found, bad request and the like: the URI names nothing to download.
-            _ => return Err(DownloadError::NotFound),
+            _ => {
+                warn!(
+                    "download: answered {}.{:02} for block {}; giving up",
+                    code >> 5,
+                    code & 0x1f,
+                    pull.asked
+                );
+                return Err(DownloadError::NotFound);
+            }
         }
-        pull.failures = 0;
         let block = match coap::block_option(p, CoapOption::Block2) {
             Some(Ok(b)) => b,
-            Some(Err(_)) => return Err(DownloadError::BadResponse),
+            Some(Err(_)) => {
+                warn!("download: a malformed Block2 for block {}", pull.asked);
+                return Err(DownloadError::BadResponse);
+            }
+            // Without Block2 an answer is the whole resource: what was asked for only if that
+            // was its start (an answer that ignores Block2 would end a resumed download early).
+            None if pull.asked != 0 => {
+                warn!("download: no Block2 in the answer for block {}", pull.asked);
+                return Err(DownloadError::BadResponse);
+            }
             None => Block::new(0, false, pull.szx),
         };
         let etag = p
@@ -211,11 +251,28 @@ impl Downloader {
             .map(Vec::as_slice)
             .unwrap_or(&[]);
         if !pull.etag.is_empty() && etag != pull.etag.as_slice() {
+            warn!("download: the ETag changed at block {}", pull.asked);
             return Err(DownloadError::Changed);
         }
         if pull.etag.is_empty() {
             pull.etag =
                 heapless::Vec::from_slice(etag.get(..8).unwrap_or(etag)).unwrap_or_default();
+        }
+        let Some(offset) = block.offset() else {
+            return Err(DownloadError::BadResponse);
+        };
+        let end = offset.saturating_add(p.payload.len() as u32);
+        if offset > pull.offset || (end <= pull.offset && block.more) {
+            // Not the bytes asked for: a server that keeps doing it is given up on.
+            return pull.setback(now, "another block", DownloadError::BadResponse);
+        }
+        if end < pull.offset {
+            // The resource ends before bytes already delivered: it is another one.
+            warn!(
+                "download: the resource ends at byte {}, before byte {}",
+                end, pull.offset
+            );
+            return Err(DownloadError::Changed);
         }
         if !pull.started {
             pull.started = true;
@@ -224,14 +281,6 @@ impl Downloader {
         }
         // The server may answer with smaller blocks than asked: keep to its size.
         pull.szx = pull.szx.min(block.szx);
-        let Some(offset) = block.offset() else {
-            return Err(DownloadError::BadResponse);
-        };
-        let end = offset.saturating_add(p.payload.len() as u32);
-        if offset > pull.offset {
-            // Not the block asked for: ask again.
-            return Ok(false);
-        }
         if end > pull.offset {
             let fresh = p
                 .payload
@@ -242,10 +291,12 @@ impl Downloader {
                 bytes: fresh,
             });
             pull.offset = end;
+            pull.failures = 0;
         }
         if block.more {
             return Ok(false);
         }
+        info!("download: finished, {} bytes", pull.offset);
         let _ = out.events.push(DownloadEvent::Finished);
         Ok(true)
     }
