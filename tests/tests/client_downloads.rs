@@ -56,6 +56,7 @@ struct Fetcher {
     uri: String,
     from: u32,
     etag: Vec<u8>,
+    size: Option<u32>,
     ask: bool,
     /// What `Context::download` answered.
     answer: Option<Result<(), DownloadError>>,
@@ -107,6 +108,7 @@ impl Object for Fetcher {
                 uri: &self.uri,
                 from: self.from,
                 etag: &self.etag,
+                size: self.size,
             }));
         }
     }
@@ -349,5 +351,97 @@ fn an_answer_without_block2_to_block_0_is_the_whole_resource() {
     let (mut h, get) = start(&mut f, 1024);
     answer(&mut h, &mut f, &get, |r| r.payload = data.clone());
     assert_eq!(f.bytes(), data);
+    assert_eq!(f.got.last(), Some(&Got::Finished));
+}
+
+#[test]
+fn every_block_request_asks_for_the_size() {
+    let data = pattern(2500);
+    let mut f = Fetcher::asking("coap://fw.example/fw.bin", 0);
+    let (mut h, mut get) = start(&mut f, 1024);
+    loop {
+        assert_eq!(uint(&get, CoapOption::Size2), Some(0), "{get:?}");
+        serve(&mut h, &mut f, &get, &data, &[], Some(2500));
+        let Some(next) = h.take_download() else { break };
+        get = next;
+    }
+    assert_eq!(f.bytes(), data);
+    assert_eq!(f.got.last(), Some(&Got::Finished));
+}
+
+#[test]
+fn a_size2_that_changes_mid_download_without_etag_is_changed() {
+    let data = pattern(3000);
+    let mut f = Fetcher::asking("coap://fw.example/fw.bin", 0);
+    let (mut h, get) = start(&mut f, 1024);
+    serve(&mut h, &mut f, &get, &data, &[], Some(3000));
+    let get = h.take_download().unwrap();
+    // The package was replaced by a longer one between two blocks.
+    serve(&mut h, &mut f, &get, &pattern(3100), &[], Some(3100));
+    assert_eq!(
+        f.got,
+        [
+            Got::Started {
+                total: Some(3000),
+                etag: vec![]
+            },
+            Got::Data {
+                offset: 0,
+                bytes: data[..1024].to_vec()
+            },
+            Got::Failed(DownloadError::Changed),
+        ]
+    );
+}
+
+#[test]
+fn a_last_block_short_of_the_announced_size_is_changed() {
+    let data = pattern(3000);
+    let mut f = Fetcher::asking("coap://fw.example/fw.bin", 0);
+    let (mut h, get) = start(&mut f, 1024);
+    serve(&mut h, &mut f, &get, &data, &[], Some(3000));
+    let get = h.take_download().unwrap();
+    // Replaced by a shorter package that says nothing about its size.
+    serve(&mut h, &mut f, &get, &data[..2000], &[], None);
+    assert_eq!(
+        f.got.last(),
+        Some(&Got::Failed(DownloadError::Changed)),
+        "{:?}",
+        f.got
+    );
+    assert!(!f.got.contains(&Got::Finished));
+}
+
+#[test]
+fn a_resume_of_a_resource_of_another_size_is_changed() {
+    // Resumed after a reboot from a server that sends no ETag: the size is what is known.
+    let mut f = Fetcher::asking("coap://fw.example/fw.bin", 1024);
+    f.size = Some(3000);
+    let (mut h, get) = start(&mut f, 1024);
+    assert_eq!(block(&get, CoapOption::Block2), Some((1, false, 6)));
+    assert_eq!(uint(&get, CoapOption::Size2), Some(0), "asks for the size");
+    serve(&mut h, &mut f, &get, &pattern(3100), &[], Some(3100));
+    assert_eq!(f.got, [Got::Failed(DownloadError::Changed)]);
+}
+
+#[test]
+fn a_resume_of_a_resource_of_the_same_size_goes_on() {
+    let data = pattern(3000);
+    let mut f = Fetcher::asking("coap://fw.example/fw.bin", 1024);
+    f.size = Some(3000);
+    let (mut h, mut get) = start(&mut f, 1024);
+    loop {
+        serve(&mut h, &mut f, &get, &data, &[], Some(3000));
+        let Some(next) = h.take_download() else { break };
+        get = next;
+    }
+    assert_eq!(
+        f.got.first(),
+        Some(&Got::Started {
+            total: Some(3000),
+            etag: vec![]
+        })
+    );
+    assert_eq!(f.bytes(), &data[1024..]);
     assert_eq!(f.got.last(), Some(&Got::Finished));
 }

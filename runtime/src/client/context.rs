@@ -65,6 +65,13 @@ impl Context<'_> {
     /// for this object: what arrives is handed to [`Object::download`]. One download runs at
     /// a time; a new one from the same object replaces its old one.
     ///
+    /// Every answer is checked against the first (or against `request.etag` and
+    /// `request.size` on a resume): another ETag, another Size2 (asked for with every
+    /// block), or a last block that ends elsewhere than the known size ends the download with
+    /// [`DownloadError::Changed`]. A change that keeps the size on a server without ETags, or
+    /// any change on a server that sends neither ETag nor Size2, is not detected: the check
+    /// of the whole image (a firmware signature) is the last line of defence.
+    ///
     /// [`Object::download`]: crate::Object::download
     pub fn download(&mut self, request: DownloadRequest<'_>) -> Result<(), DownloadError> {
         self.downloads.start(self.object, &request)
@@ -88,6 +95,11 @@ pub struct DownloadRequest<'a> {
     /// The ETag the resource had when the download began (empty when unknown): a resource
     /// that answers with another one has changed under the download.
     pub etag: &'a [u8],
+    /// The size the resource had when the download began ([`DownloadEvent::Started`]'s
+    /// `total`), when known: a resumed download of a resource that reports another size
+    /// (Size2) has changed under it. What is and is not detected is described in the
+    /// downloader's documentation ([`Context::download`]).
+    pub size: Option<u32>,
 }
 
 /// What a download delivers to its object, in order.
@@ -128,7 +140,7 @@ pub enum DownloadError {
     Unreachable,
     /// The server answered with an error: no such resource, or not for us.
     NotFound,
-    /// The resource changed during the download (another ETag).
+    /// The resource changed during the download: another ETag or Size2, or its end moved.
     Changed,
     /// The server's answer broke the block-wise rules.
     BadResponse,

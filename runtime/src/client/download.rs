@@ -1,6 +1,21 @@
 //! The downloader: a resource fetched over CoAP with Block2 (RFC 7959) for the object that
 //! asked ([`Context::download`](super::Context::download)), each block handed to it as it
 //! arrives, resumed from the last block delivered after a timeout or a change of network.
+//!
+//! # A resource that changes under the download
+//!
+//! Every answer is checked against the first one (or, on a resume, against what the owner
+//! knew: [`DownloadRequest::etag`] and [`DownloadRequest::size`]):
+//!
+//! * another ETag, or none where there was one, is [`DownloadError::Changed`];
+//! * every request asks for the size (Size2 0, RFC 7959 4), so a server that reports it shows
+//!   a resource that grew or shrank on any block: another Size2 is `Changed`, and so is a
+//!   last block that ends anywhere but at the known size, or before bytes already delivered.
+//!
+//! Not detected: a change that keeps the size on a server that sends no ETag, and any change
+//! on a server that sends neither ETag nor Size2 (a resume then trusts that the bytes before
+//! it are still the resource's). The owner's check of the whole image (a firmware signature)
+//! is the last line of defence for those.
 
 extern crate alloc;
 
@@ -28,6 +43,9 @@ struct Pull {
     get: Packet,
     /// The resource's ETag: a block with another one is from another resource.
     etag: heapless::Vec<u8, 8>,
+    /// The resource's size, once known (Size2, or the owner's on a resume): an answer with
+    /// another one is from another resource.
+    size: Option<u32>,
     /// Whether the first answer was handed over ([`DownloadEvent::Started`]).
     started: bool,
     /// Bytes delivered so far: the next request asks for the block at this offset.
@@ -111,6 +129,7 @@ impl Downloader {
             get,
             etag: heapless::Vec::from_slice(request.etag.get(..8).unwrap_or(request.etag))
                 .unwrap_or_default(),
+            size: request.size,
             offset: request.from,
             szx: Block::MAX_SZX,
             ..Pull::default()
@@ -170,9 +189,8 @@ impl Downloader {
             self.pull = None;
             return Some(Err(DownloadError::TooLarge));
         }
-        if num == 0 {
-            coap::set_uint_option(&mut request, CoapOption::Size2, 0);
-        }
+        // The size with every block: a resource that changes size shows on any of them.
+        coap::set_uint_option(&mut request, CoapOption::Size2, 0);
         if p.failures > 0 {
             info!("download: asking for block {} again", num);
         }
@@ -258,6 +276,24 @@ impl Downloader {
             pull.etag =
                 heapless::Vec::from_slice(etag.get(..8).unwrap_or(etag)).unwrap_or_default();
         }
+        let size = match coap::uint_option(p, CoapOption::Size2) {
+            None => None,
+            Some(Ok(size)) => Some(size),
+            Some(Err(_)) => {
+                warn!("download: a malformed Size2 for block {}", pull.asked);
+                return Err(DownloadError::BadResponse);
+            }
+        };
+        if let (Some(known), Some(size)) = (pull.size, size)
+            && known != size
+        {
+            warn!(
+                "download: the size changed from {} to {} at block {}",
+                known, size, pull.asked
+            );
+            return Err(DownloadError::Changed);
+        }
+        pull.size = pull.size.or(size);
         let Some(offset) = block.offset() else {
             return Err(DownloadError::BadResponse);
         };
@@ -266,18 +302,21 @@ impl Downloader {
             // Not the bytes asked for: a server that keeps doing it is given up on.
             return pull.setback(now, "another block", DownloadError::BadResponse);
         }
-        if end < pull.offset {
-            // The resource ends before bytes already delivered: it is another one.
+        let last = !block.more;
+        if (last && end < pull.offset) || pull.size.is_some_and(|s| end > s || (last && end != s)) {
+            // The resource ends elsewhere than it did or than it says: it is another one.
             warn!(
-                "download: the resource ends at byte {}, before byte {}",
-                end, pull.offset
+                "download: the resource ends at byte {}, not at {:?} ({} delivered)",
+                end, pull.size, pull.offset
             );
             return Err(DownloadError::Changed);
         }
         if !pull.started {
             pull.started = true;
-            let total = coap::uint_option(p, CoapOption::Size2).and_then(Result::ok);
-            let _ = out.events.push(DownloadEvent::Started { total, etag });
+            let _ = out.events.push(DownloadEvent::Started {
+                total: pull.size,
+                etag,
+            });
         }
         // The server may answer with smaller blocks than asked: keep to its size.
         pull.szx = pull.szx.min(block.szx);
