@@ -445,3 +445,57 @@ fn a_resume_of_a_resource_of_the_same_size_goes_on() {
     assert_eq!(f.bytes(), &data[1024..]);
     assert_eq!(f.got.last(), Some(&Got::Finished));
 }
+
+#[test]
+fn a_silent_server_is_given_up_on_after_two_minutes() {
+    let mut f = Fetcher::asking("coap://fw.example/fw.bin", 0);
+    let (mut h, _) = start(&mut f, 1024);
+    let began = h.now;
+    let mut sent = 1;
+    while f.got.is_empty() {
+        assert!(h.now.since(began) < 600_000, "still waiting at {:?}", h.now);
+        h.now = h.client.timeout().unwrap();
+        h.pump(dev!(f));
+        sent += std::mem::take(&mut h.to_download).len();
+    }
+    assert_eq!(f.got, [Got::Failed(DownloadError::Unreachable)]);
+    // It used to take about 354 s.
+    assert_eq!(h.now.since(began), 120_000, "gave up after two minutes");
+    assert!(sent > 5, "retransmitted ({sent} in all), then resumed");
+    assert_eq!(h.client.download_peer(), None);
+    h.advance(dev!(f), 600_000);
+    assert!(h.to_download.is_empty(), "and then nothing more");
+}
+
+#[test]
+fn a_changed_connection_starts_the_silence_count_again() {
+    let data = pattern(500);
+    let mut f = Fetcher::asking("coap://fw.example/fw.bin", 0);
+    let (mut h, _) = start(&mut f, 1024);
+    let began = h.now;
+    while h.now.since(began) < 100_000 {
+        h.now = h.client.timeout().unwrap();
+        h.pump(dev!(f));
+        h.to_download.clear();
+    }
+    h.client.connection_changed(h.now);
+    let changed = h.now;
+    h.pump(dev!(f));
+    let mut get = h.take_download().expect("asked again at once");
+    loop {
+        let next = h.client.timeout().unwrap();
+        if next.since(changed) >= 119_000 {
+            break;
+        }
+        h.now = next;
+        h.pump(dev!(f));
+        if let Some(p) = h.take_download() {
+            get = p;
+        }
+    }
+    assert!(h.now.since(began) > 200_000);
+    assert_eq!(f.got, [], "still waiting, more than 200 s after the start");
+    serve(&mut h, &mut f, &get, &data, &[], None);
+    assert_eq!(f.bytes(), data);
+    assert_eq!(f.got.last(), Some(&Got::Finished));
+}

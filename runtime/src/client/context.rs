@@ -136,7 +136,8 @@ pub enum DownloadError {
     UnsupportedScheme,
     /// Another object's download is running.
     Busy,
-    /// The server did not answer, after retries with backoff.
+    /// The server stayed silent for two minutes (its block request retransmitted, then
+    /// resumed after a backoff), or kept answering with server errors or resets.
     Unreachable,
     /// The server answered with an error: no such resource, or not for us.
     NotFound,

@@ -27,6 +27,12 @@ use super::{Client, Device, Instant, Peer};
 use crate::block::Block;
 use crate::coap::{self, CoapOption, Packet};
 
+/// How long a download waits on a silent server before it gives up with
+/// [`DownloadError::Unreachable`], counted from the first request left unanswered: two
+/// minutes. A block request is retransmitted as RFC 7252 says (up to 93 s), then resumed
+/// after a backoff, and cut off here; [`Client::connection_changed`] starts the count again.
+pub(crate) const SILENCE_LIMIT_MS: u64 = 120_000;
+
 /// Attempts in a row that bring no new bytes (no answer, a server error, an answer for
 /// another block than asked) before a download gives up. Each one backs off longer before
 /// asking again: 4 s, 8 s, 16 s.
@@ -55,6 +61,8 @@ struct Pull {
     failures: u8,
     resume_at: Option<Instant>,
     in_flight: bool,
+    /// Since when the server has not answered, if it has not (see [`SILENCE_LIMIT_MS`]).
+    silent_since: Option<Instant>,
     /// The number of the block last asked for.
     asked: u32,
 }
@@ -153,14 +161,17 @@ impl Downloader {
         self.pull.as_ref().map(|p| p.owner)
     }
 
-    /// When the next block request is due (none while one is in flight).
+    /// When the next block request is due, or the server has been silent too long.
     pub(super) fn deadline(&self) -> Option<Instant> {
         let p = self.pull.as_ref()?;
-        (!p.in_flight).then(|| p.resume_at.unwrap_or_default())
+        let give_up = p.silent_since.map(|s| s.after(SILENCE_LIMIT_MS));
+        let next = (!p.in_flight).then(|| p.resume_at.unwrap_or_default());
+        next.into_iter().chain(give_up).min()
     }
 
     /// The GET for the next block, when one is due; blocks are at most `max_block` bytes.
-    /// An error ends the download: the next block's number does not fit its 20 bits
+    /// An error ends the download: the server has been silent for [`SILENCE_LIMIT_MS`]
+    /// ([`DownloadError::Unreachable`]), or the next block's number does not fit its 20 bits
     /// ([`DownloadError::TooLarge`]).
     fn next_request(
         &mut self,
@@ -168,6 +179,18 @@ impl Downloader {
         max_block: usize,
     ) -> Option<Result<Packet, DownloadError>> {
         let p = self.pull.as_mut()?;
+        if let Some(since) = p.silent_since
+            && now >= since.after(SILENCE_LIMIT_MS)
+        {
+            warn!(
+                "download: no answer for {} ms; giving up at byte {}",
+                now.since(since),
+                p.offset
+            );
+            self.abandon |= p.in_flight;
+            self.pull = None;
+            return Some(Err(DownloadError::Unreachable));
+        }
         if p.in_flight || p.resume_at.is_some_and(|at| at > now) {
             return None;
         }
@@ -195,6 +218,7 @@ impl Downloader {
             info!("download: asking for block {} again", num);
         }
         p.in_flight = true;
+        p.silent_since = p.silent_since.or(Some(now));
         p.asked = num;
         p.resume_at = None;
         Some(Ok(request))
@@ -231,9 +255,11 @@ impl Downloader {
         out: &mut Fetched<'p>,
     ) -> Result<bool, DownloadError> {
         let Some(p) = response else {
-            // No answer: resume later from the last block delivered, up to a limit.
+            // No answer: resume later from the last block delivered, until the silence has
+            // lasted too long (or the server resets too often).
             return pull.setback(now, "no answer", DownloadError::Unreachable);
         };
+        pull.silent_since = None;
         let code = coap::code_of(p);
         match code >> 5 {
             2 => {}
@@ -346,7 +372,13 @@ impl Client {
     /// delivered.
     pub fn connection_changed(&mut self, now: Instant) {
         if let Some(pull) = self.downloads.pull.as_mut() {
+            info!(
+                "download: the connection changed; going on from byte {}",
+                pull.offset
+            );
             pull.failures = 0;
+            // The silence of the old path says nothing about the new one.
+            pull.silent_since = pull.silent_since.map(|_| now);
             if pull.in_flight {
                 self.transport.kick(now, Peer::Download);
             } else {
@@ -378,6 +410,9 @@ impl Client {
                     .request(now, p, Peer::Download, Purpose::Fetch);
             }
             Some(Err(e)) => {
+                if core::mem::take(&mut self.downloads.abandon) {
+                    self.transport.abandon(Peer::Download);
+                }
                 if let Some(owner) = owner {
                     self.deliver(now, owner, DownloadEvent::Failed(e), device);
                     self.poll_objects(now, device);
