@@ -81,6 +81,7 @@ impl Router<'_> {
         device: &mut Device<'_, '_>,
     ) -> Result<Packet, (Error, Option<u32>)> {
         let plain = |e: Error| (e, None);
+        self.block1.expire(now);
         let path = Path::from_segments(coap::path_segments(request)).map_err(plain)?;
         let code = coap::code_of(request);
         let object = match path.object() {
@@ -119,7 +120,7 @@ impl Router<'_> {
             coap::PUT if request.payload.is_empty() && coap::queries(request).next().is_some() => {
                 self.write_attributes(request, &path).map_err(plain)
             }
-            coap::PUT => self.write(request, &path, true, object),
+            coap::PUT => self.write(now, request, &path, true, object),
             coap::POST
                 if path.len() == 3
                     && info
@@ -138,7 +139,7 @@ impl Router<'_> {
                             .resource(path.resource().unwrap_or(0))
                             .is_some_and(|r| r.multiplicity == Multiplicity::Multiple)) =>
             {
-                self.write(request, &path, false, object)
+                self.write(now, request, &path, false, object)
             }
             // Create and Delete are bootstrap and access-control business, not served here.
             _ => Err(plain(Error::MethodNotAllowed)),
@@ -336,8 +337,11 @@ impl Router<'_> {
         Ok(coap::response_to(request, coap::CHANGED))
     }
 
+    /// A Write (PUT) or partial update (POST); values written block-wise are streamed to a
+    /// resource that takes chunks.
     fn write(
         &mut self,
+        now: Instant,
         request: &Packet,
         path: &Path,
         replace: bool,
@@ -357,7 +361,7 @@ impl Router<'_> {
             if path.len() == 3 && object.accepts_chunks(r) {
                 return self
                     .block1
-                    .write(request, path, object, self.config.max_block);
+                    .write_chunks(now, request, path, object, self.config.max_block);
             }
         }
         let format = match coap::uint_option(request, CoapOption::ContentFormat)
