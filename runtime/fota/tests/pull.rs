@@ -277,6 +277,51 @@ fn a_package_named_by_its_hash_is_pulled_with_its_query() {
 }
 
 #[test]
+fn a_package_uri_written_in_64_byte_blocks_starts_the_pull() {
+    // A server that writes in 64-byte blocks used to be refused with 4.13 for any URI longer
+    // than a block.
+    let uri = format!("coap://fw.example:5699/{}/v2.bin", "p".repeat(70));
+    assert_eq!(uri.len(), 100);
+    let mut fw = fresh(Settings::default());
+    let mut h = client();
+    h.register(dev!(fw));
+    let r = h.send(
+        dev!(fw),
+        Request::new(PUT, "/5/0/1")
+            .format(0)
+            .block1(0, true, 2)
+            .payload(&uri.as_bytes()[..64]),
+    );
+    assert_eq!(
+        (code_str(&r), block(&r, CoapOption::Block1)),
+        ("2.31".into(), Some((0, true, 2)))
+    );
+    assert_eq!(
+        state(&fw),
+        (State::Idle, 0),
+        "nothing before the last block"
+    );
+    let r = h.send(
+        dev!(fw),
+        Request::new(PUT, "/5/0/1")
+            .format(0)
+            .block1(1, false, 2)
+            .payload(&uri.as_bytes()[64..]),
+    );
+    assert_eq!(
+        (code_str(&r), block(&r, CoapOption::Block1)),
+        ("2.04".into(), Some((1, false, 2)))
+    );
+    assert_eq!(state(&fw), (State::Downloading, 0));
+    h.pump(dev!(fw));
+    let get = h.take_download().expect("a GET to the download server");
+    assert_eq!(
+        strings(&get, CoapOption::UriPath),
+        ["p".repeat(70), "v2.bin".into()]
+    );
+}
+
+#[test]
 fn invalid_and_unsupported_package_uris() {
     for (uri, result) in [
         ("coap//no-scheme", 7),

@@ -1,5 +1,7 @@
-//! Block-wise writes from the server (RFC 7959 Block1) to resources that take chunks: each
-//! block goes to the object as it arrives, never into a buffer the size of the value.
+//! Block-wise writes from the server (RFC 7959 Block1). A resource that takes chunks gets each
+//! block as it arrives, never a buffer the size of its value; any other write (a resource, an
+//! instance, in any content format) is reassembled up to [`MAX_REASSEMBLED`] bytes and then
+//! served as one write.
 //!
 //! One transfer runs at a time. Its blocks are told apart from other requests by what names a
 //! request body: the method, the path, the Content-Format and the Request-Tag options
@@ -10,6 +12,9 @@
 //! (the sender's first, or the smaller one answered to it) only where the bytes so far end;
 //! a larger one is 4.00.
 
+extern crate alloc;
+
+use alloc::vec::Vec;
 use core::ops::Range;
 
 use super::Instant;
@@ -27,6 +32,12 @@ const REQUEST_TAG: u16 = 292;
 /// A transfer idle for this long is forgotten: EXCHANGE_LIFETIME (RFC 7252 4.8.2), after
 /// which its sender has given up on it too.
 pub(super) const SESSION_LIFETIME_MS: u64 = 247_000;
+
+/// The largest value written block-wise to a resource that does not take chunks (or to an
+/// instance) that the client reassembles, in bytes: a larger one is answered 4.13 with this
+/// Size1. Heap: the buffer grows block by block to at most this while such a transfer runs,
+/// and is freed when it ends, is refused, or is found expired at the next request.
+pub(super) const MAX_REASSEMBLED: usize = 1024;
 
 /// An error to answer, with the Size1 to answer it with (4.13).
 type Refusal = (Error, Option<u32>);
@@ -83,6 +94,8 @@ struct Session {
     expected: u32,
     /// When its last block arrived.
     last: Instant,
+    /// The value so far, when it is reassembled (`None`: it streams to its object).
+    buffer: Option<Vec<u8>>,
 }
 
 /// What a block brings.
@@ -95,6 +108,14 @@ struct Taken {
     echo: Block,
 }
 
+/// What a block of a reassembled write leads to.
+pub(super) enum Reassembled {
+    /// More blocks are to come: the 2.31 Continue to answer.
+    Continue(Packet),
+    /// The last block arrived: the whole value, and the Block1 the response echoes.
+    Whole(Vec<u8>, Block),
+}
+
 /// The Block1 reassembler: one transfer at a time.
 #[derive(Debug, Default)]
 pub(super) struct Block1 {
@@ -102,8 +123,8 @@ pub(super) struct Block1 {
 }
 
 impl Block1 {
-    /// Forgets a transfer that has had no block for [`SESSION_LIFETIME_MS`]; the client calls
-    /// it with every request.
+    /// Forgets a transfer that has had no block for [`SESSION_LIFETIME_MS`] (and frees its
+    /// buffer); the client calls it with every request.
     pub(super) fn expire(&mut self, now: Instant) {
         if let Some(s) = self
             .session
@@ -172,7 +193,14 @@ impl Block1 {
                 .map_err(too_large)?;
             return Ok(coap::response_to(request, coap::CHANGED));
         };
-        let taken = self.take(now, request, Body::of(request, path)?, block, max_block)?;
+        let taken = self.take(
+            now,
+            request,
+            Body::of(request, path)?,
+            block,
+            max_block,
+            false,
+        )?;
         let bytes = payload
             .get(taken.fresh.clone())
             .ok_or(plain(Error::BadRequest))?;
@@ -204,6 +232,69 @@ impl Block1 {
         Ok(response)
     }
 
+    /// A block of a write to anything that does not take chunks, gathered until the last one
+    /// brings the whole value; 4.13 with Size1 [`MAX_REASSEMBLED`] for a longer one.
+    pub(super) fn reassemble(
+        &mut self,
+        now: Instant,
+        request: &Packet,
+        path: &Path,
+        block: Block,
+        max_block: usize,
+    ) -> Result<Reassembled, Refusal> {
+        let too_large = (Error::TooLarge, Some(MAX_REASSEMBLED as u32));
+        let size1 = coap::uint_option(request, CoapOption::Size1)
+            .transpose()
+            .map_err(plain)?;
+        if block.num == 0 && size1.is_some_and(|s| s as usize > MAX_REASSEMBLED) {
+            warn!(
+                "block-wise write to {:?} of {:?} bytes refused: {} at most",
+                path.ids(),
+                size1,
+                MAX_REASSEMBLED
+            );
+            self.forget(path);
+            return Err(too_large);
+        }
+        let taken = self.take(
+            now,
+            request,
+            Body::of(request, path)?,
+            block,
+            max_block,
+            true,
+        )?;
+        let bytes = request
+            .payload
+            .get(taken.fresh)
+            .ok_or(plain(Error::BadRequest))?;
+        let buffer = self
+            .session
+            .as_mut()
+            .and_then(|s| s.buffer.as_mut())
+            .ok_or(plain(Error::Incomplete))?;
+        let fits = buffer.len() + bytes.len() <= MAX_REASSEMBLED
+            && buffer.try_reserve_exact(bytes.len()).is_ok();
+        if !fits {
+            warn!(
+                "block-wise write to {:?} refused past {} bytes",
+                path.ids(),
+                buffer.len()
+            );
+            self.session = None;
+            return Err(too_large);
+        }
+        buffer.extend_from_slice(bytes);
+        if !block.more {
+            let whole = self.session.take().and_then(|s| s.buffer);
+            return Ok(Reassembled::Whole(whole.unwrap_or_default(), taken.echo));
+        }
+        self.advance(true, bytes.len());
+        let mut response = coap::response_to(request, coap::CONTINUE);
+        coap::set_block_option(&mut response, CoapOption::Block1, taken.echo).map_err(plain)?;
+        Ok(Reassembled::Continue(response))
+    }
+
     /// Checks `block` of `body` against the transfer in progress: where its new bytes go, or
     /// why it is refused. A block 0 starts a transfer (replacing any other one).
     fn take(
@@ -213,6 +304,7 @@ impl Block1 {
         body: Body,
         block: Block,
         max_block: usize,
+        reassembled: bool,
     ) -> Result<Taken, Refusal> {
         let len = request.payload.len();
         let offset = block.offset().ok_or(plain(Error::BadRequest))?;
@@ -251,6 +343,7 @@ impl Block1 {
                 szx,
                 expected: 0,
                 last: now,
+                buffer: reassembled.then(Vec::new),
             });
             return Ok(Taken {
                 offset: 0,

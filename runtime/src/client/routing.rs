@@ -7,7 +7,7 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 
-use super::blockwise::Block1;
+use super::blockwise::{Block1, Reassembled};
 use super::observe::{AttributeTable, Observation, Observer};
 use super::render::{Count, instance_ids, render};
 use super::{Client, Config, Device, Instant, Peer};
@@ -338,7 +338,7 @@ impl Router<'_> {
     }
 
     /// A Write (PUT) or partial update (POST); values written block-wise are streamed to a
-    /// resource that takes chunks.
+    /// resource that takes chunks, reassembled for anything else.
     fn write(
         &mut self,
         now: Instant,
@@ -375,15 +375,25 @@ impl Router<'_> {
             None if path.len() >= 3 => ContentFormat::Text,
             None => return Err(plain(Error::UnsupportedContentFormat)),
         };
-        if let Some(block) = coap::block_option(request, CoapOption::Block1)
+        let block = coap::block_option(request, CoapOption::Block1)
             .transpose()
-            .map_err(plain)?
-            && (block.num != 0 || block.more)
-        {
-            // Only resources that take chunks are written block-wise.
-            return Err((Error::TooLarge, Some(self.config.max_block as u32)));
-        }
-        let mut payload = request.payload.clone();
+            .map_err(plain)?;
+        let (mut payload, echo) = match block {
+            Some(b) if b.num != 0 || b.more => {
+                match self
+                    .block1
+                    .reassemble(now, request, path, b, self.config.max_block)?
+                {
+                    Reassembled::Continue(response) => return Ok(response),
+                    Reassembled::Whole(value, echo) => (value, Some(echo)),
+                }
+            }
+            // The whole value in one message (a single block, or none).
+            b => {
+                self.block1.forget(path);
+                (request.payload.clone(), b)
+            }
+        };
         let shape = |p: &Path| {
             let r = info.resource(p.resource()?)?;
             Some(Shape {
@@ -437,7 +447,11 @@ impl Router<'_> {
             };
             result.map_err(plain)?;
         }
-        Ok(coap::response_to(request, coap::CHANGED))
+        let mut response = coap::response_to(request, coap::CHANGED);
+        if let Some(echo) = echo {
+            coap::set_block_option(&mut response, CoapOption::Block1, echo).map_err(plain)?;
+        }
+        Ok(response)
     }
 }
 
