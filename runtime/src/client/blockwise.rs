@@ -65,13 +65,19 @@ impl Body {
             .flatten();
         for value in tags {
             // A Request-Tag is 0 to 8 bytes (RFC 9175 3.2); two of them are kept apart.
-            let len = u8::try_from(value.len())
+            let kept = u8::try_from(value.len())
                 .ok()
                 .filter(|&l| l <= 8)
-                .ok_or(plain(Error::BadRequest))?;
-            tag.push(len).map_err(|_| plain(Error::BadRequest))?;
-            tag.extend_from_slice(value)
-                .map_err(|_| plain(Error::BadRequest))?;
+                .and_then(|len| tag.push(len).ok())
+                .and_then(|()| tag.extend_from_slice(value).ok());
+            if kept.is_none() {
+                warn!(
+                    "block-wise write to {:?}: a Request-Tag of {} bytes, or more than two",
+                    path.ids(),
+                    value.len()
+                );
+                return Err(plain(Error::BadRequest));
+            }
         }
         Ok(Self {
             code: coap::code_of(request),
@@ -170,7 +176,14 @@ impl Block1 {
         {
             None => {}
             Some(cf) if cf == u32::from(ContentFormat::Opaque.number()) => {}
-            Some(_) => return Err(plain(Error::UnsupportedContentFormat)),
+            Some(cf) => {
+                warn!(
+                    "write to {:?} in format {} refused: opaque only",
+                    path.ids(),
+                    cf
+                );
+                return Err(plain(Error::UnsupportedContentFormat));
+            }
         }
         let size1 = coap::uint_option(request, CoapOption::Size1)
             .transpose()

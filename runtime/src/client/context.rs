@@ -105,7 +105,8 @@ pub struct DownloadRequest<'a> {
 /// What a download delivers to its object, in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DownloadEvent<'a> {
-    /// The first answer: the size when the server says it (Size2), and its ETag.
+    /// The first answer: the size when known (the server's Size2, or
+    /// [`DownloadRequest::size`] on a resume), and its ETag.
     Started {
         /// Bytes of the whole resource.
         total: Option<u32>,
@@ -127,6 +128,7 @@ pub enum DownloadEvent<'a> {
 
 /// Why a download could not start or stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum DownloadError {
     /// The URI is not a URI with a host (or its port is not a number), is longer than
     /// [`DownloadUri::MAX_LEN`], or has a `%` escape that is not two hex digits or that does

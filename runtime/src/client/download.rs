@@ -117,6 +117,19 @@ impl Downloader {
         owner: u16,
         request: &DownloadRequest<'_>,
     ) -> Result<(), DownloadError> {
+        let started = self.try_start(owner, request);
+        match started {
+            Ok(()) => info!("download: for object {}, from byte {}", owner, request.from),
+            Err(e) => warn!("download: refused for object {}: {:?}", owner, e),
+        }
+        started
+    }
+
+    fn try_start(
+        &mut self,
+        owner: u16,
+        request: &DownloadRequest<'_>,
+    ) -> Result<(), DownloadError> {
         if self.pull.as_ref().is_some_and(|p| p.owner != owner) {
             return Err(DownloadError::Busy);
         }
@@ -321,6 +334,7 @@ impl Downloader {
         }
         pull.size = pull.size.or(size);
         let Some(offset) = block.offset() else {
+            warn!("download: block {} is past 4 GiB", block.num);
             return Err(DownloadError::BadResponse);
         };
         let end = offset.saturating_add(p.payload.len() as u32);
