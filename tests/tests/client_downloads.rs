@@ -193,9 +193,8 @@ fn next_request(h: &mut Harness, f: &mut Fetcher) -> Option<Packet> {
         if let Some(p) = h.take_download() {
             return Some(p);
         }
-        if h.client.download_peer().is_none() {
-            return None;
-        }
+        // The download ended.
+        h.client.download_peer()?;
         h.now = h
             .client
             .timeout()
