@@ -11,6 +11,8 @@
 //! * every request asks for the size (Size2 0, RFC 7959 4), so a server that reports it shows
 //!   a resource that grew or shrank on any block: another Size2 is `Changed`, and so is a
 //!   last block that ends anywhere but at the known size, or before bytes already delivered.
+//!   (RFC 7959 lets Size2 be an estimate; it is taken as exact here, as it is for the static
+//!   files a package download fetches.)
 //!
 //! Not detected: a change that keeps the size on a server that sends no ETag, and any change
 //! on a server that sends neither ETag nor Size2 (a resume then trusts that the bytes before
