@@ -35,7 +35,7 @@ fuzz_target!(|data: &[u8]| {
         p.add_option(CoapOption::ContentFormat, vec![42]);
         p.add_option(
             CoapOption::Block1,
-            Block::new(u32::from(*num), more, szx).encode().to_vec(),
+            Block::new(u32::from(*num), more, szx).encode().unwrap_or_default().to_vec(),
         );
         if flags & 0x40 != 0 {
             p.add_option(CoapOption::Size1, (u32::from(*len) * 300).to_be_bytes().to_vec());

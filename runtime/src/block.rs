@@ -15,6 +15,9 @@ impl Block {
     /// The largest size exponent (1024 bytes); 7 is reserved (BERT).
     pub const MAX_SZX: u8 = 6;
 
+    /// The largest block number: the option has 20 bits for it.
+    pub const MAX_NUM: u32 = 0xf_ffff;
+
     /// The block of `size` bytes (16, 32, ... 1024) at `num`.
     pub const fn new(num: u32, more: bool, szx: u8) -> Self {
         Self { num, more, szx }
@@ -56,22 +59,17 @@ impl Block {
         })
     }
 
-    /// The option value, in as few bytes as it takes.
-    pub fn encode(&self) -> heapless::Vec<u8, 3> {
-        let value = (self.num << 4) | (u32::from(self.more) << 3) | u32::from(self.szx & 0x7);
-        let bytes = value.to_be_bytes();
-        let skip = match value {
-            0 => 4,
-            1..=0xff => 3,
-            0x100..=0xffff => 2,
-            _ => 1,
-        };
-        let mut out = heapless::Vec::new();
-        for &b in bytes.iter().skip(skip) {
-            // At most three bytes remain: the number is below 2^20.
-            let _ = out.push(b);
+    /// The option value, in as few bytes as it takes. `None` when the block cannot be written
+    /// as an option: a number above [`Block::MAX_NUM`] (it has 20 bits) or a size exponent
+    /// above [`Block::MAX_SZX`] (7 is reserved for BERT), so no wrong option is ever sent.
+    pub fn encode(&self) -> Option<heapless::Vec<u8, 3>> {
+        if self.num > Self::MAX_NUM || self.szx > Self::MAX_SZX {
+            return None;
         }
-        out
+        let value = (self.num << 4) | (u32::from(self.more) << 3) | u32::from(self.szx);
+        let bytes = value.to_be_bytes();
+        let skip = bytes.iter().take_while(|&&b| b == 0).count();
+        heapless::Vec::from_slice(bytes.get(skip..)?).ok()
     }
 }
 
@@ -89,10 +87,10 @@ mod tests {
             (0xfffff, true, 6),
         ] {
             let b = Block::new(num, more, szx);
-            assert_eq!(Block::decode(&b.encode()), Some(b));
+            assert_eq!(Block::decode(&b.encode().unwrap()), Some(b));
         }
         assert_eq!(
-            Block::new(0, false, 0).encode().len(),
+            Block::new(0, false, 0).encode().unwrap().len(),
             0,
             "zero is the empty option"
         );
@@ -103,5 +101,21 @@ mod tests {
         assert_eq!(Block::szx_for(1024), 6);
         assert_eq!(Block::szx_for(1000), 5);
         assert_eq!(Block::szx_for(3), 0);
+    }
+
+    #[test]
+    fn block_numbers_beyond_20_bits_do_not_encode() {
+        assert_eq!(
+            Block::new(Block::MAX_NUM, true, 6)
+                .encode()
+                .unwrap()
+                .as_slice(),
+            [0xff, 0xff, 0xfe]
+        );
+        // 2^20 used to lose its top bit and come out as block 0.
+        assert_eq!(Block::new(1 << 20, false, 6).encode(), None);
+        assert_eq!(Block::new(0x0123_4567, true, 2).encode(), None);
+        assert_eq!(Block::new(0, false, 7).encode(), None, "BERT is not sent");
+        assert_eq!(Block::new(0, false, 8).encode(), None);
     }
 }

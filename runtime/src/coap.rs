@@ -72,10 +72,18 @@ pub(crate) fn block_option(p: &Packet, option: CoapOption) -> Option<Result<Bloc
     Some(Block::decode(bytes).ok_or(Error::BadRequest))
 }
 
-pub(crate) fn set_block_option(p: &mut Packet, option: CoapOption, block: Block) {
+/// Sets a Block1 or Block2 option; 5.00 when the block cannot be an option (a number past
+/// 20 bits, see [`Block::encode`]), and then the packet is left as it was.
+pub(crate) fn set_block_option(
+    p: &mut Packet,
+    option: CoapOption,
+    block: Block,
+) -> Result<(), Error> {
+    let value = block.encode().ok_or(Error::Internal)?;
     let mut list = LinkedList::new();
-    list.push_back(block.encode().to_vec());
+    list.push_back(value.to_vec());
     p.set_option(option, list);
+    Ok(())
 }
 
 /// The Uri-Path segments.

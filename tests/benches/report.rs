@@ -198,6 +198,7 @@ fn push_datagrams(image: &[u8]) -> Vec<Vec<u8>> {
                 CoapOption::Block1,
                 Block::new(num as u32, num + 1 < blocks, 6)
                     .encode()
+                    .unwrap()
                     .to_vec(),
             );
             if num == 0 {

@@ -94,9 +94,13 @@ pub fn block(p: &Packet, option: CoapOption) -> Option<Block> {
     Block::decode(p.get_option(option)?.front()?)
 }
 
-/// Adds a Block1 or Block2 option.
+/// Adds a Block1 or Block2 option. Its number fits the option's 20 bits: the server's own
+/// images are far below the 1 GiB that reach, and a Block2 answer echoes a decoded number.
 pub fn add_block(p: &mut Packet, option: CoapOption, block: Block) {
-    p.add_option(option, block.encode().to_vec());
+    let value = block
+        .encode()
+        .expect("a block of an image or an echoed block fits");
+    p.add_option(option, value.to_vec());
 }
 
 #[cfg(test)]

@@ -250,6 +250,78 @@ fn a_resumed_pull_of_a_package_that_changed_meanwhile_is_an_integrity_failure() 
 }
 
 #[test]
+fn a_package_named_by_its_hash_is_pulled_with_its_query() {
+    // A 64-character file name used to fail the download with Update Result 7 (Invalid URI),
+    // and the query was dropped.
+    let hash = "3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b";
+    let uri = format!("coap://fw.example:5699/fw/{hash}?token=a%2Bb");
+    let mut fw = fresh(Settings::default());
+    let mut h = client();
+    h.register(dev!(fw));
+    let r = h.send(
+        dev!(fw),
+        Request::new(PUT, "/5/0/1")
+            .format(0)
+            .payload(uri.as_bytes()),
+    );
+    assert_eq!(code_str(&r), "2.04");
+    h.pump(dev!(fw));
+    assert_eq!(state(&fw), (State::Downloading, 0));
+    let get = h.take_download().expect("a GET to the download server");
+    assert_eq!(strings(&get, CoapOption::UriPath), ["fw", hash]);
+    assert_eq!(strings(&get, CoapOption::UriQuery), ["token=a+b"]);
+    let data = image(1500);
+    serve_all(&mut h, &mut fw, get, &data, &[4]);
+    assert_eq!(dfu(&mut fw, data.len()), data);
+    assert_eq!(state(&fw), (State::Downloaded, 0));
+}
+
+#[test]
+fn a_package_uri_written_in_64_byte_blocks_starts_the_pull() {
+    // A server that writes in 64-byte blocks used to be refused with 4.13 for any URI longer
+    // than a block.
+    let uri = format!("coap://fw.example:5699/{}/v2.bin", "p".repeat(70));
+    assert_eq!(uri.len(), 100);
+    let mut fw = fresh(Settings::default());
+    let mut h = client();
+    h.register(dev!(fw));
+    let r = h.send(
+        dev!(fw),
+        Request::new(PUT, "/5/0/1")
+            .format(0)
+            .block1(0, true, 2)
+            .payload(&uri.as_bytes()[..64]),
+    );
+    assert_eq!(
+        (code_str(&r), block(&r, CoapOption::Block1)),
+        ("2.31".into(), Some((0, true, 2)))
+    );
+    assert_eq!(
+        state(&fw),
+        (State::Idle, 0),
+        "nothing before the last block"
+    );
+    let r = h.send(
+        dev!(fw),
+        Request::new(PUT, "/5/0/1")
+            .format(0)
+            .block1(1, false, 2)
+            .payload(&uri.as_bytes()[64..]),
+    );
+    assert_eq!(
+        (code_str(&r), block(&r, CoapOption::Block1)),
+        ("2.04".into(), Some((1, false, 2)))
+    );
+    assert_eq!(state(&fw), (State::Downloading, 0));
+    h.pump(dev!(fw));
+    let get = h.take_download().expect("a GET to the download server");
+    assert_eq!(
+        strings(&get, CoapOption::UriPath),
+        ["p".repeat(70), "v2.bin".into()]
+    );
+}
+
+#[test]
 fn invalid_and_unsupported_package_uris() {
     for (uri, result) in [
         ("coap//no-scheme", 7),

@@ -6,6 +6,11 @@
 //!
 //! [`Object::poll`]: crate::Object::poll
 
+extern crate alloc;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use super::Instant;
 use super::download::Downloader;
 use crate::path::Path;
@@ -60,6 +65,13 @@ impl Context<'_> {
     /// for this object: what arrives is handed to [`Object::download`]. One download runs at
     /// a time; a new one from the same object replaces its old one.
     ///
+    /// Every answer is checked against the first (or against `request.etag` and
+    /// `request.size` on a resume): another ETag, another Size2 (asked for with every
+    /// block), or a last block that ends elsewhere than the known size ends the download with
+    /// [`DownloadError::Changed`]. A change that keeps the size on a server without ETags, or
+    /// any change on a server that sends neither ETag nor Size2, is not detected: the check
+    /// of the whole image (a firmware signature) is the last line of defence.
+    ///
     /// [`Object::download`]: crate::Object::download
     pub fn download(&mut self, request: DownloadRequest<'_>) -> Result<(), DownloadError> {
         self.downloads.start(self.object, &request)
@@ -74,19 +86,27 @@ impl Context<'_> {
 /// A download an object asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DownloadRequest<'a> {
-    /// What to download: a `coap://` URI.
+    /// What to download: a `coap://` URI of at most [`DownloadUri::MAX_LEN`] bytes. Its path
+    /// segments and query arguments are percent-decoded into Uri-Path and Uri-Query options
+    /// (RFC 7252 6.4).
     pub uri: &'a str,
     /// The first byte wanted (what the object already holds, when it resumes).
     pub from: u32,
     /// The ETag the resource had when the download began (empty when unknown): a resource
     /// that answers with another one has changed under the download.
     pub etag: &'a [u8],
+    /// The size the resource had when the download began ([`DownloadEvent::Started`]'s
+    /// `total`), when known: a resumed download of a resource that reports another size
+    /// (Size2) has changed under it. What is and is not detected is described in the
+    /// downloader's documentation ([`Context::download`]).
+    pub size: Option<u32>,
 }
 
 /// What a download delivers to its object, in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DownloadEvent<'a> {
-    /// The first answer: the size when the server says it (Size2), and its ETag.
+    /// The first answer: the size when known (the server's Size2, or
+    /// [`DownloadRequest::size`] on a resume), and its ETag.
     Started {
         /// Bytes of the whole resource.
         total: Option<u32>,
@@ -108,21 +128,29 @@ pub enum DownloadEvent<'a> {
 
 /// Why a download could not start or stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum DownloadError {
-    /// The URI is not a URI with a host (or its port is not a number).
+    /// The URI is not a URI with a host (or its port is not a number), is longer than
+    /// [`DownloadUri::MAX_LEN`], or has a `%` escape that is not two hex digits or that does
+    /// not decode to UTF-8.
     InvalidUri,
     /// The scheme is not one this client downloads.
     UnsupportedScheme,
     /// Another object's download is running.
     Busy,
-    /// The server did not answer, after retries with backoff.
+    /// The server stayed silent for two minutes (its block request retransmitted, then
+    /// resumed after a backoff), or kept answering with server errors or resets.
     Unreachable,
     /// The server answered with an error: no such resource, or not for us.
     NotFound,
-    /// The resource changed during the download (another ETag).
+    /// The resource changed during the download: another ETag or Size2, or its end moved.
     Changed,
     /// The server's answer broke the block-wise rules.
     BadResponse,
+    /// The resource is larger than block-wise transfer reaches: the next block's number does
+    /// not fit the 20 bits of a Block2 option (past 1 GiB in 1 KiB blocks, 16 MiB in 16-byte
+    /// ones).
+    TooLarge,
 }
 
 /// The scheme of a download URI.
@@ -154,9 +182,18 @@ pub struct DownloadUri<'a> {
 }
 
 impl<'a> DownloadUri<'a> {
-    /// Reads `uri`. [`DownloadError::InvalidUri`] for anything that is not a URI with a host;
-    /// [`DownloadError::UnsupportedScheme`] for a scheme other than coap, coaps, http, https.
+    /// The longest URI a download takes, in bytes: what the Package URI resource holds. Every
+    /// path segment and query argument is shorter, so each fits a CoAP option (0..255 bytes).
+    pub const MAX_LEN: usize = 255;
+
+    /// Reads `uri`. [`DownloadError::InvalidUri`] for anything that is not a URI with a host,
+    /// for a URI longer than [`DownloadUri::MAX_LEN`] and for a path or query with a broken
+    /// `%` escape; [`DownloadError::UnsupportedScheme`] for a scheme other than coap, coaps,
+    /// http, https.
     pub fn parse(uri: &'a str) -> Result<Self, DownloadError> {
+        if uri.len() > Self::MAX_LEN {
+            return Err(DownloadError::InvalidUri);
+        }
         let (scheme, rest) = uri.split_once("://").ok_or(DownloadError::InvalidUri)?;
         let scheme = [
             ("coap", Scheme::Coap),
@@ -198,19 +235,69 @@ impl<'a> DownloadUri<'a> {
         if !valid_host {
             return Err(DownloadError::InvalidUri);
         }
-        Ok(Self {
+        let uri = Self {
             scheme,
             host,
             port,
             path,
             query,
-        })
+        };
+        uri.path_segments()
+            .chain(uri.query_args())
+            .try_for_each(|s| s.map(drop))?;
+        Ok(uri)
     }
+
+    /// The Uri-Path option values (RFC 7252 6.4, step 8): every segment of the path,
+    /// percent-decoded, empty ones included; none for an empty path.
+    pub fn path_segments(&self) -> impl Iterator<Item = Result<String, DownloadError>> + 'a {
+        let path = self.path;
+        (!path.is_empty())
+            .then(|| path.split('/'))
+            .into_iter()
+            .flatten()
+            .map(percent_decode)
+    }
+
+    /// The Uri-Query option values (RFC 7252 6.4, step 9): every `&`-separated argument of the
+    /// query, percent-decoded; none for an empty or absent query.
+    pub fn query_args(&self) -> impl Iterator<Item = Result<String, DownloadError>> + 'a {
+        self.query
+            .filter(|q| !q.is_empty())
+            .map(|q| q.split('&'))
+            .into_iter()
+            .flatten()
+            .map(percent_decode)
+    }
+}
+
+/// `raw` with each `%XX` replaced by the byte it stands for (RFC 3986 2.1); anything else is
+/// taken as it is. [`DownloadError::InvalidUri`] for a `%` not followed by two hex digits and
+/// for bytes that are not UTF-8 (CoAP's Uri-Path and Uri-Query are strings).
+fn percent_decode(raw: &str) -> Result<String, DownloadError> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut bytes = raw.bytes();
+    while let Some(b) = bytes.next() {
+        if b != b'%' {
+            out.push(b);
+            continue;
+        }
+        let mut digit = || {
+            bytes
+                .next()
+                .and_then(|d| char::from(d).to_digit(16))
+                .ok_or(DownloadError::InvalidUri)
+        };
+        let (high, low) = (digit()?, digit()?);
+        out.push(((high << 4) | low) as u8);
+    }
+    String::from_utf8(out).map_err(|_| DownloadError::InvalidUri)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::{format, vec};
 
     #[test]
     fn uris_read_into_their_parts() {
@@ -240,5 +327,64 @@ mod tests {
         ] {
             assert_eq!(DownloadUri::parse(bad), Err(e), "{bad}");
         }
+    }
+
+    fn options(uri: &str) -> (Vec<String>, Vec<String>) {
+        let u = DownloadUri::parse(uri).unwrap();
+        (
+            u.path_segments().map(Result::unwrap).collect(),
+            u.query_args().map(Result::unwrap).collect(),
+        )
+    }
+
+    #[test]
+    fn path_segments_and_query_args_are_percent_decoded() {
+        assert_eq!(
+            options("coap://h/fw/v2.bin?arch=m4&rev=2"),
+            (
+                vec!["fw".into(), "v2.bin".into()],
+                vec!["arch=m4".into(), "rev=2".into()]
+            )
+        );
+        assert_eq!(
+            options("coap://h/a%20b/%e2%82%AC%2F?q%3D1=%26&x+y"),
+            (
+                vec!["a b".into(), "\u{20ac}/".into()],
+                vec!["q=1=&".into(), "x+y".into()]
+            )
+        );
+        // RFC 7252 6.4: no Uri-Path for an empty path or `/`; empty segments otherwise count.
+        assert_eq!(options("coap://h"), (vec![], vec![]));
+        assert_eq!(options("coap://h/?"), (vec![], vec![]));
+        assert_eq!(
+            options("coap://h/a//b/"),
+            (vec!["a".into(), "".into(), "b".into(), "".into()], vec![])
+        );
+        for bad in [
+            "coap://h/a%2",
+            "coap://h/a%zz",
+            "coap://h/%",
+            "coap://h/x?a=%4",
+            "coap://h/%ff",
+        ] {
+            assert_eq!(
+                DownloadUri::parse(bad),
+                Err(DownloadError::InvalidUri),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_uri_may_fill_the_255_bytes_of_the_package_uri_and_no_more() {
+        let hash = "9f".repeat(32);
+        let name = format!("coap://h/{}", "s".repeat(DownloadUri::MAX_LEN - 9));
+        assert_eq!(name.len(), 255);
+        assert_eq!(options(&name).0, ["s".repeat(246)]);
+        assert_eq!(options(&format!("coap://h/{hash}")).0, [hash]);
+        assert_eq!(
+            DownloadUri::parse(&format!("{name}t")),
+            Err(DownloadError::InvalidUri)
+        );
     }
 }

@@ -1,6 +1,23 @@
 //! The downloader: a resource fetched over CoAP with Block2 (RFC 7959) for the object that
 //! asked ([`Context::download`](super::Context::download)), each block handed to it as it
 //! arrives, resumed from the last block delivered after a timeout or a change of network.
+//!
+//! # A resource that changes under the download
+//!
+//! Every answer is checked against the first one (or, on a resume, against what the owner
+//! knew: [`DownloadRequest::etag`] and [`DownloadRequest::size`]):
+//!
+//! * another ETag, or none where there was one, is [`DownloadError::Changed`];
+//! * every request asks for the size (Size2 0, RFC 7959 4), so a server that reports it shows
+//!   a resource that grew or shrank on any block: another Size2 is `Changed`, and so is a
+//!   last block that ends anywhere but at the known size, or before bytes already delivered.
+//!   (RFC 7959 lets Size2 be an estimate; it is taken as exact here, as it is for the static
+//!   files a package download fetches.)
+//!
+//! Not detected: a change that keeps the size on a server that sends no ETag, and any change
+//! on a server that sends neither ETag nor Size2 (a resume then trusts that the bytes before
+//! it are still the resource's). The owner's check of the whole image (a firmware signature)
+//! is the last line of defence for those.
 
 extern crate alloc;
 
@@ -12,7 +29,15 @@ use super::{Client, Device, Instant, Peer};
 use crate::block::Block;
 use crate::coap::{self, CoapOption, Packet};
 
-/// Attempts that time out in a row before a download gives up.
+/// How long a download waits on a silent server before it gives up with
+/// [`DownloadError::Unreachable`], counted from the first request left unanswered: two
+/// minutes. A block request is retransmitted as RFC 7252 says (up to 93 s), then resumed
+/// after a backoff, and cut off here; [`Client::connection_changed`] starts the count again.
+pub(crate) const SILENCE_LIMIT_MS: u64 = 120_000;
+
+/// Attempts in a row that bring no new bytes (no answer, a server error, an answer for
+/// another block than asked) before a download gives up. Each one backs off longer before
+/// asking again: 4 s, 8 s, 16 s.
 const MAX_FAILURES: u8 = 4;
 
 /// A download in progress.
@@ -20,11 +45,15 @@ const MAX_FAILURES: u8 = 4;
 struct Pull {
     /// The object it is for.
     owner: u16,
-    host: heapless::String<64>,
-    port: u16,
-    path: heapless::Vec<heapless::String<32>, 8>,
+    /// The URI, read again for the host and port ([`Client::download_peer`]).
+    uri: heapless::String<{ DownloadUri::MAX_LEN }>,
+    /// A GET with the URI's Uri-Path and Uri-Query options: each block request is a copy.
+    get: Packet,
     /// The resource's ETag: a block with another one is from another resource.
     etag: heapless::Vec<u8, 8>,
+    /// The resource's size, once known (Size2, or the owner's on a resume): an answer with
+    /// another one is from another resource.
+    size: Option<u32>,
     /// Whether the first answer was handed over ([`DownloadEvent::Started`]).
     started: bool,
     /// Bytes delivered so far: the next request asks for the block at this offset.
@@ -34,6 +63,37 @@ struct Pull {
     failures: u8,
     resume_at: Option<Instant>,
     in_flight: bool,
+    /// Since when the server has not answered, if it has not (see [`SILENCE_LIMIT_MS`]).
+    silent_since: Option<Instant>,
+    /// The number of the block last asked for.
+    asked: u32,
+}
+
+impl Pull {
+    /// An attempt that brought nothing (`why`): ask again after a backoff, or give up with
+    /// `error` after [`MAX_FAILURES`] of them in a row.
+    fn setback(
+        &mut self,
+        now: Instant,
+        why: &'static str,
+        error: DownloadError,
+    ) -> Result<bool, DownloadError> {
+        self.failures = self.failures.saturating_add(1);
+        if self.failures >= MAX_FAILURES {
+            warn!(
+                "download: {} for block {}, {} times in a row; giving up",
+                why, self.asked, self.failures
+            );
+            return Err(error);
+        }
+        let wait = 2_000u64 << self.failures.min(6);
+        warn!(
+            "download: {} for block {}; asking again in {} ms",
+            why, self.asked, wait
+        );
+        self.resume_at = Some(now.after(wait));
+        Ok(false)
+    }
 }
 
 /// The client's one download slot.
@@ -59,6 +119,19 @@ impl Downloader {
         owner: u16,
         request: &DownloadRequest<'_>,
     ) -> Result<(), DownloadError> {
+        let started = self.try_start(owner, request);
+        match started {
+            Ok(()) => info!("download: for object {}, from byte {}", owner, request.from),
+            Err(e) => warn!("download: refused for object {}: {:?}", owner, e),
+        }
+        started
+    }
+
+    fn try_start(
+        &mut self,
+        owner: u16,
+        request: &DownloadRequest<'_>,
+    ) -> Result<(), DownloadError> {
         if self.pull.as_ref().is_some_and(|p| p.owner != owner) {
             return Err(DownloadError::Busy);
         }
@@ -66,20 +139,24 @@ impl Downloader {
         if uri.scheme != Scheme::Coap {
             return Err(DownloadError::UnsupportedScheme);
         }
-        let mut pull = Pull {
+        let mut get = confirmable(coap::GET);
+        for segment in uri.path_segments() {
+            coap::add_option(&mut get, CoapOption::UriPath, segment?.as_bytes());
+        }
+        for arg in uri.query_args() {
+            coap::add_option(&mut get, CoapOption::UriQuery, arg?.as_bytes());
+        }
+        let pull = Pull {
             owner,
-            host: heapless::String::try_from(uri.host).map_err(|_| DownloadError::InvalidUri)?,
-            port: uri.port.unwrap_or(5683),
+            uri: heapless::String::try_from(request.uri).map_err(|_| DownloadError::InvalidUri)?,
+            get,
             etag: heapless::Vec::from_slice(request.etag.get(..8).unwrap_or(request.etag))
                 .unwrap_or_default(),
+            size: request.size,
             offset: request.from,
             szx: Block::MAX_SZX,
             ..Pull::default()
         };
-        for segment in uri.path.split('/').filter(|s| !s.is_empty()) {
-            let s = heapless::String::try_from(segment).map_err(|_| DownloadError::InvalidUri)?;
-            pull.path.push(s).map_err(|_| DownloadError::InvalidUri)?;
-        }
         self.abandon |= self.pull.as_ref().is_some_and(|p| p.in_flight);
         self.pull = Some(pull);
         self.generation = self.generation.wrapping_add(1);
@@ -99,36 +176,67 @@ impl Downloader {
         self.pull.as_ref().map(|p| p.owner)
     }
 
-    /// When the next block request is due (none while one is in flight).
+    /// When the next block request is due, or the server has been silent too long.
     pub(super) fn deadline(&self) -> Option<Instant> {
         let p = self.pull.as_ref()?;
-        (!p.in_flight).then(|| p.resume_at.unwrap_or_default())
+        let give_up = p.silent_since.map(|s| s.after(SILENCE_LIMIT_MS));
+        let next = (!p.in_flight).then(|| p.resume_at.unwrap_or_default());
+        next.into_iter().chain(give_up).min()
     }
 
     /// The GET for the next block, when one is due; blocks are at most `max_block` bytes.
-    fn next_request(&mut self, now: Instant, max_block: usize) -> Option<Packet> {
+    /// An error ends the download: the server has been silent for [`SILENCE_LIMIT_MS`]
+    /// ([`DownloadError::Unreachable`]), or the next block's number does not fit its 20 bits
+    /// ([`DownloadError::TooLarge`]).
+    fn next_request(
+        &mut self,
+        now: Instant,
+        max_block: usize,
+    ) -> Option<Result<Packet, DownloadError>> {
         let p = self.pull.as_mut()?;
+        if let Some(since) = p.silent_since
+            && now >= since.after(SILENCE_LIMIT_MS)
+        {
+            warn!(
+                "download: no answer for {} ms; giving up at byte {}",
+                now.since(since),
+                p.offset
+            );
+            self.abandon |= p.in_flight;
+            self.pull = None;
+            return Some(Err(DownloadError::Unreachable));
+        }
         if p.in_flight || p.resume_at.is_some_and(|at| at > now) {
             return None;
         }
         let szx = p.szx.min(Block::szx_for(max_block));
         p.szx = szx;
         let num = p.offset >> (u32::from(szx) + 4);
-        let mut request = confirmable(coap::GET);
-        for segment in &p.path {
-            coap::add_option(&mut request, CoapOption::UriPath, segment.as_bytes());
-        }
-        coap::set_block_option(
+        let mut request = p.get.clone();
+        if coap::set_block_option(
             &mut request,
             CoapOption::Block2,
             Block::new(num, false, szx),
-        );
-        if num == 0 {
-            coap::set_uint_option(&mut request, CoapOption::Size2, 0);
+        )
+        .is_err()
+        {
+            warn!(
+                "download: byte {} is in block {}, past what Block2 numbers (20 bits); giving up",
+                p.offset, num
+            );
+            self.pull = None;
+            return Some(Err(DownloadError::TooLarge));
+        }
+        // The size with every block: a resource that changes size shows on any of them.
+        coap::set_uint_option(&mut request, CoapOption::Size2, 0);
+        if p.failures > 0 {
+            info!("download: asking for block {} again", num);
         }
         p.in_flight = true;
+        p.silent_since = p.silent_since.or(Some(now));
+        p.asked = num;
         p.resume_at = None;
-        Some(request)
+        Some(Ok(request))
     }
 
     /// Reads the answer to a block request (`None`: reset or timed out): what it gives the
@@ -162,32 +270,39 @@ impl Downloader {
         out: &mut Fetched<'p>,
     ) -> Result<bool, DownloadError> {
         let Some(p) = response else {
-            // No answer: resume later from the last block delivered, up to a limit.
-            pull.failures += 1;
-            if pull.failures >= MAX_FAILURES {
-                return Err(DownloadError::Unreachable);
-            }
-            pull.resume_at = Some(now.after(2_000u64 << pull.failures));
-            return Ok(false);
+            // No answer: resume later from the last block delivered, until the silence has
+            // lasted too long (or the server resets too often).
+            return pull.setback(now, "no answer", DownloadError::Unreachable);
         };
-        match coap::code_of(p) >> 5 {
+        pull.silent_since = None;
+        let code = coap::code_of(p);
+        match code >> 5 {
             2 => {}
             // The server is in trouble: try again later, as for a timeout.
-            5 => {
-                pull.failures += 1;
-                if pull.failures >= MAX_FAILURES {
-                    return Err(DownloadError::Unreachable);
-                }
-                pull.resume_at = Some(now.after(2_000u64 << pull.failures.min(6)));
-                return Ok(false);
-            }
+            5 => return pull.setback(now, "a server error", DownloadError::Unreachable),
             // Not found, bad request and the like: the URI names nothing to download.
-            _ => return Err(DownloadError::NotFound),
+            _ => {
+                warn!(
+                    "download: answered {}.{:02} for block {}; giving up",
+                    code >> 5,
+                    code & 0x1f,
+                    pull.asked
+                );
+                return Err(DownloadError::NotFound);
+            }
         }
-        pull.failures = 0;
         let block = match coap::block_option(p, CoapOption::Block2) {
             Some(Ok(b)) => b,
-            Some(Err(_)) => return Err(DownloadError::BadResponse),
+            Some(Err(_)) => {
+                warn!("download: a malformed Block2 for block {}", pull.asked);
+                return Err(DownloadError::BadResponse);
+            }
+            // Without Block2 an answer is the whole resource: what was asked for only if that
+            // was its start (an answer that ignores Block2 would end a resumed download early).
+            None if pull.asked != 0 => {
+                warn!("download: no Block2 in the answer for block {}", pull.asked);
+                return Err(DownloadError::BadResponse);
+            }
             None => Block::new(0, false, pull.szx),
         };
         let etag = p
@@ -195,27 +310,58 @@ impl Downloader {
             .map(Vec::as_slice)
             .unwrap_or(&[]);
         if !pull.etag.is_empty() && etag != pull.etag.as_slice() {
+            warn!("download: the ETag changed at block {}", pull.asked);
             return Err(DownloadError::Changed);
         }
         if pull.etag.is_empty() {
             pull.etag =
                 heapless::Vec::from_slice(etag.get(..8).unwrap_or(etag)).unwrap_or_default();
         }
-        if !pull.started {
-            pull.started = true;
-            let total = coap::uint_option(p, CoapOption::Size2).and_then(Result::ok);
-            let _ = out.events.push(DownloadEvent::Started { total, etag });
+        let size = match coap::uint_option(p, CoapOption::Size2) {
+            None => None,
+            Some(Ok(size)) => Some(size),
+            Some(Err(_)) => {
+                warn!("download: a malformed Size2 for block {}", pull.asked);
+                return Err(DownloadError::BadResponse);
+            }
+        };
+        if let (Some(known), Some(size)) = (pull.size, size)
+            && known != size
+        {
+            warn!(
+                "download: the size changed from {} to {} at block {}",
+                known, size, pull.asked
+            );
+            return Err(DownloadError::Changed);
         }
-        // The server may answer with smaller blocks than asked: keep to its size.
-        pull.szx = pull.szx.min(block.szx);
+        pull.size = pull.size.or(size);
         let Some(offset) = block.offset() else {
+            warn!("download: block {} is past 4 GiB", block.num);
             return Err(DownloadError::BadResponse);
         };
         let end = offset.saturating_add(p.payload.len() as u32);
-        if offset > pull.offset {
-            // Not the block asked for: ask again.
-            return Ok(false);
+        if offset > pull.offset || (end <= pull.offset && block.more) {
+            // Not the bytes asked for: a server that keeps doing it is given up on.
+            return pull.setback(now, "another block", DownloadError::BadResponse);
         }
+        let last = !block.more;
+        if (last && end < pull.offset) || pull.size.is_some_and(|s| end > s || (last && end != s)) {
+            // The resource ends elsewhere than it did or than it says: it is another one.
+            warn!(
+                "download: the resource ends at byte {}, not at {:?} ({} delivered)",
+                end, pull.size, pull.offset
+            );
+            return Err(DownloadError::Changed);
+        }
+        if !pull.started {
+            pull.started = true;
+            let _ = out.events.push(DownloadEvent::Started {
+                total: pull.size,
+                etag,
+            });
+        }
+        // The server may answer with smaller blocks than asked: keep to its size.
+        pull.szx = pull.szx.min(block.szx);
         if end > pull.offset {
             let fresh = p
                 .payload
@@ -226,10 +372,12 @@ impl Downloader {
                 bytes: fresh,
             });
             pull.offset = end;
+            pull.failures = 0;
         }
         if block.more {
             return Ok(false);
         }
+        info!("download: finished, {} bytes", pull.offset);
         let _ = out.events.push(DownloadEvent::Finished);
         Ok(true)
     }
@@ -240,7 +388,13 @@ impl Client {
     /// delivered.
     pub fn connection_changed(&mut self, now: Instant) {
         if let Some(pull) = self.downloads.pull.as_mut() {
+            info!(
+                "download: the connection changed; going on from byte {}",
+                pull.offset
+            );
             pull.failures = 0;
+            // The silence of the old path says nothing about the new one.
+            pull.silent_since = pull.silent_since.map(|_| now);
             if pull.in_flight {
                 self.transport.kick(now, Peer::Download);
             } else {
@@ -253,25 +407,41 @@ impl Client {
     /// [`Peer::Download`] datagrams.
     pub fn download_peer(&self) -> Option<(&str, u16)> {
         let pull = self.downloads.pull.as_ref()?;
-        Some((pull.host.as_str(), pull.port))
+        let uri = DownloadUri::parse(&pull.uri).ok()?;
+        Some((uri.host, uri.port.unwrap_or(5683)))
     }
 
     /// Requests the next block of the download in progress, when one is due; stops
-    /// retransmitting a request whose download ended.
-    pub(super) fn tick_download(&mut self, now: Instant) {
+    /// retransmitting a request whose download ended. A download that cannot go on ends here
+    /// with [`DownloadEvent::Failed`].
+    pub(super) fn tick_download(&mut self, now: Instant, device: &mut Device<'_, '_>) {
         if core::mem::take(&mut self.downloads.abandon) {
             self.transport.abandon(Peer::Download);
         }
-        if let Some(p) = self.downloads.next_request(now, self.config.max_block)
-            && self
-                .transport
-                .request(now, p, Peer::Download, Purpose::Fetch)
-                .is_err()
-            && let Some(pull) = self.downloads.pull.as_mut()
-        {
-            // Not sent: ask again a little later.
-            pull.in_flight = false;
-            pull.resume_at = Some(now.after(super::transport::ACK_TIMEOUT_MS));
+        let owner = self.downloads.owner();
+        match self.downloads.next_request(now, self.config.max_block) {
+            None => {}
+            Some(Ok(p)) => {
+                if self
+                    .transport
+                    .request(now, p, Peer::Download, Purpose::Fetch)
+                    .is_err()
+                    && let Some(pull) = self.downloads.pull.as_mut()
+                {
+                    // Not sent: ask again a little later.
+                    pull.in_flight = false;
+                    pull.resume_at = Some(now.after(super::transport::ACK_TIMEOUT_MS));
+                }
+            }
+            Some(Err(e)) => {
+                if core::mem::take(&mut self.downloads.abandon) {
+                    self.transport.abandon(Peer::Download);
+                }
+                if let Some(owner) = owner {
+                    self.deliver(now, owner, DownloadEvent::Failed(e), device);
+                    self.poll_objects(now, device);
+                }
+            }
         }
     }
 

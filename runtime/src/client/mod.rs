@@ -352,7 +352,7 @@ impl Client {
         self.tick_registration(now, device);
         self.check_observations(now, device);
         self.poll_objects(now, device);
-        self.tick_download(now);
+        self.tick_download(now, device);
         let idle = self.registrar.is_registered()
             && !self.registrar.is_busy()
             && !self.transport.busy(Peer::Server)

@@ -427,7 +427,8 @@ impl Note {
                 &mut p,
                 CoapOption::Block2,
                 Block::new(0, true, Block::szx_for(self.size)),
-            );
+            )
+            .ok()?;
             coap::add_option(
                 &mut p,
                 CoapOption::ETag,

@@ -81,7 +81,7 @@ impl Blockwise {
         }
         let more = chunk.len() > size;
         let mut p = self.base.clone();
-        coap::set_block_option(&mut p, CoapOption::Block1, Block::new(num, more, szx));
+        coap::set_block_option(&mut p, CoapOption::Block1, Block::new(num, more, szx)).ok()?;
         coap::set_uint_option(&mut p, CoapOption::Size1, self.payload.len() as u32);
         p.payload = chunk.get(..size.min(chunk.len()))?.to_vec();
         Some(p)

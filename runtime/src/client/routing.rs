@@ -7,7 +7,7 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 
-use super::blockwise::Block1;
+use super::blockwise::{Block1, Reassembled};
 use super::observe::{AttributeTable, Observation, Observer};
 use super::render::{Count, instance_ids, render};
 use super::{Client, Config, Device, Instant, Peer};
@@ -83,6 +83,7 @@ impl Router<'_> {
         device: &mut Device<'_, '_>,
     ) -> Result<Packet, (Error, Option<u32>)> {
         let plain = |e: Error| (e, None);
+        self.block1.expire(now);
         let path = Path::from_segments(coap::path_segments(request)).map_err(plain)?;
         let code = coap::code_of(request);
         let object = match path.object() {
@@ -121,7 +122,7 @@ impl Router<'_> {
             coap::PUT if request.payload.is_empty() && coap::queries(request).next().is_some() => {
                 self.write_attributes(request, &path).map_err(plain)
             }
-            coap::PUT => self.write(request, &path, true, object),
+            coap::PUT => self.write(now, request, &path, true, object),
             coap::POST
                 if path.len() == 3
                     && info
@@ -140,7 +141,7 @@ impl Router<'_> {
                             .resource(path.resource().unwrap_or(0))
                             .is_some_and(|r| r.multiplicity == Multiplicity::Multiple)) =>
             {
-                self.write(request, &path, false, object)
+                self.write(now, request, &path, false, object)
             }
             // Create and Delete are bootstrap and access-control business, not served here.
             _ => Err(plain(Error::MethodNotAllowed)),
@@ -187,7 +188,7 @@ impl Router<'_> {
                 &mut response,
                 CoapOption::Block2,
                 Block::new(num, more, szx),
-            );
+            )?;
             if num == 0 && more {
                 coap::set_uint_option(&mut response, CoapOption::Size2, rendered.total as u32);
             }
@@ -334,8 +335,11 @@ impl Router<'_> {
         Ok(coap::response_to(request, coap::CHANGED))
     }
 
+    /// A Write (PUT) or partial update (POST); values written block-wise are streamed to a
+    /// resource that takes chunks, reassembled for anything else.
     fn write(
         &mut self,
+        now: Instant,
         request: &Packet,
         path: &Path,
         replace: bool,
@@ -355,7 +359,7 @@ impl Router<'_> {
             if path.len() == 3 && object.accepts_chunks(r) {
                 return self
                     .block1
-                    .write(request, path, object, self.config.max_block);
+                    .write_chunks(now, request, path, object, self.config.max_block);
             }
         }
         let format = match coap::uint_option(request, CoapOption::ContentFormat)
@@ -369,15 +373,25 @@ impl Router<'_> {
             None if path.len() >= 3 => ContentFormat::Text,
             None => return Err(plain(Error::UnsupportedContentFormat)),
         };
-        if let Some(block) = coap::block_option(request, CoapOption::Block1)
+        let block = coap::block_option(request, CoapOption::Block1)
             .transpose()
-            .map_err(plain)?
-            && (block.num != 0 || block.more)
-        {
-            // Only resources that take chunks are written block-wise.
-            return Err((Error::TooLarge, Some(self.config.max_block as u32)));
-        }
-        let mut payload = request.payload.clone();
+            .map_err(plain)?;
+        let (mut payload, echo) = match block {
+            Some(b) if b.num != 0 || b.more => {
+                match self
+                    .block1
+                    .reassemble(now, request, path, b, self.config.max_block)?
+                {
+                    Reassembled::Continue(response) => return Ok(response),
+                    Reassembled::Whole(value, echo) => (value, Some(echo)),
+                }
+            }
+            // The whole value in one message (a single block, or none).
+            b => {
+                self.block1.forget(path);
+                (request.payload.clone(), b)
+            }
+        };
         let shape = |p: &Path| {
             let r = info.resource(p.resource()?)?;
             Some(Shape {
@@ -431,7 +445,11 @@ impl Router<'_> {
             };
             result.map_err(plain)?;
         }
-        Ok(coap::response_to(request, coap::CHANGED))
+        let mut response = coap::response_to(request, coap::CHANGED);
+        if let Some(echo) = echo {
+            coap::set_block_option(&mut response, CoapOption::Block1, echo).map_err(plain)?;
+        }
+        Ok(response)
     }
 }
 

@@ -172,6 +172,8 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
             uri: &self.uri,
             from,
             etag: &d.etag,
+            // Not kept across reboots: a resume is checked by its ETag, when the server has one.
+            size: None,
         };
         if let Err(e) = cx.download(request) {
             self.fail_download(failure(e));
@@ -228,5 +230,6 @@ fn failure(e: DownloadError) -> FotaError {
         DownloadError::Unreachable | DownloadError::Busy => FotaError::ConnectionLost,
         DownloadError::Changed => FotaError::Integrity,
         DownloadError::BadResponse => FotaError::UnsupportedPackage,
+        DownloadError::TooLarge => FotaError::NoSpace,
     }
 }
