@@ -82,6 +82,9 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
         match self.machine.current() {
             Current::Idle(h) => {
                 h.start_download();
+                // A push has no Package URI: one left by an earlier pull would make a reboot
+                // resume that pull instead of ending the push.
+                self.uri.clear();
             }
             // A server restarting its push from the first block.
             Current::Downloading(_) => {}
