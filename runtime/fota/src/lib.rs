@@ -45,7 +45,7 @@ pub mod records;
 pub mod sim;
 pub mod slot;
 
-pub use agent::{FirmwareUpdate, Notice, Reboot, SelfTest, Settings};
+pub use agent::{DEFAULT_VERIFY_STEP, FirmwareUpdate, Notice, Reboot, SelfTest, Settings};
 pub use boot::{BootError, BootState, Bootloader};
 pub use device::{DeviceConfig, DeviceReboot, FotaDevice};
 pub use error::FotaError;

@@ -61,6 +61,7 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> FirmwareUpdate<F, V, B> {
             auto_update: false,
             last_change: None,
             work: Work::Idle,
+            next_step: None,
             download: None,
             deferred_since: None,
             replay: heapless::Deque::new(),

@@ -1,6 +1,7 @@
 //! What a server's requests do to /5: the generated `firmware_update::Handler`, one method per
 //! operation the definition allows. Each request changes the machine at most once; what
-//! follows (verifying, installing, starting a download) is left to the next poll.
+//! follows (verifying, installing, starting a download) is left to the polls after it, so
+//! every answer, the one to the last block of a package included, goes out at once.
 
 use core::fmt::Write as _;
 
@@ -61,7 +62,7 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
             d.external = false;
         }
         self.uri.clear();
-        self.work = Work::Idle;
+        self.queue(Work::Idle);
         if self.slot.cancel().is_err() {
             // The package stays in the slot but is no longer trusted: the next download
             // begins by erasing it.
@@ -90,7 +91,7 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
             Current::Downloading(_) => {}
             Current::Downloaded(_) | Current::Updating(_) => return Err(Error::MethodNotAllowed),
         }
-        self.work = Work::Idle;
+        self.queue(Work::Idle);
         if let Err(e) = self.slot.begin(total) {
             self.refused();
             self.fail_download(e);
@@ -109,6 +110,9 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Handler for Agent<F, V, B> {
                 return self.reset();
             }
             self.begin_push(chunk.total)?;
+        } else if self.work == Work::Verify {
+            // A block after the last one, while the package is verified.
+            return Err(Error::Incomplete);
         }
         if self.machine.state() != State::Downloading
             || self.download.as_ref().is_some_and(|d| !d.abort)
@@ -119,9 +123,9 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Handler for Agent<F, V, B> {
         self.store(chunk.offset, chunk.bytes)
             .map_err(FotaError::coap_error)?;
         if chunk.last {
-            // The last block is answered once the image is verified, so a server learns of
-            // a bad package from the answer as well as from Update Result.
-            self.verify().map_err(FotaError::coap_error)?;
+            // Answered 2.04 at once: the polls that follow verify the package, a step each,
+            // and State and Update Result tell the server how it went.
+            self.queue(Work::Verify);
         }
         Ok(())
     }
@@ -146,7 +150,7 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Handler for Agent<F, V, B> {
         idle.start_download();
         self.uri = value;
         self.download = Some(Download::default());
-        self.work = Work::Download;
+        self.queue(Work::Download);
         self.persist();
         Ok(())
     }
