@@ -6,6 +6,7 @@ use crate::error::FotaError;
 
 /// An image version, `major.minor.revision+build`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Version {
     /// Major.
     pub major: u8,
@@ -63,6 +64,7 @@ impl core::fmt::Display for Version {
 
 /// Why an image was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum ImageError {
     /// It does not start with the MCUboot magic: not an image at all.
     NotAnImage,

@@ -29,6 +29,10 @@
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+// First, so that its macros are in scope in every module below.
+#[macro_use]
+mod log;
+
 mod agent;
 pub mod boot;
 pub mod device;

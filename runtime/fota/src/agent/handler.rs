@@ -2,6 +2,9 @@
 //! operation the definition allows. Each request changes the machine at most once; what
 //! follows (verifying, installing, starting a download) is left to the polls after it, so
 //! every answer, the one to the last block of a package included, goes out at once.
+//!
+//! Every refusal is logged (debug: a server that asks what the state forbids is not an
+//! error of the device), with the path and why.
 
 use core::fmt::Write as _;
 
@@ -9,10 +12,10 @@ use embedded_storage::nor_flash::NorFlash;
 use lwm2m_objects::firmware_update::machine::Current;
 use lwm2m_objects::firmware_update::{
     FirmwareUpdateDeliveryMethod as Delivery, FirmwareUpdateProtocolSupport as Protocol, Handler,
-    Severity, State, UpdateResult,
+    Severity, State, UpdateResult, resources,
 };
 use lwm2m_runtime::heapless::String;
-use lwm2m_runtime::{Chunk, Error, ExecuteArgs, Instances, Time};
+use lwm2m_runtime::{Chunk, Enumeration, Error, ExecuteArgs, Instances, Time};
 
 use super::{Agent, Download, Work};
 use crate::boot::Bootloader;
@@ -24,7 +27,34 @@ fn only(instance: u16) -> Result<(), Error> {
     if instance == 0 {
         Ok(())
     } else {
+        debug!("/5/{} refused: /5 has only instance 0", instance);
         Err(Error::NotFound)
+    }
+}
+
+/// Logs a refused request to resource `resource` in State `state`, and gives `error` back.
+fn refuse(resource: u16, state: State, why: &str, error: Error) -> Error {
+    debug!(
+        "/5/0/{} refused with {} in State {} ({}): {}",
+        resource,
+        code(error),
+        state.value(),
+        state.label(),
+        why
+    );
+    error
+}
+
+/// The CoAP code `error` answers with, for a log.
+fn code(error: Error) -> &'static str {
+    match error.coap_code() {
+        (4, 0) => "4.00",
+        (4, 4) => "4.04",
+        (4, 5) => "4.05",
+        (4, 8) => "4.08",
+        (4, 13) => "4.13",
+        (5, 0) => "5.00",
+        _ => "an error",
     }
 }
 
@@ -38,7 +68,7 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
 
     /// Back to Idle with Update Result 0, the package deleted: an empty Package URI or a
     /// Package of one NUL byte. Refused while Updating.
-    fn reset(&mut self) -> Result<(), Error> {
+    fn reset(&mut self, resource: u16) -> Result<(), Error> {
         match self.machine.current() {
             Current::Idle(h) => {
                 h.reset();
@@ -49,8 +79,16 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
             Current::Downloaded(h) => {
                 h.reset();
             }
-            Current::Updating(_) => return Err(Error::MethodNotAllowed),
+            Current::Updating(_) => {
+                return Err(refuse(
+                    resource,
+                    State::Updating,
+                    "a reset while the package is installed",
+                    Error::MethodNotAllowed,
+                ));
+            }
         }
+        info!("reset: back to Idle, the package dropped");
         self.abandon();
         Ok(())
     }
@@ -63,9 +101,10 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
         }
         self.uri.clear();
         self.queue(Work::Idle);
-        if self.slot.cancel().is_err() {
+        if let Err(e) = self.slot.cancel() {
             // The package stays in the slot but is no longer trusted: the next download
             // begins by erasing it.
+            error!("the dropped package could not be erased: {:?}", e);
             self.notice(super::Notice::FlashFailed);
         }
         self.persist();
@@ -73,12 +112,20 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
 
     /// The first block of a pushed package: Downloading, the slot prepared.
     fn begin_push(&mut self, total: Option<u32>) -> Result<(), Error> {
+        let state = self.machine.state();
+        let refused = |why| {
+            Err(refuse(
+                resources::PACKAGE,
+                state,
+                why,
+                Error::MethodNotAllowed,
+            ))
+        };
         if self.settings.delivery == Delivery::PullOnly {
-            return Err(Error::MethodNotAllowed);
+            return refused("this device takes pulls only");
         }
         if self.download.as_ref().is_some_and(|d| !d.abort) {
-            // A pull is under way: a push would mix two packages.
-            return Err(Error::MethodNotAllowed);
+            return refused("a pull is under way: a push would mix two packages");
         }
         match self.machine.current() {
             Current::Idle(h) => {
@@ -89,7 +136,9 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
             }
             // A server restarting its push from the first block.
             Current::Downloading(_) => {}
-            Current::Downloaded(_) | Current::Updating(_) => return Err(Error::MethodNotAllowed),
+            Current::Downloaded(_) | Current::Updating(_) => {
+                return refused("a package is already here (reset first)");
+            }
         }
         self.queue(Work::Idle);
         if let Err(e) = self.slot.begin(total) {
@@ -97,6 +146,7 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
             self.fail_download(e);
             return Err(e.coap_error());
         }
+        info!("push begins ({:?} bytes announced)", total);
         self.persist();
         Ok(())
     }
@@ -107,24 +157,34 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Handler for Agent<F, V, B> {
         only(instance)?;
         if chunk.offset == 0 {
             if chunk.last && chunk.bytes == [0] {
-                return self.reset();
+                return self.reset(resources::PACKAGE);
             }
             self.begin_push(chunk.total)?;
         } else if self.work == Work::Verify {
-            // A block after the last one, while the package is verified.
-            return Err(Error::Incomplete);
+            return Err(refuse(
+                resources::PACKAGE,
+                State::Downloading,
+                "a block after the last one, while the package is verified",
+                Error::Incomplete,
+            ));
         }
         if self.machine.state() != State::Downloading
             || self.download.as_ref().is_some_and(|d| !d.abort)
         {
-            // Blocks of a push that was reset, cancelled or failed meanwhile.
-            return Err(Error::Incomplete);
+            return Err(refuse(
+                resources::PACKAGE,
+                self.machine.state(),
+                "a block of a push that was reset, cancelled or failed",
+                Error::Incomplete,
+            ));
         }
         self.store(chunk.offset, chunk.bytes)
             .map_err(FotaError::coap_error)?;
         if chunk.last {
             // Answered 2.04 at once: the polls that follow verify the package, a step each,
             // and State and Update Result tell the server how it went.
+            let len = chunk.offset.saturating_add(chunk.bytes.len() as u32);
+            info!("push complete ({} bytes): verifying it", len);
             self.queue(Work::Verify);
         }
         Ok(())
@@ -138,16 +198,26 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Handler for Agent<F, V, B> {
     fn write_package_uri(&mut self, instance: u16, value: String<255>) -> Result<(), Error> {
         only(instance)?;
         if value.is_empty() {
-            return self.reset();
+            return self.reset(resources::PACKAGE_URI);
         }
+        let state = self.machine.state();
+        let refused = |why| {
+            Err(refuse(
+                resources::PACKAGE_URI,
+                state,
+                why,
+                Error::MethodNotAllowed,
+            ))
+        };
         if self.settings.delivery == Delivery::PushOnly {
-            return Err(Error::MethodNotAllowed);
+            return refused("this device takes pushes only");
         }
         // A new package is taken only from Idle (reset first).
         let Current::Idle(idle) = self.machine.current() else {
-            return Err(Error::MethodNotAllowed);
+            return refused("a package is taken only in Idle (reset first)");
         };
         idle.start_download();
+        info!("Package URI written: pulling {}", value.as_str());
         self.uri = value;
         self.download = Some(Download::default());
         self.queue(Work::Download);
@@ -158,7 +228,9 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Handler for Agent<F, V, B> {
     fn execute_update(&mut self, instance: u16, args: ExecuteArgs<'_>) -> Result<(), Error> {
         only(instance)?;
         let _ = args;
+        let state = self.machine.state();
         self.update(false)
+            .map_err(|e| refuse(resources::UPDATE, state, "Update needs a package", e))
     }
 
     fn read_state(&mut self, instance: u16) -> Result<State, Error> {
@@ -212,8 +284,16 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Handler for Agent<F, V, B> {
             Current::Downloaded(h) => {
                 h.cancel();
             }
-            Current::Idle(_) | Current::Updating(_) => return Err(Error::MethodNotAllowed),
+            Current::Idle(_) | Current::Updating(_) => {
+                return Err(refuse(
+                    resources::CANCEL,
+                    self.machine.state(),
+                    "nothing to cancel",
+                    Error::MethodNotAllowed,
+                ));
+            }
         }
+        info!("cancelled: the package is dropped");
         self.abandon();
         Ok(())
     }

@@ -80,6 +80,7 @@ impl Default for Settings {
 
 /// Why the agent wants the device to reboot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Reboot {
     /// A verified package is scheduled: the bootloader swaps it in.
     Install,
@@ -287,12 +288,14 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
     /// Reports the image problem the slot met, if any.
     fn refused(&mut self) {
         if let Some(e) = self.slot.take_last_error() {
+            warn!("package refused: {}", e);
             self.notice(Notice::Refused(e));
         }
     }
 
     /// Ends a download with `error`'s result (from Downloading only).
     fn fail_download(&mut self, error: FotaError) {
+        warn!("the download ends: {}", error);
         if let Some(d) = self.download.as_mut() {
             d.abort = true;
             d.external = false;
@@ -316,6 +319,7 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
         if self.settings.require_approval && !approved {
             // Maximum Defer Period counts from the poll that reports the deferral.
             downloaded.defer();
+            info!("update deferred until the application approves it");
         } else {
             downloaded.start_update();
             self.queue(Work::Install);
@@ -333,10 +337,16 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
         let records = self.slot.records().clone();
         match records.set_snapshot(self.slot.flash_mut(), &snapshot) {
             Ok(()) => {
+                if self.unsaved {
+                    info!("the /5 snapshot is written again");
+                }
                 self.persisted = snapshot;
                 self.unsaved = false;
             }
             Err(_) => {
+                if !self.unsaved {
+                    error!("the /5 snapshot could not be written; trying again at every poll");
+                }
                 self.unsaved = true;
                 self.notice(Notice::FlashFailed);
             }

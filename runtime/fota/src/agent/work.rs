@@ -8,6 +8,7 @@ use lwm2m_objects::firmware_update::machine::Current;
 use lwm2m_objects::firmware_update::{
     FirmwareUpdateProtocolSupport as Protocol, State, UpdateResult, resources,
 };
+use lwm2m_runtime::Enumeration;
 use lwm2m_runtime::client::{
     Context, DownloadError, DownloadEvent, DownloadRequest, DownloadUri, Scheme,
 };
@@ -45,6 +46,13 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
             }
             cx.changed(0, resources::STATE);
             cx.changed(0, resources::UPDATE_RESULT);
+            info!(
+                "State {} ({}), Update Result {} ({})",
+                next.0.value(),
+                next.0.label(),
+                next.1.value(),
+                next.1.label()
+            );
             self.notice(Notice::Changed(next.0, next.1));
             cx.wake_at(cx.now());
             return;
@@ -126,7 +134,8 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
         }
         match self.slot.step(self.settings.verify_step) {
             Ok(None) => {}
-            Ok(Some(_)) => {
+            Ok(Some(info)) => {
+                info!("package {} verified ({} bytes)", info.version, info.len);
                 self.work = Work::Idle;
                 if let Current::Downloading(d) = self.machine.current() {
                     d.downloaded();
@@ -160,7 +169,11 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
         }
         match self.slot.step(self.settings.verify_step) {
             Ok(None) => {}
-            Ok(Some(_)) => {
+            Ok(Some(info)) => {
+                info!(
+                    "package {} scheduled with the bootloader: rebooting to install it",
+                    info.version
+                );
                 self.work = Work::Idle;
                 self.reboot = Some(Reboot::Install);
             }
@@ -169,6 +182,7 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
     }
 
     fn install_failed(&mut self, e: FotaError) {
+        warn!("the install failed: {}", e);
         self.work = Work::Idle;
         self.refused();
         if let Current::Updating(u) = self.machine.current() {
@@ -259,6 +273,10 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
             }
             DownloadEvent::Finished => {
                 // Verified by the polls that follow, a step each, as a push is.
+                info!(
+                    "download complete ({} bytes): verifying it",
+                    self.slot.written()
+                );
                 self.download = None;
                 self.queue(Work::Verify);
                 cx.wake_at(cx.now());
