@@ -227,7 +227,7 @@ fn provisioned() -> Flash {
     flash
 }
 
-/// Datagrams in, flash writes and the final verification out. What is measured.
+/// Datagrams in, flash writes and the verification that follows out. What is measured.
 #[inline(never)]
 fn measured_download(client: &mut Client, firmware: &mut Firmware, datagrams: &[Vec<u8>]) -> usize {
     let mut objects: [&mut dyn Object; 1] = [firmware];
@@ -236,6 +236,14 @@ fn measured_download(client: &mut Client, firmware: &mut Firmware, datagrams: &[
     for d in datagrams {
         client.handle(client::Instant(0), Peer::Server, d, &mut device);
         while let Some(t) = client.poll(client::Instant(0), &mut device) {
+            sent += t.data.len();
+        }
+    }
+    // The image is verified by the polls after the last answer, a step a millisecond.
+    let mut now = 0;
+    while let Some(at) = client.timeout().filter(|at| at.0 <= now + 1) {
+        now = at.0.max(now + 1);
+        while let Some(t) = client.poll(client::Instant(now), &mut device) {
             sent += t.data.len();
         }
     }

@@ -208,6 +208,22 @@ impl Bench {
         self.now = self.now.after(ms);
         self.run(|_, _, _| {})
     }
+
+    /// Lets the update agent verify the package it holds, a step a millisecond, until it
+    /// is Downloaded; the costliest step.
+    fn verify(&mut self) -> Cost {
+        let mut worst = Cost::default();
+        for _ in 0..10_000 {
+            if self.firmware.state().0 != State::Downloading {
+                break;
+            }
+            let cost = self.advance(1);
+            worst.peak = worst.peak.max(cost.peak);
+            worst.retained = worst.retained.max(cost.retained);
+        }
+        assert_eq!(self.firmware.state().0, State::Downloaded);
+        worst
+    }
 }
 
 /// A signed image of `len` bytes in all (header and signature included).
@@ -217,7 +233,8 @@ fn image(len: usize) -> Vec<u8> {
     image
 }
 
-/// Pushes an image of `len` bytes to /5/0/0 in 1 KiB blocks; the costliest block.
+/// Pushes an image of `len` bytes to /5/0/0 in 1 KiB blocks, then lets the agent verify it;
+/// the costliest block or step.
 fn push(len: usize) -> Cost {
     let mut bench = Bench::new();
     let image = image(len);
@@ -235,11 +252,14 @@ fn push(len: usize) -> Cost {
         worst.peak = worst.peak.max(cost.peak);
         worst.retained = worst.retained.max(cost.retained);
     }
-    assert_eq!(bench.firmware.state().0, State::Downloaded);
+    let cost = bench.verify();
+    worst.peak = worst.peak.max(cost.peak);
+    worst.retained = worst.retained.max(cost.retained);
     worst
 }
 
-/// Pulls an image of `len` bytes over CoAP in 1 KiB blocks; the costliest block.
+/// Pulls an image of `len` bytes over CoAP in 1 KiB blocks, then lets the agent verify it;
+/// the costliest block or step.
 fn pull(len: usize) -> Cost {
     let mut bench = Bench::new();
     let (_, r) = bench.request(
@@ -270,7 +290,9 @@ fn pull(len: usize) -> Cost {
             );
         }
     }
-    assert_eq!(bench.firmware.state().0, State::Downloaded);
+    let cost = bench.verify();
+    worst.peak = worst.peak.max(cost.peak);
+    worst.retained = worst.retained.max(cost.retained);
     worst
 }
 

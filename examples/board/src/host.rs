@@ -1,5 +1,9 @@
 //! The board on a host: a flash file, UDP to the LwM2M server, HTTP downloads, and reboots
 //! that re-execute the process so that nothing but the flash file survives them.
+//!
+//! What the board does is told twice: its notices (boot, each /5 change, refusals) on stdout,
+//! for a person or the demo to read, and its log on stderr ([`init_logging`]): the client's,
+//! the update agent's and its own (datagrams, retransmissions, drops, retries).
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
@@ -16,6 +20,8 @@ use lwm2m_runtime::{Enumeration, Time};
 use crate::board::{Board, BoardConfig, Notice};
 use crate::demo;
 use crate::file_flash::{FileFlash, FileMemory};
+use crate::logging::init_logging;
+use crate::logging::{LOG, Wire};
 
 /// The version of the image a blank flash file is provisioned with.
 pub const FACTORY_VERSION: Version = Version::new(1, 0, 0, 0);
@@ -31,7 +37,11 @@ const USAGE: &str = "usage: lwm2m-board --server coap://HOST:PORT --endpoint NAM
   --radio-rssi      the signal the simulated radio settles at, in dBm (default -75)
   --factory-image   the image a new flash file starts with (default: a 1.0.0 demo image
                     signed with the development key)
-  --lifetime        the registration lifetime in seconds (default 300)";
+  --lifetime        the registration lifetime in seconds (default 300)
+
+The log goes to stderr; RUST_LOG picks what (default warn: retransmissions, dropped datagrams,
+failed registrations and backoff, refused packages, flash errors; info adds every /5 State
+change, verification, boot decision and refused request; debug every datagram).";
 
 /// The board's command line.
 #[derive(Clone, Debug, PartialEq)]
@@ -212,6 +222,8 @@ pub struct Network {
     http_tries: u32,
     start: std::time::Instant,
     quiet: bool,
+    /// What the log says of the datagrams.
+    wire: Wire,
 }
 
 impl Network {
@@ -235,6 +247,7 @@ impl Network {
             http_tries: 0,
             start: std::time::Instant::now(),
             quiet,
+            wire: Wire::default(),
         })
     }
 
@@ -280,23 +293,50 @@ impl Network {
 
     fn send<F: embedded_storage::nor_flash::NorFlash>(&mut self, board: &mut Board<F>) {
         while let Some(t) = board.poll(self.now()) {
-            match t.to {
-                Peer::Server => {
-                    let _ = self.socket.send(&t.data);
-                }
+            self.wire.sent(t.to, &t.data);
+            let sent = match t.to {
+                Peer::Server => self.socket.send(&t.data).map(drop),
                 Peer::Download => {
                     if let Some((host, port)) = board.client().download_peer() {
                         let key = format!("{host}:{port}");
                         if self.download.as_ref().is_none_or(|(_, k)| *k != key) {
-                            self.download = open_download(&key).map(|s| (s, key));
+                            let opened = open_download(&key);
+                            if opened.is_none() {
+                                log::warn!(target: LOG, "cannot reach the download server {}", key);
+                            }
+                            self.download = opened.map(|s| (s, key));
                         }
                     }
-                    if let Some((s, _)) = &self.download {
-                        let _ = s.send(&t.data);
+                    match &self.download {
+                        Some((s, _)) => s.send(&t.data).map(drop),
+                        None => Err(io::Error::other("no download socket")),
                     }
                 }
+            };
+            if let Err(e) = sent {
+                log::warn!(
+                    target: LOG,
+                    "dropped a datagram to the {:?} ({} bytes): {}; the client retransmits",
+                    t.to,
+                    t.data.len(),
+                    e
+                );
             }
         }
+    }
+
+    /// Hands a datagram received from `from` to the board; one that is not CoAP is dropped
+    /// here, and said so.
+    fn deliver<F: embedded_storage::nor_flash::NorFlash>(
+        &self,
+        board: &mut Board<F>,
+        from: Peer,
+        data: &[u8],
+    ) {
+        if !self.wire.received(from, data) {
+            return;
+        }
+        board.handle(self.now(), from, data);
     }
 
     /// Feeds what the HTTP thread downloaded to the board.
@@ -316,6 +356,12 @@ impl Network {
             Ok(HttpChunk::Failed(e, retry)) => {
                 self.http_tries += 1;
                 if retry && self.http_tries < 5 {
+                    log::warn!(
+                        target: LOG,
+                        "HTTP download interrupted ({}); retry {} of 4 in 1 s",
+                        e,
+                        self.http_tries
+                    );
                     self.say(&format!(
                         "HTTP download interrupted ({e}); resuming at byte {}",
                         board.external_download().map_or(0, |(_, at)| at)
@@ -323,6 +369,7 @@ impl Network {
                     std::thread::sleep(Duration::from_secs(1));
                     self.http = start_http(board);
                 } else {
+                    log::warn!(target: LOG, "HTTP download failed: {}", e);
                     self.say(&format!("HTTP download failed: {e}"));
                     board.download_failed(
                         now,
@@ -353,22 +400,29 @@ impl Network {
             .map_or(50, |t| t.0.saturating_sub(self.now().0))
             .clamp(1, if self.http.is_some() { 5 } else { 50 });
         let timeout = Some(Duration::from_millis(wait));
+        // A socket's timeout is rounded up to the kernel's tick (4 to 10 ms): a deadline
+        // closer than that (the update agent verifies a step a millisecond) is met by
+        // sleeping, then looking without waiting.
+        let near = wait <= 2;
+        if near {
+            std::thread::sleep(Duration::from_millis(wait));
+        }
         if pulling {
             if let Some((s, _)) = &self.download {
-                let _ = s.set_nonblocking(false);
+                let _ = s.set_nonblocking(near);
                 let _ = s.set_read_timeout(timeout);
                 if let Ok(n) = s.recv(buf) {
-                    board.handle(self.now(), Peer::Download, buf.get(..n).unwrap_or_default());
+                    self.deliver(board, Peer::Download, buf.get(..n).unwrap_or_default());
                 }
             }
             let _ = self.socket.set_nonblocking(true);
         } else {
-            let _ = self.socket.set_nonblocking(false);
+            let _ = self.socket.set_nonblocking(near);
             let _ = self.socket.set_read_timeout(timeout);
         }
         loop {
             match self.socket.recv(buf) {
-                Ok(n) => board.handle(self.now(), Peer::Server, buf.get(..n).unwrap_or_default()),
+                Ok(n) => self.deliver(board, Peer::Server, buf.get(..n).unwrap_or_default()),
                 Err(e)
                     if matches!(
                         e.kind(),
@@ -379,6 +433,10 @@ impl Network {
                 }
                 Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
                     // Nobody listens yet (ICMP port unreachable): the client retries.
+                    log::warn!(
+                        target: LOG,
+                        "the server's port is closed (ICMP port unreachable): the client retries"
+                    );
                     break;
                 }
                 Err(e) => return Err(format!("UDP: {e}")),
@@ -390,7 +448,7 @@ impl Network {
         if let Some((s, _)) = &self.download {
             let _ = s.set_nonblocking(true);
             while let Ok(n) = s.recv(buf) {
-                board.handle(self.now(), Peer::Download, buf.get(..n).unwrap_or_default());
+                self.deliver(board, Peer::Download, buf.get(..n).unwrap_or_default());
             }
         }
         Ok(())
@@ -465,6 +523,7 @@ fn notice_text(n: &Notice) -> String {
 
 /// Replaces the process with a fresh copy of itself: only the flash file survives.
 fn reboot(reason: DeviceReboot, args: &[String]) -> Result<(), String> {
+    log::info!(target: LOG, "rebooting ({:?})", reason);
     say(&format!("rebooting ({reason:?})"));
     let exe = std::env::current_exe().map_err(|e| format!("reboot: {e}"))?;
     let mut cmd = std::process::Command::new(exe);
@@ -600,6 +659,7 @@ fn http_get(
 /// The `lwm2m-board` program: parses `args` (the board's options) and runs. A reboot runs
 /// the same program again with `relaunch` as its arguments.
 pub fn main_with(args: &[String], relaunch: &[String]) -> std::process::ExitCode {
+    init_logging();
     match Options::parse(args) {
         Err(e) => {
             eprintln!("{e}");

@@ -7,7 +7,8 @@
 //! * [`demo`]: the simulated firmware, whose self-test can be made to fail;
 //! * [`host`]: the `lwm2m-board` binary: UDP, HTTP downloads, and reboots that re-execute the
 //!   process;
-//! * [`cli`]: the `--flag value` parser of the example binaries.
+//! * [`cli`]: the `--flag value` parser of the example binaries;
+//! * [`logging`]: the board's log on stderr (env_logger), and what it says of datagrams.
 #![cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
@@ -18,6 +19,7 @@ pub mod cli;
 pub mod demo;
 pub mod file_flash;
 pub mod host;
+pub mod logging;
 
 pub use board::{Board, BoardConfig, Notice, Radio};
 

@@ -7,6 +7,7 @@ use embedded_storage::nor_flash::{NorFlash, NorFlashErrorKind};
 
 /// What the bootloader did before this boot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum BootState {
     /// Nothing: the running image is confirmed.
     Boot,
@@ -41,6 +42,26 @@ impl fmt::Display for BootError {
 }
 
 impl core::error::Error for BootError {}
+
+/// By hand: embedded-storage's `NorFlashErrorKind` has no `defmt::Format`.
+#[cfg(feature = "defmt")]
+impl defmt::Format for BootError {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        match self {
+            Self::Flash(kind) => {
+                let kind = match kind {
+                    NorFlashErrorKind::NotAligned => "not aligned",
+                    NorFlashErrorKind::OutOfBounds => "out of bounds",
+                    _ => "other",
+                };
+                defmt::write!(f, "flash error during boot: {}", kind);
+            }
+            Self::BadState => defmt::write!(f, "the bootloader state is not valid"),
+            Self::NoValidImage(e) => defmt::write!(f, "no valid image in ACTIVE: {}", e),
+            Self::Records => defmt::write!(f, "the update agent's records could not be read"),
+        }
+    }
+}
 
 /// A bootloader that swaps a downloaded image in on trial and reverts it unless confirmed
 /// (MCUboot's and embassy-boot's model). [`crate::embassy::EmbassyBoot`] (with the

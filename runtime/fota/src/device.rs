@@ -97,7 +97,7 @@ impl device::Handler for DeviceInfo {
 }
 
 /// The client, Object 3 and Object 5 over flash `F`, images checked by `V`, swapped by `B`.
-pub struct FotaDevice<F, V, B> {
+pub struct FotaDevice<F, V: Verifier, B> {
     client: Client,
     info: device::Served<DeviceInfo>,
     firmware: FirmwareUpdate<F, V, B>,

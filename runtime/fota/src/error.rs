@@ -9,6 +9,7 @@ use lwm2m_runtime::Error;
 
 /// Why a firmware download, verification or install failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum FotaError {
     /// The package does not fit the download slot, or the flash failed to take it (2).
     NoSpace,

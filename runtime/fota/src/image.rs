@@ -6,6 +6,7 @@ use crate::error::FotaError;
 
 /// An image version, `major.minor.revision+build`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Version {
     /// Major.
     pub major: u8,
@@ -63,6 +64,7 @@ impl core::fmt::Display for Version {
 
 /// Why an image was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum ImageError {
     /// It does not start with the MCUboot magic: not an image at all.
     NotAnImage,
@@ -160,16 +162,43 @@ pub type Read<'a> = &'a mut dyn FnMut(u32, &mut [u8]) -> Result<(), ImageError>;
 /// An image format and its authenticity check: how the agent tells a good package from a bad
 /// one. [`crate::mcuboot::Mcuboot`] (with the `mcuboot` feature) checks MCUboot images signed
 /// with Ed25519.
+///
+/// The check runs in steps ([`Verifier::begin`], then [`Verifier::step`] until it gives the
+/// image), so that the agent can spread the hash of a large image over many polls and no poll
+/// blocks for long; [`Verifier::verify`] runs them all at once (at boot).
 pub trait Verifier {
     /// How many bytes of an image [`Verifier::claim`] reads.
     const HEADER_LEN: usize;
 
+    /// A check under way: what one step hands the next (a hash state, an offset).
+    type Check;
+
     /// What the first [`Verifier::HEADER_LEN`] bytes claim.
     fn claim(&self, header: &[u8]) -> Result<Claim, ImageError>;
 
-    /// Checks the whole image in the first `len` bytes `read` reaches (integrity and
-    /// authenticity), for a slot of `capacity` bytes.
-    fn verify(&self, read: Read<'_>, len: u32, capacity: u32) -> Result<ImageInfo, ImageError>;
+    /// Begins checking the image in the first `len` bytes `read` reaches, for a slot of
+    /// `capacity` bytes: reads and checks what is cheap (the header, the sizes).
+    fn begin(&self, read: Read<'_>, len: u32, capacity: u32) -> Result<Self::Check, ImageError>;
+
+    /// Advances `check`: hashes at most `budget` bytes, or, once everything is hashed, checks
+    /// the trailer (digest, key, signature). Gives the image once it is checked (integrity and
+    /// authenticity). Each step makes progress, so steps reach the end.
+    fn step(
+        &self,
+        check: &mut Self::Check,
+        read: Read<'_>,
+        budget: u32,
+    ) -> Result<Option<ImageInfo>, ImageError>;
+
+    /// Checks the whole image in the first `len` bytes `read` reaches, at once.
+    fn verify(&self, read: Read<'_>, len: u32, capacity: u32) -> Result<ImageInfo, ImageError> {
+        let mut check = self.begin(read, len, capacity)?;
+        loop {
+            if let Some(info) = self.step(&mut check, read, u32::MAX)? {
+                return Ok(info);
+            }
+        }
+    }
 }
 
 /// The one place that says which Update Result an image problem reports.

@@ -29,6 +29,10 @@
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+// First, so that its macros are in scope in every module below.
+#[macro_use]
+mod log;
+
 mod agent;
 pub mod boot;
 pub mod device;
@@ -45,7 +49,7 @@ pub mod records;
 pub mod sim;
 pub mod slot;
 
-pub use agent::{FirmwareUpdate, Notice, Reboot, SelfTest, Settings};
+pub use agent::{DEFAULT_VERIFY_STEP, FirmwareUpdate, Notice, Reboot, SelfTest, Settings};
 pub use boot::{BootError, BootState, Bootloader};
 pub use device::{DeviceConfig, DeviceReboot, FotaDevice};
 pub use error::FotaError;

@@ -122,123 +122,185 @@ pub fn key_hash(key: &VerifyingKey) -> [u8; 32] {
 }
 
 /// Checks the image in the first `len` bytes that `read` reaches: header, sizes, SHA-256, key
-/// hash and the Ed25519 signature over the digest, against `capacity` and `key`.
+/// hash and the Ed25519 signature over the digest, against `capacity` and `key`, at once.
 pub fn verify(
     read: Read<'_>,
     len: u32,
     capacity: u32,
     key: &VerifyingKey,
 ) -> Result<Verified, ImageError> {
-    let mut head = [0u8; HEADER_SIZE];
-    if len < HEADER_SIZE as u32 {
-        return Err(ImageError::Truncated);
+    let mut check = Check::begin(read, len, capacity)?;
+    loop {
+        if let Some(verified) = check.step(read, u32::MAX, key)? {
+            return Ok(verified);
+        }
     }
-    read(0, &mut head)?;
-    let header = Header::parse(&head)?;
-    let hashed = header
-        .hashed_len()
-        .ok_or(ImageError::BadHeader("sizes overflow"))?;
-    if hashed > capacity {
-        return Err(ImageError::TooLarge {
-            declared: hashed,
+}
+
+/// A check under way, step by step ([`Mcuboot`]'s [`Verifier::Check`]): the header, the
+/// sizes, and the SHA-256 of what has been hashed so far.
+#[derive(Clone)]
+pub struct Check {
+    header: Header,
+    len: u32,
+    capacity: u32,
+    /// Bytes the SHA-256 covers: header, body and protected TLVs.
+    hashed: u32,
+    /// Bytes hashed so far.
+    at: u32,
+    sha: Sha256,
+}
+
+impl Check {
+    /// Begins checking the image in the first `len` bytes `read` reaches: reads its header
+    /// and checks the sizes it declares against `len` and `capacity`.
+    pub fn begin(read: Read<'_>, len: u32, capacity: u32) -> Result<Self, ImageError> {
+        let mut head = [0u8; HEADER_SIZE];
+        if len < HEADER_SIZE as u32 {
+            return Err(ImageError::Truncated);
+        }
+        read(0, &mut head)?;
+        let header = Header::parse(&head)?;
+        let hashed = header
+            .hashed_len()
+            .ok_or(ImageError::BadHeader("sizes overflow"))?;
+        if hashed > capacity {
+            return Err(ImageError::TooLarge {
+                declared: hashed,
+                capacity,
+            });
+        }
+        if hashed > len {
+            return Err(ImageError::Truncated);
+        }
+        // A protected TLV area, when declared, starts right after the body with its own magic.
+        if header.protect_tlv_size != 0 {
+            let mut info = [0u8; 4];
+            read(hashed - u32::from(header.protect_tlv_size), &mut info)?;
+            let (magic, total) = tlv_info(info);
+            if magic != TLV_PROT_INFO_MAGIC || total != header.protect_tlv_size {
+                return Err(ImageError::BadTlvArea);
+            }
+        }
+        Ok(Self {
+            header,
+            len,
             capacity,
-        });
+            hashed,
+            at: 0,
+            sha: Sha256::new(),
+        })
     }
-    if hashed > len {
-        return Err(ImageError::Truncated);
+
+    /// One step: hashes up to `budget` more bytes (at least one), or, once everything is
+    /// hashed, checks the TLVs (digest, key hash, signature by `key`) and gives the image.
+    pub fn step(
+        &mut self,
+        read: Read<'_>,
+        budget: u32,
+        key: &VerifyingKey,
+    ) -> Result<Option<Verified>, ImageError> {
+        if self.at < self.hashed {
+            let end = self.hashed.min(self.at.saturating_add(budget.max(1)));
+            let mut buf = [0u8; 256];
+            while self.at < end {
+                let n = (end - self.at).min(buf.len() as u32) as usize;
+                let chunk = buf.get_mut(..n).ok_or(ImageError::Read)?;
+                read(self.at, chunk)?;
+                self.sha.update(&*chunk);
+                self.at += n as u32;
+            }
+            return Ok(None);
+        }
+        let digest: [u8; 32] = self.sha.clone().finalize().into();
+        self.trailer(read, digest, key).map(Some)
     }
-    // A protected TLV area, when declared, starts right after the body with its own magic.
-    if header.protect_tlv_size != 0 {
+
+    /// Bytes hashed so far, and how many the hash covers.
+    pub fn progress(&self) -> (u32, u32) {
+        (self.at, self.hashed)
+    }
+
+    /// The TLV area after the hashed bytes: the digest must match, the key hash name `key`,
+    /// and the signature verify.
+    fn trailer(
+        &self,
+        read: Read<'_>,
+        digest: [u8; 32],
+        key: &VerifyingKey,
+    ) -> Result<Verified, ImageError> {
+        let (hashed, len, capacity) = (self.hashed, self.len, self.capacity);
         let mut info = [0u8; 4];
-        read(hashed - u32::from(header.protect_tlv_size), &mut info)?;
+        if hashed.checked_add(4).is_none_or(|end| end > len) {
+            return Err(ImageError::Truncated);
+        }
+        read(hashed, &mut info)?;
         let (magic, total) = tlv_info(info);
-        if magic != TLV_PROT_INFO_MAGIC || total != header.protect_tlv_size {
+        if magic != TLV_INFO_MAGIC || total < 4 {
             return Err(ImageError::BadTlvArea);
         }
-    }
-
-    let mut sha = Sha256::new();
-    let mut buf = [0u8; 256];
-    let mut at = 0;
-    while at < hashed {
-        let n = (hashed - at).min(buf.len() as u32) as usize;
-        let chunk = buf.get_mut(..n).ok_or(ImageError::Read)?;
-        read(at, chunk)?;
-        sha.update(&*chunk);
-        at += n as u32;
-    }
-    let digest: [u8; 32] = sha.finalize().into();
-
-    let mut info = [0u8; 4];
-    if hashed.checked_add(4).is_none_or(|end| end > len) {
-        return Err(ImageError::Truncated);
-    }
-    read(hashed, &mut info)?;
-    let (magic, total) = tlv_info(info);
-    if magic != TLV_INFO_MAGIC || total < 4 {
-        return Err(ImageError::BadTlvArea);
-    }
-    let end = hashed + u32::from(total);
-    if end > capacity {
-        return Err(ImageError::TooLarge {
-            declared: end,
-            capacity,
-        });
-    }
-    if end > len {
-        return Err(ImageError::Truncated);
-    }
-
-    let (mut hash_ok, mut key_ok, mut signature) = (None, false, None);
-    let mut at = hashed + 4;
-    while at < end {
-        let mut tlv = [0u8; 4];
-        if at + 4 > end {
-            return Err(ImageError::BadTlvArea);
+        let end = hashed + u32::from(total);
+        if end > capacity {
+            return Err(ImageError::TooLarge {
+                declared: end,
+                capacity,
+            });
         }
-        read(at, &mut tlv)?;
-        let (kind, size) = (tlv[0], u16::from_le_bytes([tlv[2], tlv[3]]));
-        let value_at = at + 4;
-        let next = value_at + u32::from(size);
-        if next > end {
-            return Err(ImageError::BadTlvArea);
+        if end > len {
+            return Err(ImageError::Truncated);
         }
-        match (kind, size) {
-            (TLV_SHA256, 32) => {
-                let mut v = [0u8; 32];
-                read(value_at, &mut v)?;
-                hash_ok = Some(v == digest);
+
+        let (mut hash_ok, mut key_ok, mut signature) = (None, false, None);
+        let mut at = hashed + 4;
+        while at < end {
+            let mut tlv = [0u8; 4];
+            if at + 4 > end {
+                return Err(ImageError::BadTlvArea);
             }
-            (TLV_KEYHASH, 32) => {
-                let mut v = [0u8; 32];
-                read(value_at, &mut v)?;
-                key_ok = v == key_hash(key);
+            read(at, &mut tlv)?;
+            let (kind, size) = (tlv[0], u16::from_le_bytes([tlv[2], tlv[3]]));
+            let value_at = at + 4;
+            let next = value_at + u32::from(size);
+            if next > end {
+                return Err(ImageError::BadTlvArea);
             }
-            (TLV_ED25519, 64) => {
-                let mut v = [0u8; 64];
-                read(value_at, &mut v)?;
-                signature = Some(Signature::from_bytes(&v));
+            match (kind, size) {
+                (TLV_SHA256, 32) => {
+                    let mut v = [0u8; 32];
+                    read(value_at, &mut v)?;
+                    hash_ok = Some(v == digest);
+                }
+                (TLV_KEYHASH, 32) => {
+                    let mut v = [0u8; 32];
+                    read(value_at, &mut v)?;
+                    key_ok = v == key_hash(key);
+                }
+                (TLV_ED25519, 64) => {
+                    let mut v = [0u8; 64];
+                    read(value_at, &mut v)?;
+                    signature = Some(Signature::from_bytes(&v));
+                }
+                _ => {}
             }
-            _ => {}
+            at = next;
         }
-        at = next;
+        match hash_ok {
+            None => return Err(ImageError::NoHash),
+            Some(false) => return Err(ImageError::HashMismatch),
+            Some(true) => {}
+        }
+        if !key_ok {
+            return Err(ImageError::KeyMismatch);
+        }
+        let signature = signature.ok_or(ImageError::NoSignature)?;
+        key.verify_strict(&digest, &signature)
+            .map_err(|_| ImageError::BadSignature)?;
+        Ok(Verified {
+            header: self.header,
+            digest,
+            len: end,
+        })
     }
-    match hash_ok {
-        None => return Err(ImageError::NoHash),
-        Some(false) => return Err(ImageError::HashMismatch),
-        Some(true) => {}
-    }
-    if !key_ok {
-        return Err(ImageError::KeyMismatch);
-    }
-    let signature = signature.ok_or(ImageError::NoSignature)?;
-    key.verify_strict(&digest, &signature)
-        .map_err(|_| ImageError::BadSignature)?;
-    Ok(Verified {
-        header,
-        digest,
-        len: end,
-    })
 }
 
 /// MCUboot images signed with Ed25519 by one key: the [`Verifier`] of most products.
@@ -267,6 +329,7 @@ impl Mcuboot {
 
 impl Verifier for Mcuboot {
     const HEADER_LEN: usize = HEADER_SIZE;
+    type Check = Check;
 
     fn claim(&self, header: &[u8]) -> Result<Claim, ImageError> {
         let header = Header::parse(header)?;
@@ -279,14 +342,23 @@ impl Verifier for Mcuboot {
         })
     }
 
-    fn verify(&self, read: Read<'_>, len: u32, capacity: u32) -> Result<ImageInfo, ImageError> {
-        let v = verify(read, len, capacity, &self.key)?;
-        Ok(ImageInfo {
+    fn begin(&self, read: Read<'_>, len: u32, capacity: u32) -> Result<Check, ImageError> {
+        Check::begin(read, len, capacity)
+    }
+
+    fn step(
+        &self,
+        check: &mut Check,
+        read: Read<'_>,
+        budget: u32,
+    ) -> Result<Option<ImageInfo>, ImageError> {
+        let verified = check.step(read, budget, &self.key)?;
+        Ok(verified.map(|v| ImageInfo {
             version: v.header.version,
             digest: v.digest,
             len: v.len,
             body: u32::from(v.header.hdr_size),
-        })
+        }))
     }
 }
 
@@ -397,6 +469,40 @@ mod tests {
         assert_eq!(v.len as usize, image.len());
         assert_eq!(image.len(), 32 + 1000 + 144);
         assert_eq!(v.digest, <[u8; 32]>::from(Sha256::digest(&image[..1032])));
+    }
+
+    #[test]
+    fn a_check_in_steps_reads_at_most_its_budget_a_step_and_agrees_with_one_at_once() {
+        let image = signed(10_000);
+        let k = key(1).verifying_key();
+        let whole = verify_bytes(&image, 16_384, &k).unwrap();
+        let hashed = 32 + 10_000;
+        for budget in [1u32, 100, 256, 1000, 4096] {
+            let bytes = core::cell::Cell::new(0usize);
+            let mut read = |at: u32, buf: &mut [u8]| {
+                bytes.set(bytes.get() + buf.len());
+                let at = at as usize;
+                buf.copy_from_slice(&image[at..at + buf.len()]);
+                Ok(())
+            };
+            let mut check = Check::begin(&mut read, image.len() as u32, 16_384).unwrap();
+            let mut steps = 0;
+            let verified = loop {
+                bytes.set(0);
+                steps += 1;
+                let done = check.step(&mut read, budget, &k).unwrap();
+                if let Some(v) = done {
+                    break v;
+                }
+                assert!(
+                    bytes.get() <= budget as usize,
+                    "budget {budget}: read {bytes:?}"
+                );
+                assert_eq!(check.progress().1, hashed);
+            };
+            assert_eq!(verified, whole, "budget {budget}");
+            assert_eq!(steps, hashed.div_ceil(budget) + 1, "budget {budget}");
+        }
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! The download slot: packages stream into DFU sector by sector, each sector erased just before
 //! its first write; the image's claim is checked as soon as its header arrives (not an image,
 //! too big or a downgrade are refused at the first block); the whole image is verified before
-//! Downloaded and again before the install; the bootloader then swaps it in on trial.
+//! Downloaded and again before the install, in steps of a bounded number of bytes
+//! ([`Slot::step`]) so that the caller can spread them over its polls; the bootloader then
+//! swaps it in on trial.
 //!
 //! Progress is recorded per sector, so a download resumes after a reboot from the last whole
 //! sector; the install record names the image going in and the one it replaces, so the next
@@ -28,7 +30,7 @@ pub struct Boot {
 }
 
 /// The download slot, the running image, the bootloader and the records, over one flash.
-pub struct Slot<F, V, B> {
+pub struct Slot<F, V: Verifier, B> {
     flash: F,
     layout: Layout,
     verifier: V,
@@ -45,7 +47,25 @@ pub struct Slot<F, V, B> {
     recorded: u32,
     claim: Option<Claim>,
     verified: Option<ImageInfo>,
+    /// The check under way, begun by [`Slot::finish`] or [`Slot::begin_install`].
+    checking: Option<Checking<V::Check>>,
     last_error: Option<ImageError>,
+}
+
+/// What a check is for: what [`Slot::step`] does once the image verified.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Purpose {
+    /// The package just arrived: it becomes the verified package.
+    Download,
+    /// The package is about to be installed: it is recorded and scheduled.
+    Install,
+}
+
+/// A check of the package under way, of its first `len` bytes.
+struct Checking<C> {
+    check: C,
+    len: u32,
+    purpose: Purpose,
 }
 
 impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Slot<F, V, B> {
@@ -102,6 +122,7 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Slot<F, V, B> {
             recorded: progress,
             claim: None,
             verified: None,
+            checking: None,
             last_error: None,
         };
         if progress >= V::HEADER_LEN as u32 {
@@ -181,6 +202,7 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Slot<F, V, B> {
         self.erased = 0;
         self.claim = None;
         self.verified = None;
+        self.checking = None;
         self.record_progress(0)
     }
 
@@ -224,8 +246,9 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Slot<F, V, B> {
         self.record_progress(self.flushed / sector * sector)
     }
 
-    /// The package is complete: flush it and verify it.
-    pub fn finish(&mut self) -> Result<ImageInfo, FotaError> {
+    /// The package is complete: flushes its last bytes and begins verifying it; each
+    /// [`Slot::step`] then advances the check, and the last one makes it the verified package.
+    pub fn finish(&mut self) -> Result<(), FotaError> {
         let len = self.flushed + self.tail.len() as u32;
         if !self.tail.is_empty() {
             let mut word = [0xFFu8; MAX_WRITE_SIZE];
@@ -237,26 +260,73 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Slot<F, V, B> {
             self.flushed += F::WRITE_SIZE as u32;
             self.tail.clear();
         }
-        let info = self.verify_dfu(len)?;
-        self.record_progress(len)?;
-        self.verified = Some(info);
-        Ok(info)
+        self.begin_check(len, Purpose::Download)
     }
 
-    /// Schedules the verified package: verifies it again (the slot may have changed, or the
-    /// device rebooted since), records the install, and asks the bootloader to swap it in at
-    /// the next reset.
-    pub fn install(&mut self) -> Result<(), FotaError> {
+    /// Begins installing the verified package: it is verified again (the slot may have
+    /// changed, or the device rebooted, since), step by step; the last [`Slot::step`] records
+    /// the install and asks the bootloader to swap it in at the next reset.
+    pub fn begin_install(&mut self) -> Result<(), FotaError> {
         let len = match self.verified {
             Some(v) => v.len,
             None => self.recorded,
         };
-        let v = self.verify_dfu(len).map_err(|e| match e {
-            FotaError::Integrity => FotaError::Integrity,
-            _ => FotaError::UpdateFailed,
-        })?;
+        self.begin_check(len, Purpose::Install)
+    }
+
+    /// Whether a check begun by [`Slot::finish`] or [`Slot::begin_install`] is under way.
+    pub fn checking(&self) -> bool {
+        self.checking.is_some()
+    }
+
+    /// Advances the check under way: hashes at most `budget` bytes of the package, or checks
+    /// its signature. `Ok(None)` while more remains; the image once the check is over and what
+    /// it was for is done (Downloaded: the package is the verified one; an install: it is
+    /// recorded and scheduled). An install that fails reports [`FotaError::Integrity`] when
+    /// the package no longer verifies, [`FotaError::UpdateFailed`] otherwise.
+    pub fn step(&mut self, budget: u32) -> Result<Option<ImageInfo>, FotaError> {
+        let Some(checking) = self.checking.as_mut() else {
+            return Err(FotaError::UpdateFailed);
+        };
+        let (len, purpose) = (checking.len, checking.purpose);
+        let stepped = {
+            let mut read = reader(&mut self.flash, self.layout.dfu.start, len);
+            self.verifier.step(&mut checking.check, &mut read, budget)
+        };
+        let done = match stepped {
+            Ok(None) => return Ok(None),
+            Ok(Some(info)) => {
+                self.checking = None;
+                self.not_older(&info.version).map(|()| info)
+            }
+            Err(e) => {
+                self.checking = None;
+                Err(self.fail(e))
+            }
+        };
+        let info = match purpose {
+            Purpose::Download => {
+                let info = done?;
+                self.record_progress(len)?;
+                self.verified = Some(info);
+                info
+            }
+            Purpose::Install => {
+                let info = done.map_err(|e| match e {
+                    FotaError::Integrity => FotaError::Integrity,
+                    _ => FotaError::UpdateFailed,
+                })?;
+                self.schedule(&info)?;
+                info
+            }
+        };
+        Ok(Some(info))
+    }
+
+    /// Records the install of `info` and asks the bootloader to swap it in at the next reset.
+    fn schedule(&mut self, info: &ImageInfo) -> Result<(), FotaError> {
         let install = Install {
-            new: v.digest,
+            new: info.digest,
             old: self.running.digest,
         };
         self.records
@@ -267,10 +337,33 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Slot<F, V, B> {
             .map_err(|_| FotaError::UpdateFailed)
     }
 
+    fn begin_check(&mut self, len: u32, purpose: Purpose) -> Result<(), FotaError> {
+        self.checking = None;
+        let capacity = self.layout.image_capacity();
+        let begun = {
+            let mut read = reader(&mut self.flash, self.layout.dfu.start, len);
+            self.verifier.begin(&mut read, len, capacity)
+        };
+        let check = begun.map_err(|e| {
+            let e = self.fail(e);
+            match (purpose, e) {
+                (Purpose::Install, e) if e != FotaError::Integrity => FotaError::UpdateFailed,
+                (_, e) => e,
+            }
+        })?;
+        self.checking = Some(Checking {
+            check,
+            len,
+            purpose,
+        });
+        Ok(())
+    }
+
     /// Abandons the package: its first sector is erased, so no stale header can pass for a
     /// package, and the progress is cleared.
     pub fn cancel(&mut self) -> Result<(), FotaError> {
         self.verified = None;
+        self.checking = None;
         self.tail.clear();
         self.flushed = 0;
         self.erased = 0;
@@ -375,31 +468,15 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Slot<F, V, B> {
         }
         Ok(())
     }
-
-    fn verify_dfu(&mut self, len: u32) -> Result<ImageInfo, FotaError> {
-        let capacity = self.layout.image_capacity();
-        let v = verify_at(
-            &mut self.flash,
-            &self.verifier,
-            self.layout.dfu.start,
-            len,
-            capacity,
-        )
-        .map_err(|e| self.fail(e))?;
-        self.not_older(&v.version)?;
-        Ok(v)
-    }
 }
 
-/// Verifies the image at `base` of the flash, reading at most `len` bytes.
-fn verify_at<F: NorFlash, V: Verifier>(
+/// Reads the first `len` bytes of the image at `base` of the flash; nothing beyond.
+fn reader<F: NorFlash>(
     flash: &mut F,
-    verifier: &V,
     base: u32,
     len: u32,
-    capacity: u32,
-) -> Result<ImageInfo, ImageError> {
-    let mut read = |at: u32, buf: &mut [u8]| {
+) -> impl FnMut(u32, &mut [u8]) -> Result<(), ImageError> + '_ {
+    move |at: u32, buf: &mut [u8]| {
         let end = at
             .checked_add(buf.len() as u32)
             .ok_or(ImageError::Truncated)?;
@@ -407,8 +484,18 @@ fn verify_at<F: NorFlash, V: Verifier>(
             return Err(ImageError::Truncated);
         }
         flash.read(base + at, buf).map_err(|_| ImageError::Read)
-    };
-    verifier.verify(&mut read, len, capacity)
+    }
+}
+
+/// Verifies the image at `base` of the flash at once, reading at most `len` bytes.
+fn verify_at<F: NorFlash, V: Verifier>(
+    flash: &mut F,
+    verifier: &V,
+    base: u32,
+    len: u32,
+    capacity: u32,
+) -> Result<ImageInfo, ImageError> {
+    verifier.verify(&mut reader(flash, base, len), len, capacity)
 }
 
 /// Writes a factory image into ACTIVE and erases everything else: what a production line does

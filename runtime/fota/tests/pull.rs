@@ -39,7 +39,8 @@ fn serve_block(
     (num, more)
 }
 
-/// Serves every block from `get` on; the block numbers asked for.
+/// Serves every block from `get` on, and lets the agent verify the package; the block
+/// numbers asked for.
 fn serve_all(
     h: &mut Harness,
     fw: &mut Firmware,
@@ -53,6 +54,7 @@ fn serve_all(
         asked.push(num);
         h.pump(dev!(*fw));
         if !more {
+            settle(h, fw);
             return asked;
         }
         get = h.take_download().expect("the next block is asked for");
@@ -396,6 +398,12 @@ fn other_schemes_are_handed_to_the_application() {
     fw.download_chunk(400, &data[400..]).unwrap();
     fw.download_finished().unwrap();
     h.pump(dev!(fw));
+    assert_eq!(
+        state(&fw),
+        (State::Downloading, 0),
+        "verified by the polls after"
+    );
+    settle(&mut h, &mut fw);
     assert_eq!(state(&fw), (State::Downloaded, 0));
     assert_eq!(dfu(&mut fw, data.len()), data);
     assert_eq!(fw.external_download(), None);

@@ -61,6 +61,7 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> FirmwareUpdate<F, V, B> {
             auto_update: false,
             last_change: None,
             work: Work::Idle,
+            next_step: None,
             download: None,
             deferred_since: None,
             replay: heapless::Deque::new(),
@@ -70,6 +71,16 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> FirmwareUpdate<F, V, B> {
             reboot: None,
             notices: heapless::Deque::new(),
         };
+        info!(
+            "booted image {} (bootloader: {:?}, install record: {})",
+            agent.slot.running().version,
+            boot.state,
+            if boot.install.is_some() {
+                "present"
+            } else {
+                "none"
+            }
+        );
         agent.notice(Notice::Booted {
             version: agent.slot.running().version,
             bootloader: boot.state,
@@ -78,7 +89,10 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> FirmwareUpdate<F, V, B> {
             Ok(()) => Ok(Self {
                 served: lwm2m_objects::firmware_update::Served(agent),
             }),
-            Err(e) => Err((agent.slot.into_flash(), e)),
+            Err(e) => {
+                error!("boot: {}", e);
+                Err((agent.slot.into_flash(), e))
+            }
         }
     }
 }
@@ -93,6 +107,7 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
             if self.restore(&snapshot).is_ok() {
                 self.persisted = snapshot;
             } else {
+                warn!("the persisted /5 snapshot is unreadable: starting from Idle");
                 self.notice(Notice::SnapshotDropped);
             }
         }
@@ -123,6 +138,17 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
             }
             (None, BootState::Boot) => None,
         };
+        match outcome {
+            Some(true) => info!("boot: the new image runs: the update succeeded"),
+            Some(false) => warn!("boot: the old image runs: the update failed"),
+            None if boot.state == BootState::Swapped => {
+                info!("boot: a swapped image with no install record: confirmed");
+            }
+            None if boot.state == BootState::Reverted => {
+                info!("boot: the bootloader reverted: the running image is confirmed");
+            }
+            None => debug!("boot: no update under way"),
+        }
         if let Some(success) = outcome {
             self.booted(success)?;
             self.persist();
@@ -140,7 +166,10 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
         let mut head = [0u8; 64];
         let passed = self.slot.read_running_body(0, &mut head).is_ok() && test.passes(&head);
         self.notice(Notice::SelfTest { passed });
-        if !passed {
+        if passed {
+            info!("boot: the new image passed its self-test");
+        } else {
+            warn!("boot: the new image FAILED its self-test: rebooting unconfirmed to revert");
             self.reboot = Some(Reboot::SelfTestFailed);
         }
         passed
@@ -166,6 +195,7 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
                 Ok(())
             }
             Err(e) => {
+                error!("boot: the new image could not be confirmed: {}", e);
                 updating.failed();
                 Err(e)
             }
@@ -185,10 +215,16 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
         self.uri = s.uri;
         if self.machine.state() == State::Downloading {
             if self.uri.is_empty() {
+                info!("boot: a push was under way: it ends with Connection lost (4)");
                 if let Current::Downloading(push) = self.machine.current() {
                     push.failed(crate::error::FotaError::ConnectionLost.download_failure());
                 }
             } else {
+                info!(
+                    "boot: resuming the pull of {} from byte {}",
+                    self.uri.as_str(),
+                    self.slot.written()
+                );
                 self.download = Some(Download {
                     etag: s.etag,
                     begun: true,

@@ -1,6 +1,10 @@
 //! What a server's requests do to /5: the generated `firmware_update::Handler`, one method per
 //! operation the definition allows. Each request changes the machine at most once; what
-//! follows (verifying, installing, starting a download) is left to the next poll.
+//! follows (verifying, installing, starting a download) is left to the polls after it, so
+//! every answer, the one to the last block of a package included, goes out at once.
+//!
+//! Every refusal is logged (debug: a server that asks what the state forbids is not an
+//! error of the device), with the path and why.
 
 use core::fmt::Write as _;
 
@@ -8,10 +12,10 @@ use embedded_storage::nor_flash::NorFlash;
 use lwm2m_objects::firmware_update::machine::Current;
 use lwm2m_objects::firmware_update::{
     FirmwareUpdateDeliveryMethod as Delivery, FirmwareUpdateProtocolSupport as Protocol, Handler,
-    Severity, State, UpdateResult,
+    Severity, State, UpdateResult, resources,
 };
 use lwm2m_runtime::heapless::String;
-use lwm2m_runtime::{Chunk, Error, ExecuteArgs, Instances, Time};
+use lwm2m_runtime::{Chunk, Enumeration, Error, ExecuteArgs, Instances, Time};
 
 use super::{Agent, Download, Work};
 use crate::boot::Bootloader;
@@ -23,7 +27,34 @@ fn only(instance: u16) -> Result<(), Error> {
     if instance == 0 {
         Ok(())
     } else {
+        debug!("/5/{} refused: /5 has only instance 0", instance);
         Err(Error::NotFound)
+    }
+}
+
+/// Logs a refused request to resource `resource` in State `state`, and gives `error` back.
+fn refuse(resource: u16, state: State, why: &str, error: Error) -> Error {
+    debug!(
+        "/5/0/{} refused with {} in State {} ({}): {}",
+        resource,
+        code(error),
+        state.value(),
+        state.label(),
+        why
+    );
+    error
+}
+
+/// The CoAP code `error` answers with, for a log.
+fn code(error: Error) -> &'static str {
+    match error.coap_code() {
+        (4, 0) => "4.00",
+        (4, 4) => "4.04",
+        (4, 5) => "4.05",
+        (4, 8) => "4.08",
+        (4, 13) => "4.13",
+        (5, 0) => "5.00",
+        _ => "an error",
     }
 }
 
@@ -37,7 +68,7 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
 
     /// Back to Idle with Update Result 0, the package deleted: an empty Package URI or a
     /// Package of one NUL byte. Refused while Updating.
-    fn reset(&mut self) -> Result<(), Error> {
+    fn reset(&mut self, resource: u16) -> Result<(), Error> {
         match self.machine.current() {
             Current::Idle(h) => {
                 h.reset();
@@ -48,8 +79,16 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
             Current::Downloaded(h) => {
                 h.reset();
             }
-            Current::Updating(_) => return Err(Error::MethodNotAllowed),
+            Current::Updating(_) => {
+                return Err(refuse(
+                    resource,
+                    State::Updating,
+                    "a reset while the package is installed",
+                    Error::MethodNotAllowed,
+                ));
+            }
         }
+        info!("reset: back to Idle, the package dropped");
         self.abandon();
         Ok(())
     }
@@ -61,10 +100,11 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
             d.external = false;
         }
         self.uri.clear();
-        self.work = Work::Idle;
-        if self.slot.cancel().is_err() {
+        self.queue(Work::Idle);
+        if let Err(e) = self.slot.cancel() {
             // The package stays in the slot but is no longer trusted: the next download
             // begins by erasing it.
+            error!("the dropped package could not be erased: {:?}", e);
             self.notice(super::Notice::FlashFailed);
         }
         self.persist();
@@ -72,27 +112,41 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
 
     /// The first block of a pushed package: Downloading, the slot prepared.
     fn begin_push(&mut self, total: Option<u32>) -> Result<(), Error> {
+        let state = self.machine.state();
+        let refused = |why| {
+            Err(refuse(
+                resources::PACKAGE,
+                state,
+                why,
+                Error::MethodNotAllowed,
+            ))
+        };
         if self.settings.delivery == Delivery::PullOnly {
-            return Err(Error::MethodNotAllowed);
+            return refused("this device takes pulls only");
         }
         if self.download.as_ref().is_some_and(|d| !d.abort) {
-            // A pull is under way: a push would mix two packages.
-            return Err(Error::MethodNotAllowed);
+            return refused("a pull is under way: a push would mix two packages");
         }
         match self.machine.current() {
             Current::Idle(h) => {
                 h.start_download();
+                // A push has no Package URI: one left by an earlier pull would make a reboot
+                // resume that pull instead of ending the push.
+                self.uri.clear();
             }
             // A server restarting its push from the first block.
             Current::Downloading(_) => {}
-            Current::Downloaded(_) | Current::Updating(_) => return Err(Error::MethodNotAllowed),
+            Current::Downloaded(_) | Current::Updating(_) => {
+                return refused("a package is already here (reset first)");
+            }
         }
-        self.work = Work::Idle;
+        self.queue(Work::Idle);
         if let Err(e) = self.slot.begin(total) {
             self.refused();
             self.fail_download(e);
             return Err(e.coap_error());
         }
+        info!("push begins ({:?} bytes announced)", total);
         self.persist();
         Ok(())
     }
@@ -103,22 +157,35 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Handler for Agent<F, V, B> {
         only(instance)?;
         if chunk.offset == 0 {
             if chunk.last && chunk.bytes == [0] {
-                return self.reset();
+                return self.reset(resources::PACKAGE);
             }
             self.begin_push(chunk.total)?;
+        } else if self.work == Work::Verify {
+            return Err(refuse(
+                resources::PACKAGE,
+                State::Downloading,
+                "a block after the last one, while the package is verified",
+                Error::Incomplete,
+            ));
         }
         if self.machine.state() != State::Downloading
             || self.download.as_ref().is_some_and(|d| !d.abort)
         {
-            // Blocks of a push that was reset, cancelled or failed meanwhile.
-            return Err(Error::Incomplete);
+            return Err(refuse(
+                resources::PACKAGE,
+                self.machine.state(),
+                "a block of a push that was reset, cancelled or failed",
+                Error::Incomplete,
+            ));
         }
         self.store(chunk.offset, chunk.bytes)
             .map_err(FotaError::coap_error)?;
         if chunk.last {
-            // The last block is answered once the image is verified, so a server learns of
-            // a bad package from the answer as well as from Update Result.
-            self.verify().map_err(FotaError::coap_error)?;
+            // Answered 2.04 at once: the polls that follow verify the package, a step each,
+            // and State and Update Result tell the server how it went.
+            let len = chunk.offset.saturating_add(chunk.bytes.len() as u32);
+            info!("push complete ({} bytes): verifying it", len);
+            self.queue(Work::Verify);
         }
         Ok(())
     }
@@ -131,19 +198,29 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Handler for Agent<F, V, B> {
     fn write_package_uri(&mut self, instance: u16, value: String<255>) -> Result<(), Error> {
         only(instance)?;
         if value.is_empty() {
-            return self.reset();
+            return self.reset(resources::PACKAGE_URI);
         }
+        let state = self.machine.state();
+        let refused = |why| {
+            Err(refuse(
+                resources::PACKAGE_URI,
+                state,
+                why,
+                Error::MethodNotAllowed,
+            ))
+        };
         if self.settings.delivery == Delivery::PushOnly {
-            return Err(Error::MethodNotAllowed);
+            return refused("this device takes pushes only");
         }
         // A new package is taken only from Idle (reset first).
         let Current::Idle(idle) = self.machine.current() else {
-            return Err(Error::MethodNotAllowed);
+            return refused("a package is taken only in Idle (reset first)");
         };
         idle.start_download();
+        info!("Package URI written: pulling {}", value.as_str());
         self.uri = value;
         self.download = Some(Download::default());
-        self.work = Work::Download;
+        self.queue(Work::Download);
         self.persist();
         Ok(())
     }
@@ -151,7 +228,9 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Handler for Agent<F, V, B> {
     fn execute_update(&mut self, instance: u16, args: ExecuteArgs<'_>) -> Result<(), Error> {
         only(instance)?;
         let _ = args;
+        let state = self.machine.state();
         self.update(false)
+            .map_err(|e| refuse(resources::UPDATE, state, "Update needs a package", e))
     }
 
     fn read_state(&mut self, instance: u16) -> Result<State, Error> {
@@ -205,8 +284,16 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Handler for Agent<F, V, B> {
             Current::Downloaded(h) => {
                 h.cancel();
             }
-            Current::Idle(_) | Current::Updating(_) => return Err(Error::MethodNotAllowed),
+            Current::Idle(_) | Current::Updating(_) => {
+                return Err(refuse(
+                    resources::CANCEL,
+                    self.machine.state(),
+                    "nothing to cancel",
+                    Error::MethodNotAllowed,
+                ));
+            }
         }
+        info!("cancelled: the package is dropped");
         self.abandon();
         Ok(())
     }

@@ -8,8 +8,16 @@
 //! finds at boot (see [`FirmwareUpdate::boot`]).
 //!
 //! A request changes the machine at most once; slow work (verifying a whole image, installing
-//! it) runs in [`Object::poll`], after the response has gone out. Every change of State and
-//! Update Result is reported to the client in turn, so a server observing them hears each.
+//! it) runs in [`Object::poll`], after the response has gone out: the last block of a push is
+//! answered 2.04 at once whatever the image's size, and the verdict reaches the server through
+//! State (Downloading until the image verified, then Downloaded) and Update Result (5 for an
+//! image that fails its check, and so on). The check runs in steps of at most
+//! [`Settings::verify_step`] bytes, one step per poll and at most one per millisecond of the
+//! client's clock, never in the poll that follows the request that completed the package; so
+//! no poll blocks for long, the client and the rest of the firmware run between steps, and a
+//! runner that sends what a request queued before its next poll sends the answer before any
+//! verification. Every change of State and Update Result is reported to the client in turn,
+//! so a server observing them hears each.
 
 mod boot;
 mod handler;
@@ -46,10 +54,17 @@ pub struct Settings {
     pub require_approval: bool,
     /// `/5/0/6` PkgName of a verified package.
     pub package_name: heapless::String<32>,
+    /// Bytes of a package hashed per poll while it is verified (before Downloaded, and again
+    /// before the install); the last step checks the signature instead. 4096 by default: a
+    /// few milliseconds of SHA-256 on a Cortex-M4, however large the image.
+    pub verify_step: u32,
 }
 
+/// [`Settings::verify_step`] by default.
+pub const DEFAULT_VERIFY_STEP: u32 = 4096;
+
 impl Default for Settings {
-    /// Push and pull over CoAP, no approval, packages named "firmware".
+    /// Push and pull over CoAP, no approval, packages named "firmware", 4 KiB hashed a poll.
     fn default() -> Self {
         let mut protocols = heapless::Vec::new();
         let _ = protocols.push(Protocol::Coap);
@@ -58,12 +73,14 @@ impl Default for Settings {
             protocols,
             require_approval: false,
             package_name: heapless::String::try_from("firmware").unwrap_or_default(),
+            verify_step: DEFAULT_VERIFY_STEP,
         }
     }
 }
 
 /// Why the agent wants the device to reboot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Reboot {
     /// A verified package is scheduled: the bootloader swaps it in.
     Install,
@@ -104,11 +121,12 @@ pub enum Notice {
 enum Work {
     #[default]
     Idle,
-    /// The package is complete: verify it.
+    /// The package is complete: verify it, a step a poll.
     Verify,
     /// Update was executed (or is due): install, or defer when approval is required.
     Update,
-    /// The install was accepted: schedule it with the bootloader.
+    /// The install was accepted: verify the package again, a step a poll, then schedule it
+    /// with the bootloader.
     Install,
     /// A Package URI was written (or a download resumes after a reboot): start it.
     Download,
@@ -128,7 +146,7 @@ struct Download {
 }
 
 /// The /5 handler: everything the generated `Handler` methods reach.
-pub(crate) struct Agent<F, V, B> {
+pub(crate) struct Agent<F, V: Verifier, B> {
     slot: Slot<F, V, B>,
     machine: Machine,
     settings: Settings,
@@ -138,6 +156,9 @@ pub(crate) struct Agent<F, V, B> {
     auto_update: bool,
     last_change: Option<Time>,
     work: Work,
+    /// When the next step of a check (Verify, Install) may run; `None` until the first poll
+    /// after the check was queued, which only sets it.
+    next_step: Option<Instant>,
     download: Option<Download>,
     /// When the update was deferred (11), as the poll that saw it first; Maximum Defer
     /// Period counts from it.
@@ -153,7 +174,7 @@ pub(crate) struct Agent<F, V, B> {
 }
 
 /// Object 5 (Firmware Update) over flash `F`, images checked by `V`, swapped by `B`.
-pub struct FirmwareUpdate<F, V, B> {
+pub struct FirmwareUpdate<F, V: Verifier, B> {
     served: fw::Served<Agent<F, V, B>>,
 }
 
@@ -212,7 +233,7 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> FirmwareUpdate<F, V, B> {
         let agent = &mut self.served.0;
         agent.external_download().ok_or(Error::MethodNotAllowed)?;
         agent.download = None;
-        agent.work = Work::Verify;
+        agent.queue(Work::Verify);
         Ok(())
     }
 
@@ -241,6 +262,12 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
         (d.external && self.machine.state() == State::Downloading).then_some(())
     }
 
+    /// Sets the work for the next polls; a check starts over with its pace.
+    fn queue(&mut self, work: Work) {
+        self.work = work;
+        self.next_step = None;
+    }
+
     fn notice(&mut self, n: Notice) {
         if self.notices.is_full() {
             let _ = self.notices.pop_front();
@@ -261,12 +288,14 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
     /// Reports the image problem the slot met, if any.
     fn refused(&mut self) {
         if let Some(e) = self.slot.take_last_error() {
+            warn!("package refused: {}", e);
             self.notice(Notice::Refused(e));
         }
     }
 
     /// Ends a download with `error`'s result (from Downloading only).
     fn fail_download(&mut self, error: FotaError) {
+        warn!("the download ends: {}", error);
         if let Some(d) = self.download.as_mut() {
             d.abort = true;
             d.external = false;
@@ -276,7 +305,7 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
         {
             d.failed(error.download_failure());
         }
-        self.work = Work::Idle;
+        self.queue(Work::Idle);
         self.persist();
     }
 
@@ -290,9 +319,10 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
         if self.settings.require_approval && !approved {
             // Maximum Defer Period counts from the poll that reports the deferral.
             downloaded.defer();
+            info!("update deferred until the application approves it");
         } else {
             downloaded.start_update();
-            self.work = Work::Install;
+            self.queue(Work::Install);
         }
         self.persist();
         Ok(())
@@ -307,10 +337,16 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
         let records = self.slot.records().clone();
         match records.set_snapshot(self.slot.flash_mut(), &snapshot) {
             Ok(()) => {
+                if self.unsaved {
+                    info!("the /5 snapshot is written again");
+                }
                 self.persisted = snapshot;
                 self.unsaved = false;
             }
             Err(_) => {
+                if !self.unsaved {
+                    error!("the /5 snapshot could not be written; trying again at every poll");
+                }
                 self.unsaved = true;
                 self.notice(Notice::FlashFailed);
             }

@@ -1,12 +1,14 @@
 //! What the agent does between requests, when the client polls it: report each change of
-//! State and Update Result in turn, then one piece of work (verify, install, start a
-//! download), and the data of the downloads the client runs for it.
+//! State and Update Result in turn, then one piece of work (a step of a verification or of
+//! an install, an update, the start of a download), and the data of the downloads the client
+//! runs for it.
 
 use embedded_storage::nor_flash::NorFlash;
 use lwm2m_objects::firmware_update::machine::Current;
 use lwm2m_objects::firmware_update::{
     FirmwareUpdateProtocolSupport as Protocol, State, UpdateResult, resources,
 };
+use lwm2m_runtime::Enumeration;
 use lwm2m_runtime::client::{
     Context, DownloadError, DownloadEvent, DownloadRequest, DownloadUri, Scheme,
 };
@@ -44,22 +46,30 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
             }
             cx.changed(0, resources::STATE);
             cx.changed(0, resources::UPDATE_RESULT);
+            info!(
+                "State {} ({}), Update Result {} ({})",
+                next.0.value(),
+                next.0.label(),
+                next.1.value(),
+                next.1.label()
+            );
             self.notice(Notice::Changed(next.0, next.1));
             cx.wake_at(cx.now());
             return;
         }
         self.showing = None;
         let before = self.machine.changes();
-        match core::mem::take(&mut self.work) {
+        match self.work {
             Work::Idle => {}
-            Work::Verify => {
-                let _reported_by_update_result = self.verify();
-            }
+            Work::Verify | Work::Install => self.check_step(cx),
             Work::Update => {
+                self.work = Work::Idle;
                 let _not_downloaded_any_more = self.update(false);
             }
-            Work::Install => self.install(),
-            Work::Download => self.start_download(cx),
+            Work::Download => {
+                self.work = Work::Idle;
+                self.start_download(cx);
+            }
         }
         if let Some(due) = self.defer_deadline() {
             if due <= cx.now() {
@@ -73,8 +83,31 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
             // a persist that failed, is persisted here (most polls write nothing).
             self.persist();
         }
-        if self.work != Work::Idle || self.machine.changes() != before {
+        if matches!(self.work, Work::Update | Work::Download) || self.machine.changes() != before {
             cx.wake_at(cx.now());
+        }
+    }
+
+    /// One step of the check under way (Verify, Install), at its pace: none in the poll that
+    /// finds it queued (the one right after the request that queued it, whose answer is still
+    /// to be sent), then at most one a millisecond, each asking for the next.
+    fn check_step(&mut self, cx: &mut Context<'_>) {
+        let now = cx.now();
+        let due = *self.next_step.get_or_insert(now.after(1));
+        if now < due {
+            cx.wake_at(due);
+            return;
+        }
+        match self.work {
+            Work::Verify => self.verify_step(),
+            Work::Install => self.install_step(),
+            Work::Idle | Work::Update | Work::Download => {}
+        }
+        if matches!(self.work, Work::Verify | Work::Install) {
+            self.next_step = Some(now.after(1));
+            cx.wake_at(now.after(1));
+        } else {
+            self.next_step = None;
         }
     }
 
@@ -85,47 +118,78 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
             .then(|| since.after(self.max_defer.saturating_mul(1000)))
     }
 
-    /// The package is complete: verify it; start the update when a server asked for
-    /// Automatic Upgrade at Download.
-    pub(super) fn verify(&mut self) -> Result<(), FotaError> {
+    /// A step of verifying the complete package: the first flushes it and begins the check;
+    /// each hashes at most [`super::Settings::verify_step`] bytes; the last checks the signature
+    /// and moves to Downloaded (and starts the update when a server asked for Automatic
+    /// Upgrade at Download), or to Idle with the Update Result of what failed.
+    fn verify_step(&mut self) {
         if self.machine.state() != State::Downloading {
-            return Ok(());
+            self.work = Work::Idle;
+            return;
         }
-        match self.slot.finish() {
-            Ok(_) => {
+        if !self.slot.checking()
+            && let Err(e) = self.slot.finish()
+        {
+            return self.verify_failed(e);
+        }
+        match self.slot.step(self.settings.verify_step) {
+            Ok(None) => {}
+            Ok(Some(info)) => {
+                info!("package {} verified ({} bytes)", info.version, info.len);
+                self.work = Work::Idle;
                 if let Current::Downloading(d) = self.machine.current() {
                     d.downloaded();
                 }
                 if self.auto_update {
-                    self.work = Work::Update;
+                    self.queue(Work::Update);
                 }
                 self.persist();
-                Ok(())
             }
-            Err(e) => {
-                self.refused();
-                self.fail_download(e);
-                Err(e)
-            }
+            Err(e) => self.verify_failed(e),
         }
     }
 
-    /// Schedules the verified package with the bootloader; the device then reboots.
-    fn install(&mut self) {
+    fn verify_failed(&mut self, e: FotaError) {
+        self.refused();
+        self.fail_download(e);
+    }
+
+    /// A step of the install: the first begins checking the package again, each hashes at
+    /// most [`super::Settings::verify_step`] bytes, the last records the install and schedules
+    /// it with the bootloader; the device then reboots.
+    fn install_step(&mut self) {
         if self.machine.state() != State::Updating {
+            self.work = Work::Idle;
             return;
         }
-        match self.slot.install() {
-            Ok(()) => self.reboot = Some(Reboot::Install),
-            Err(e) => {
-                self.refused();
-                if let Current::Updating(u) = self.machine.current() {
-                    if e == FotaError::Integrity {
-                        u.integrity_failed();
-                    } else {
-                        u.failed();
-                    }
-                }
+        if !self.slot.checking()
+            && let Err(e) = self.slot.begin_install()
+        {
+            return self.install_failed(e);
+        }
+        match self.slot.step(self.settings.verify_step) {
+            Ok(None) => {}
+            Ok(Some(info)) => {
+                info!(
+                    "package {} scheduled with the bootloader: rebooting to install it",
+                    info.version
+                );
+                self.work = Work::Idle;
+                self.reboot = Some(Reboot::Install);
+            }
+            Err(e) => self.install_failed(e),
+        }
+    }
+
+    fn install_failed(&mut self, e: FotaError) {
+        warn!("the install failed: {}", e);
+        self.work = Work::Idle;
+        self.refused();
+        if let Current::Updating(u) = self.machine.current() {
+            if e == FotaError::Integrity {
+                u.integrity_failed();
+            } else {
+                u.failed();
             }
         }
     }
@@ -210,8 +274,13 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
                 }
             }
             DownloadEvent::Finished => {
+                // Verified by the polls that follow, a step each, as a push is.
+                info!(
+                    "download complete ({} bytes): verifying it",
+                    self.slot.written()
+                );
                 self.download = None;
-                self.work = Work::Verify;
+                self.queue(Work::Verify);
                 cx.wake_at(cx.now());
             }
             DownloadEvent::Failed(e) => {

@@ -112,7 +112,24 @@ macro_rules! dev {
     };
 }
 
-/// Pushes `data` in blocks of `2^(szx+4)` bytes with Size1, returning each response.
+/// Lets the agent finish the work it paces (verifying a package, installing it), a
+/// millisecond at a time: the client runs once, then while it asks to be polled within the
+/// next millisecond.
+pub fn settle(h: &mut Harness, object: &mut dyn lwm2m_runtime::Object) {
+    for _ in 0..100_000 {
+        h.advance(
+            &mut lwm2m_runtime::client::Device::new(&mut [&mut *object]),
+            1,
+        );
+        if h.client.timeout().is_none_or(|t| t > h.now.after(1)) {
+            return;
+        }
+    }
+    panic!("the agent still works after 100 s of polls a millisecond apart");
+}
+
+/// Pushes `data` in blocks of `2^(szx+4)` bytes with Size1, returning each response, and
+/// lets the agent verify what it got.
 pub fn push(h: &mut Harness, fw: &mut Firmware, data: &[u8], szx: u8) -> Vec<coap_lite::Packet> {
     let size = 16usize << szx;
     let blocks: Vec<&[u8]> = data.chunks(size).collect();
@@ -133,5 +150,6 @@ pub fn push(h: &mut Harness, fw: &mut Firmware, data: &[u8], szx: u8) -> Vec<coa
             break;
         }
     }
+    settle(h, fw);
     responses
 }
