@@ -7,6 +7,11 @@
 //!   an MTU, and the outages of the schedule.
 //! * [`faults`]: the fault schedule (outages from seconds to hours, storms of loss with a
 //!   small MTU, server restarts, NAT rebindings), its timeline, and proptest strategies.
+//! * [`server`]: a small LwM2M server: registrations, one observation with Write-Attributes,
+//!   periodic reads, and a record of everything it receives.
+//! * [`app`]: the device's application: Object 3 with a Battery Level that changes over time.
+//! * [`sim`]: the client, the application, the links and the server joined on one clock,
+//!   with what the device sent and what the properties measure.
 
 #![allow(
     dead_code,
@@ -14,11 +19,15 @@
     reason = "each test binary uses part of the simulator"
 )]
 
+pub mod app;
 pub mod faults;
 pub mod link;
+pub mod server;
+pub mod sim;
 
 pub use faults::{Episode, Fault, Profile, Schedule};
 pub use link::LinkParams;
+pub use sim::{Report, Sim};
 
 use proptest::test_runner::{Config, FileFailurePersistence, RngSeed};
 
