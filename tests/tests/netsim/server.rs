@@ -15,32 +15,12 @@
 
 use std::collections::VecDeque;
 
-use coap_lite::{CoapOption, MessageClass, MessageType, Packet};
+use coap_lite::{CoapOption, MessageType, Packet};
+use lwm2m_fota_server::coap::{self, CHANGED, CONTENT, CREATED, DELETE, DELETED, GET, NOT_FOUND};
+use lwm2m_fota_server::coap::{POST, PUT};
 
 /// The resource the server observes and reads: /3/0/9 Battery Level.
-pub const OBSERVED: [&str; 3] = ["3", "0", "9"];
-
-/// CoAP codes as class << 5 | detail.
-pub mod code {
-    /// 0.01
-    pub const GET: u8 = 0x01;
-    /// 0.02
-    pub const POST: u8 = 0x02;
-    /// 0.03
-    pub const PUT: u8 = 0x03;
-    /// 0.04
-    pub const DELETE: u8 = 0x04;
-    /// 2.01
-    pub const CREATED: u8 = 0x41;
-    /// 2.02
-    pub const DELETED: u8 = 0x42;
-    /// 2.04
-    pub const CHANGED: u8 = 0x44;
-    /// 2.05
-    pub const CONTENT: u8 = 0x45;
-    /// 4.04
-    pub const NOT_FOUND: u8 = 0x84;
-}
+pub const OBSERVED: &str = "3/0/9";
 
 /// What the server asks of a device once it registers.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -121,6 +101,7 @@ pub struct Accepted {
     pub id: u32,
 }
 
+/// What one of the server's requests is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Purpose {
     Attributes,
@@ -128,13 +109,16 @@ enum Purpose {
     Read,
 }
 
+/// The registration the server holds.
 struct Registration {
     id: u32,
     lifetime_ms: u64,
+    /// Where the server's requests go: the address of the last Register or Update.
     addr: u32,
     expires: u64,
 }
 
+/// The server's request in flight, with its retransmission state.
 struct Outgoing {
     purpose: Purpose,
     mid: u16,
@@ -153,8 +137,11 @@ struct Cached {
     expires: u64,
 }
 
+/// RFC 7252 ACK_TIMEOUT (no random factor: the server is deterministic without a seed).
 const ACK_TIMEOUT_MS: u64 = 2_000;
+/// RFC 7252 MAX_RETRANSMIT.
 const MAX_RETRANSMIT: u32 = 4;
+/// RFC 7252 EXCHANGE_LIFETIME: how long an answer is kept for retransmitted requests.
 const EXCHANGE_LIFETIME_MS: u64 = 247_000;
 
 /// The server. See the [module documentation](self).
@@ -220,6 +207,7 @@ impl Server {
         self.cache.clear();
     }
 
+    /// Drops the registration and everything that hangs on it.
     fn forget(&mut self) {
         self.registration = None;
         self.observations.clear();
@@ -260,7 +248,7 @@ impl Server {
         }
         if self.next_read.is_some_and(|at| at <= now) {
             self.next_read = self.config.read_every_ms.map(|every| now + every);
-            let mut p = request(coap_code(code::GET), &OBSERVED);
+            let mut p = request(GET);
             p.add_option(CoapOption::Accept, Vec::new());
             self.enqueue(now, Purpose::Read, p);
         }
@@ -274,7 +262,7 @@ impl Server {
             return;
         };
         let kind = p.header.get_type();
-        let c = u8::from(p.header.code);
+        let c = coap::code_of(&p);
         self.cache.retain(|c| c.expires > now);
         if kind == MessageType::Confirmable
             && let Some(cached) = self
@@ -310,6 +298,7 @@ impl Server {
         self.record(now, from, what, false);
     }
 
+    /// Appends to [`Server::log`].
     fn record(&mut self, at: u64, from: u32, what: What, duplicate: bool) {
         self.log.push(Received {
             at,
@@ -321,14 +310,12 @@ impl Server {
 
     /// What a duplicate was, for the log (without acting on it).
     fn classify(&self, p: &Packet) -> What {
-        let c = u8::from(p.header.code);
-        match (c, segments(p).as_slice()) {
-            (code::POST, [rd]) if rd == "rd" => What::Register { id: 0 },
-            (code::POST, [rd, id]) if rd == "rd" => What::Update {
-                id: id.parse().unwrap_or(0),
-                known: false,
-            },
-            (code::DELETE, _) => What::Deregister,
+        let c = coap::code_of(p);
+        let path = coap::path_of(p);
+        match (c, path.as_str(), registration_id(&path)) {
+            (POST, "rd", _) => What::Register { id: 0 },
+            (POST, _, Some(id)) => What::Update { id, known: false },
+            (DELETE, _, _) => What::Deregister,
             _ if c >> 5 != 0 => What::Notification {
                 token: p.get_token().to_vec(),
                 code: c,
@@ -341,9 +328,7 @@ impl Server {
 
     /// Answers `p` (a request or a notification) with `code` (0: an empty ACK or RST).
     fn answer(&mut self, p: &Packet, kind: MessageType, c: u8) -> Packet {
-        let mut r = Packet::new();
-        r.header.set_type(kind);
-        r.header.code = coap_code(c);
+        let mut r = coap::message(kind, c);
         r.header.message_id = if p.header.get_type() == MessageType::Confirmable {
             p.header.message_id
         } else {
@@ -355,6 +340,7 @@ impl Server {
         r
     }
 
+    /// Sends answer `r` to `p` back to `from`, kept for retransmissions of a confirmable `p`.
     fn send_answer(&mut self, now: u64, from: u32, p: &Packet, r: &Packet) {
         let Ok(bytes) = r.to_bytes() else { return };
         if p.header.get_type() == MessageType::Confirmable {
@@ -368,16 +354,18 @@ impl Server {
         self.outbox.push_back((from, bytes));
     }
 
+    /// Serves Register, Update and Deregister; 4.04 for anything else.
     fn request(&mut self, now: u64, from: u32, p: &Packet) -> What {
         let kind = if p.header.get_type() == MessageType::Confirmable {
             MessageType::Acknowledgement
         } else {
             MessageType::NonConfirmable
         };
-        let c = u8::from(p.header.code);
+        let c = coap::code_of(p);
         let held = self.registration.as_ref().map(|r| r.id);
-        let (answer, what) = match (c, segments(p).as_slice()) {
-            (code::POST, [rd]) if rd == "rd" => {
+        let path = coap::path_of(p);
+        let (answer, what) = match (c, path.as_str(), registration_id(&path)) {
+            (POST, "rd", _) => {
                 let id = self.next_id;
                 self.next_id += 1;
                 let lifetime_ms = lifetime_ms(p).unwrap_or(86_400_000);
@@ -393,13 +381,12 @@ impl Server {
                     update: false,
                     id,
                 });
-                let mut r = self.answer(p, kind, code::CREATED);
+                let mut r = self.answer(p, kind, CREATED);
                 r.add_option(CoapOption::LocationPath, b"rd".to_vec());
                 r.add_option(CoapOption::LocationPath, id.to_string().into_bytes());
                 (r, What::Register { id })
             }
-            (code::POST, [rd, id]) if rd == "rd" => {
-                let id: u32 = id.parse().unwrap_or(0);
+            (POST, _, Some(id)) => {
                 let known = held == Some(id);
                 if let Some(r) = self.registration.as_mut().filter(|_| known) {
                     r.lifetime_ms = lifetime_ms(p).unwrap_or(r.lifetime_ms);
@@ -411,26 +398,18 @@ impl Server {
                         id,
                     });
                 }
-                let c = if known {
-                    code::CHANGED
-                } else {
-                    code::NOT_FOUND
-                };
+                let c = if known { CHANGED } else { NOT_FOUND };
                 (self.answer(p, kind, c), What::Update { id, known })
             }
-            (code::DELETE, [rd, id]) if rd == "rd" => {
-                let known = held.is_some_and(|h| id.parse() == Ok(h));
+            (DELETE, _, Some(id)) => {
+                let known = held == Some(id);
                 if known {
                     self.forget();
                 }
-                let c = if known {
-                    code::DELETED
-                } else {
-                    code::NOT_FOUND
-                };
+                let c = if known { DELETED } else { NOT_FOUND };
                 (self.answer(p, kind, c), What::Deregister)
             }
-            _ => (self.answer(p, kind, code::NOT_FOUND), What::Other),
+            _ => (self.answer(p, kind, NOT_FOUND), What::Other),
         };
         self.send_answer(now, from, p, &answer);
         if let What::Register { .. } = what {
@@ -442,7 +421,7 @@ impl Server {
     /// A new registration: write the attributes, observe, and schedule the reads.
     fn registered(&mut self, now: u64) {
         if self.config.pmin_s.is_some() || self.config.pmax_s.is_some() {
-            let mut p = request(coap_code(code::PUT), &OBSERVED);
+            let mut p = request(PUT);
             for (name, value) in [("pmin", self.config.pmin_s), ("pmax", self.config.pmax_s)] {
                 if let Some(v) = value {
                     p.add_option(CoapOption::UriQuery, format!("{name}={v}").into_bytes());
@@ -451,7 +430,7 @@ impl Server {
             self.enqueue(now, Purpose::Attributes, p);
         }
         if self.config.observe {
-            let mut p = request(coap_code(code::GET), &OBSERVED);
+            let mut p = request(GET);
             p.add_option(CoapOption::Observe, Vec::new());
             p.add_option(CoapOption::Accept, Vec::new()); // text/plain
             self.enqueue(now, Purpose::Observe, p);
@@ -461,12 +440,12 @@ impl Server {
 
     /// A piggybacked response to one of the server's requests.
     fn response(&mut self, now: u64, p: &Packet) -> What {
-        let c = u8::from(p.header.code);
+        let c = coap::code_of(p);
         let ours = self
             .outstanding
             .take_if(|o| o.mid == p.header.message_id && o.token == p.get_token());
         if let Some(o) = ours {
-            let observing = c == code::CONTENT && p.get_option(CoapOption::Observe).is_some();
+            let observing = c == CONTENT && p.get_option(CoapOption::Observe).is_some();
             if o.purpose == Purpose::Observe && !observing {
                 self.observations.retain(|t| *t != o.token);
             }
@@ -490,22 +469,25 @@ impl Server {
         }
         What::Notification {
             token: p.get_token().to_vec(),
-            code: u8::from(p.header.code),
+            code: coap::code_of(p),
             payload: String::from_utf8_lossy(&p.payload).into_owned(),
             known,
         }
     }
 
+    /// A fresh message ID for a request or a NON answer.
     fn next_mid(&mut self) -> u16 {
         self.mid = self.mid.wrapping_add(1);
         self.mid
     }
 
+    /// Queues a request; it goes when the one in flight is answered or given up.
     fn enqueue(&mut self, now: u64, purpose: Purpose, p: Packet) {
         self.queue.push_back((purpose, p));
         self.send_next(now);
     }
 
+    /// Sends the next queued request to the registration's address, if none is in flight.
     fn send_next(&mut self, now: u64) {
         if self.outstanding.is_some() {
             return;
@@ -541,44 +523,29 @@ impl Server {
     }
 }
 
-fn coap_code(c: u8) -> MessageClass {
-    MessageClass::from(c)
-}
-
-/// A confirmable request for `path`.
-fn request(code: MessageClass, path: &[&str]) -> Packet {
-    let mut p = Packet::new();
-    p.header.set_type(MessageType::Confirmable);
-    p.header.code = code;
-    for segment in path {
-        p.add_option(CoapOption::UriPath, segment.as_bytes().to_vec());
-    }
+/// A confirmable request for [`OBSERVED`].
+fn request(code: u8) -> Packet {
+    let mut p = coap::message(MessageType::Confirmable, code);
+    coap::set_path(&mut p, OBSERVED);
     p
 }
 
-/// The Uri-Path segments of `p`.
-fn segments(p: &Packet) -> Vec<String> {
-    p.get_option(CoapOption::UriPath)
-        .into_iter()
-        .flatten()
-        .map(|s| String::from_utf8_lossy(s).into_owned())
-        .collect()
+/// The registration a path `rd/<id>` names.
+fn registration_id(path: &str) -> Option<u32> {
+    path.strip_prefix("rd/")?.parse().ok()
 }
 
 /// The `lt=` query of a Register or Update, in ms.
 fn lifetime_ms(p: &Packet) -> Option<u64> {
-    p.get_option(CoapOption::UriQuery)
-        .into_iter()
-        .flatten()
-        .filter_map(|q| std::str::from_utf8(q).ok())
-        .find_map(|q| q.strip_prefix("lt="))
-        .and_then(|v| v.parse::<u64>().ok())
+    coap::strings(p, CoapOption::UriQuery)
+        .iter()
+        .find_map(|q| q.strip_prefix("lt=")?.parse::<u64>().ok())
         .map(|s| s * 1000)
 }
 
 /// The registration ID in the Location-Path of a 2.01 (`rd/<id>`).
 pub fn location_id(p: &Packet) -> Option<u32> {
-    if u8::from(p.header.code) != code::CREATED {
+    if coap::code_of(p) != CREATED {
         return None;
     }
     let segments = p.get_option(CoapOption::LocationPath)?;

@@ -18,6 +18,7 @@ use super::app::App;
 use super::faults::{Direction, Schedule, Timeline};
 use super::link::{Datagram, Link, LinkParams, LinkStats};
 use super::server::{self, Accepted, Received, Server, ServerConfig};
+use lwm2m_fota_server::coap::{CONTENT, DELETE, POST};
 
 /// Watches every call into the client (a heap counter, in the heap test).
 pub trait Meter {
@@ -458,11 +459,9 @@ impl<M: Meter> Sim<M> {
         let c = u8::from(p.header.code);
         let kind = match kind_of_message {
             MessageType::Acknowledgement | MessageType::Reset => Kind::Response,
-            _ if c == server::code::POST && p.get_option(CoapOption::UriQuery).is_some() => {
-                Kind::Register
-            }
-            _ if c == server::code::POST => Kind::Update,
-            _ if c == server::code::DELETE => Kind::Deregister,
+            _ if c == POST && p.get_option(CoapOption::UriQuery).is_some() => Kind::Register,
+            _ if c == POST => Kind::Update,
+            _ if c == DELETE => Kind::Deregister,
             _ if c >> 5 != 0 && p.get_option(CoapOption::Observe).is_some() => Kind::Notification,
             _ => Kind::Other,
         };
@@ -491,7 +490,7 @@ impl<M: Meter> Sim<M> {
         if kind != Kind::Notification {
             return;
         }
-        if c == server::code::CONTENT {
+        if c == CONTENT {
             let carried = String::from_utf8_lossy(&p.payload).into_owned();
             let current = self.app.value();
             if carried != current {
