@@ -26,6 +26,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{TestError, TestRunner};
 use world::{Addr, FACTORY, LAYOUT, World, job, pull, push, signed};
 
+/// The version of the image delivered.
 const V2: Version = Version::new(2, 0, 0, 0);
 
 /// How long a download may take, image of up to 48 KiB, in simulated time: two hours.
@@ -56,11 +57,13 @@ fn link_addr(a: Addr) -> u32 {
     }
 }
 
+/// The device socket a link address names.
 fn addr(a: u32) -> Addr {
     if a == 0 { Addr::Lwm2m } else { Addr::Download }
 }
 
 impl LossyWorld {
+    /// `world` with links `up` and `down`, their coin flips seeded with `seed`.
     fn new(world: World, seed: u64, up: LinkParams, down: LinkParams) -> Self {
         Self {
             world,
@@ -160,13 +163,20 @@ impl LossyWorld {
 /// One case: how the image goes, how big it is, and the link.
 #[derive(Clone, Debug)]
 struct Case {
+    /// PULL (the device fetches the Package URI) rather than PUSH.
     pull: bool,
+    /// The image size in KiB.
     kib: usize,
+    /// Seeds the links.
     seed: u64,
+    /// The link towards the server.
     up: LinkParams,
+    /// The link towards the device.
     down: LinkParams,
 }
 
+/// A link that loses up to 50 %, duplicates and reorders up to 20 %, with up to 300 ms of
+/// delay and 500 ms of jitter.
 fn lossy_link() -> impl Strategy<Value = LinkParams> {
     (0u8..=50, 0u8..=20, 0u8..=20, 1u64..=300, 0u64..=500).prop_map(
         |(loss, dup, reorder, delay, jitter)| LinkParams {
@@ -180,6 +190,7 @@ fn lossy_link() -> impl Strategy<Value = LinkParams> {
     )
 }
 
+/// PUSH or PULL of 4 to 48 KiB over two lossy links.
 fn cases() -> impl Strategy<Value = Case> {
     (
         any::<bool>(),
@@ -199,10 +210,13 @@ fn cases() -> impl Strategy<Value = Case> {
 
 /// What a finished case came to.
 struct Ended {
+    /// From the start to the server's last job report.
     took_ms: u64,
+    /// The image was installed (else a failure was reported).
     installed: bool,
 }
 
+/// Runs one case and checks how it ended; the reason when it ended wrong or not in time.
 fn run(case: &Case) -> Result<Ended, String> {
     let image = signed(V2, case.kib * 1024 - 176, true);
     let method = if case.pull { pull() } else { push() };

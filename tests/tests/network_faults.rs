@@ -55,12 +55,18 @@ const WINDOW_MS: u64 = 10_000;
 /// and the total is their sum.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct RateBound {
+    /// First transmissions of notifications.
     notifications: usize,
+    /// First transmissions of Register and Update.
     registration: usize,
+    /// Retransmissions of anything.
     retransmissions: usize,
+    /// Everything that is not an answer to the server.
     total: usize,
 }
 
+/// The bound for an observation with `pmin_s` (at least 1 s: the client checks observed
+/// values once a second).
 fn rate_bound(pmin_s: u32) -> RateBound {
     let notifications = (WINDOW_MS / (u64::from(pmin_s.max(1)) * 1000)) as usize + 3;
     let (registration, retransmissions) = (3, 6);

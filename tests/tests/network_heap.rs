@@ -64,6 +64,7 @@ impl Meter for ClientHeap {
 fn main() {
     let runs = if netsim::soak() { 24 * 16 } else { 24 };
     let mut runner = TestRunner::deterministic();
+    // The quiet stretch of network_faults: its recovery bound and a minute.
     let strategy = schedules(Profile::current(), |lifetime_s| {
         (u64::from(lifetime_s) * 750).max(468_000) + 93_000 + 60_000
     });
