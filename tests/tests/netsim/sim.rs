@@ -18,7 +18,7 @@ use super::app::App;
 use super::faults::{Direction, Schedule, Timeline};
 use super::link::{Datagram, Link, LinkParams, LinkStats};
 use super::server::{self, Accepted, Received, Server, ServerConfig};
-use lwm2m_fota_server::coap::{CONTENT, DELETE, POST};
+use lwm2m_fota_server::coap::{self, CONTENT, DELETE, GET, POST};
 
 /// Watches every call into the client (a heap counter, in the heap test).
 pub trait Meter {
@@ -80,8 +80,9 @@ pub struct Stale {
     pub retransmission: bool,
 }
 
-/// A notification for an observation of an earlier registration, sent after the device
-/// learned of a newer one.
+/// A notification for an observation made under an earlier registration (its Observe
+/// reached the device before the 2.01 of a newer one), sent after the device learned of the
+/// newer one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Orphan {
     /// When it left.
@@ -207,8 +208,14 @@ pub struct Sim<M: Meter = ()> {
     next_rebind: usize,
     /// Confirmable messages the device sent recently: (time, message ID, bytes).
     recent: VecDeque<(u64, u16, Vec<u8>)>,
-    /// The registration the device last learned of (its 2.01 reached the client).
-    device_registration: u32,
+    /// The registration the device last learned of (its 2.01 reached the client), and the
+    /// number of the delivery that brought it.
+    device_registration: (u32, u64),
+    /// Datagrams delivered to the client so far.
+    deliveries: u64,
+    /// Observe requests delivered to the client: their token and the number of the first
+    /// delivery of each.
+    observes: Vec<(Vec<u8>, u64)>,
     busy_since: Option<u64>,
     report: Report,
     /// What watches the client calls.
@@ -271,7 +278,9 @@ impl<M: Meter> Sim<M> {
             next_restart: 0,
             next_rebind: 0,
             recent: VecDeque::new(),
-            device_registration: 0,
+            device_registration: (0, 0),
+            deliveries: 0,
+            observes: Vec::new(),
             busy_since: None,
             report,
             meter,
@@ -410,10 +419,17 @@ impl<M: Meter> Sim<M> {
         self.client
             .handle(now, Peer::Server, bytes, &mut Device::new(&mut objects));
         self.meter.leave(0);
-        let created = Packet::from_bytes(bytes)
-            .ok()
-            .and_then(|p| server::location_id(&p));
-        self.take_events(created);
+        self.deliveries += 1;
+        let p = Packet::from_bytes(bytes).ok();
+        if let Some(p) = p
+            .as_ref()
+            .filter(|p| coap::code_of(p) == GET && p.get_option(CoapOption::Observe).is_some())
+            && !self.observes.iter().any(|(t, _)| t == p.get_token())
+        {
+            self.observes
+                .push((p.get_token().to_vec(), self.deliveries));
+        }
+        self.take_events(p.as_ref().and_then(server::location_id));
     }
 
     /// Collects the client's events; a `Registered` right after a 2.01 for registration
@@ -423,7 +439,7 @@ impl<M: Meter> Sim<M> {
             if e == Event::Registered
                 && let Some(id) = created
             {
-                self.device_registration = self.device_registration.max(id);
+                self.device_registration = self.device_registration.max((id, self.deliveries));
             }
             self.report.events.push((self.now, e));
         }
@@ -503,20 +519,25 @@ impl<M: Meter> Sim<M> {
                 });
             }
         }
+        // An observation is an orphan when its Observe reached the device before the 2.01 of
+        // a later registration: a reordered Observe that arrives after it is a new one.
         let of = self
             .server
             .observe_tokens
             .iter()
             .find(|(token, _)| token.as_slice() == p.get_token())
             .map(|&(_, id)| id);
-        if let Some(of) = of
-            && of < self.device_registration
+        let arrived = self
+            .observes
+            .iter()
+            .find(|(token, _)| token.as_slice() == p.get_token())
+            .map(|&(_, delivery)| delivery);
+        let (held, learned) = self.device_registration;
+        if let (Some(of), Some(arrived)) = (of, arrived)
+            && of < held
+            && arrived < learned
         {
-            self.report.orphans.push(Orphan {
-                at: now,
-                of,
-                held: self.device_registration,
-            });
+            self.report.orphans.push(Orphan { at: now, of, held });
         }
     }
 }
