@@ -201,7 +201,7 @@ impl World {
     }
 
     /// Powers the device on from the flash it was left with: the bootloader first.
-    fn boot(&mut self) {
+    pub fn boot(&mut self) {
         let mut flash = self.off.take().expect("the device is off");
         flash.power_on();
         self.boots += 1;
@@ -230,13 +230,15 @@ impl World {
         }
     }
 
-    fn power_off(&mut self) {
+    /// Powers the device off, keeping its flash.
+    pub fn power_off(&mut self) {
         if let Some(device) = self.device.take() {
             self.off = Some(device.into_flash());
         }
     }
 
-    fn collect_notices(&mut self) {
+    /// Moves what the update agent noticed into [`World::seen`].
+    pub fn collect_notices(&mut self) {
         if let Some(device) = self.device.as_mut() {
             while let Some(n) = device.firmware().take_notice() {
                 self.seen.push(Seen::Device(n));
@@ -249,7 +251,7 @@ impl World {
     }
 
     /// Moves the radio one step a second; tells the client when the signal changed.
-    fn tick_radio(&mut self) {
+    pub fn tick_radio(&mut self) {
         let r = &mut self.radio.0;
         if self.now < r.last_step + 1000 || r.rssi == r.target {
             return;

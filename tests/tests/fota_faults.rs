@@ -1,0 +1,297 @@
+//! Firmware downloads over a lossy network: the update library's device and the FOTA server of
+//! `world`, joined by the links of `netsim` (loss up to 50 % each way, duplication,
+//! reordering, delay and jitter) instead of the world's instant wire.
+//!
+//! The property: a PUSH or PULL of a signed image ends, within [`DEADLINE_MS`], with exactly
+//! that image installed (its version running, Update Result 1) or with the factory image
+//! still running and a defined failure in Update Result (2 to 10), and the server's record
+//! of the outcome agrees with the device.
+//!
+//! `cargo test -p lwm2m-tests --test fota_faults -- --nocapture` prints the download times;
+//! `LWM2M_SOAK=1` runs 16 times more cases, from a random seed.
+
+mod netsim;
+mod world;
+
+use std::cell::RefCell;
+
+use lwm2m_fota::Version;
+use lwm2m_fota_server::{Expect, Outcome};
+use lwm2m_objects::firmware_update::{State, UpdateResult};
+use lwm2m_runtime::Object;
+use lwm2m_runtime::client::{Instant, Peer};
+use netsim::Rng;
+use netsim::link::{Datagram, Link, LinkParams};
+use proptest::prelude::*;
+use proptest::test_runner::{TestError, TestRunner};
+use world::{Addr, FACTORY, LAYOUT, World, job, pull, push, signed};
+
+/// The version of the image delivered.
+const V2: Version = Version::new(2, 0, 0, 0);
+
+/// How long a download may take, image of up to 48 KiB, in simulated time: two hours.
+///
+/// Each of its at most 48 blocks is one exchange; with retransmissions at 2, 4, 8, 16 and
+/// 32 s an exchange is answered or given up within 62 s, so 48 blocks take under 50 minutes
+/// even when every block needs its last retransmission. A give-up costs the time until the
+/// device next updates its registration (three quarters of its 300 s lifetime) and one more
+/// exchange, about 5 minutes; the deadline leaves room for the install, the reboot, the
+/// report, and a dozen give-ups.
+const DEADLINE_MS: u64 = 2 * 3_600_000;
+
+/// The world and the two links between its device and its server.
+struct LossyWorld {
+    world: World,
+    rng: Rng,
+    up: Link,
+    down: Link,
+    up_params: LinkParams,
+    down_params: LinkParams,
+}
+
+/// The device's two sockets as link addresses.
+fn link_addr(a: Addr) -> u32 {
+    match a {
+        Addr::Lwm2m => 0,
+        Addr::Download => 1,
+    }
+}
+
+/// The device socket a link address names.
+fn addr(a: u32) -> Addr {
+    if a == 0 { Addr::Lwm2m } else { Addr::Download }
+}
+
+impl LossyWorld {
+    /// `world` with links `up` and `down`, their coin flips seeded with `seed`.
+    fn new(world: World, seed: u64, up: LinkParams, down: LinkParams) -> Self {
+        Self {
+            world,
+            rng: Rng::new(seed),
+            up: Link::default(),
+            down: Link::default(),
+            up_params: up,
+            down_params: down,
+        }
+    }
+
+    /// Everything due now: arrivals both ways, what the device and the server send, a reboot.
+    fn step(&mut self) {
+        let w = &mut self.world;
+        if w.device.is_none() {
+            w.boot();
+            return;
+        }
+        w.tick_radio();
+        let now = w.now;
+        while let Some(d) = self.up.pop_due(now) {
+            w.server.handle(now, addr(d.addr), &d.bytes);
+        }
+        let Some(device) = w.device.as_mut() else {
+            return;
+        };
+        while device.reboot_requested().is_none()
+            && let Some(d) = self.down.pop_due(now)
+        {
+            let peer = match addr(d.addr) {
+                Addr::Lwm2m => Peer::Server,
+                Addr::Download => Peer::Download,
+            };
+            device.handle(
+                Instant(now),
+                peer,
+                &d.bytes,
+                &mut [&mut w.radio as &mut dyn Object],
+            );
+        }
+        while let Some(t) = device.poll(Instant(now), &mut [&mut w.radio as &mut dyn Object]) {
+            let from = match t.to {
+                Peer::Server => Addr::Lwm2m,
+                Peer::Download => Addr::Download,
+            };
+            let d = Datagram {
+                addr: link_addr(from),
+                bytes: t.data,
+            };
+            self.up.send(now, &mut self.rng, &self.up_params, false, d);
+        }
+        let rebooting = device.reboot_requested().is_some();
+        while let Some((to, bytes)) = w.server.poll(now) {
+            let d = Datagram {
+                addr: link_addr(to),
+                bytes,
+            };
+            self.down
+                .send(now, &mut self.rng, &self.down_params, false, d);
+        }
+        while let Some(e) = w.server.poll_event() {
+            w.seen.push(world::Seen::Server(e));
+        }
+        w.collect_notices();
+        if rebooting {
+            w.power_off();
+        }
+    }
+
+    /// Runs until the server finished its job or `limit_ms` passed; when it finished.
+    fn run(&mut self, limit_ms: u64) -> Option<u64> {
+        let end = self.world.now + limit_ms;
+        while self.world.now < end {
+            self.step();
+            if self.world.server.finished().is_some() {
+                return Some(self.world.now);
+            }
+            let w = &self.world;
+            let radio = (w.radio.0.rssi != w.radio.0.target).then_some(w.now + 1000);
+            let next = [
+                w.device.as_ref().and_then(|d| d.timeout()).map(|t| t.0),
+                w.server.timeout(),
+                self.up.next_arrival(),
+                self.down.next_arrival(),
+                radio,
+            ]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(w.now + 1_000);
+            self.world.now = next.clamp(w.now + 1, end);
+        }
+        None
+    }
+}
+
+/// One case: how the image goes, how big it is, and the link.
+#[derive(Clone, Debug)]
+struct Case {
+    /// PULL (the device fetches the Package URI) rather than PUSH.
+    pull: bool,
+    /// The image size in KiB.
+    kib: usize,
+    /// Seeds the links.
+    seed: u64,
+    /// The link towards the server.
+    up: LinkParams,
+    /// The link towards the device.
+    down: LinkParams,
+}
+
+/// A link that loses up to 50 %, duplicates and reorders up to 20 %, with up to 300 ms of
+/// delay and 500 ms of jitter.
+fn lossy_link() -> impl Strategy<Value = LinkParams> {
+    (0u8..=50, 0u8..=20, 0u8..=20, 1u64..=300, 0u64..=500).prop_map(
+        |(loss, dup, reorder, delay, jitter)| LinkParams {
+            loss_pct: loss,
+            dup_pct: dup,
+            reorder_pct: reorder,
+            delay_ms: delay,
+            jitter_ms: jitter,
+            mtu: 1280,
+        },
+    )
+}
+
+/// PUSH or PULL of 4 to 48 KiB over two lossy links.
+fn cases() -> impl Strategy<Value = Case> {
+    (
+        any::<bool>(),
+        4usize..=48,
+        any::<u64>(),
+        lossy_link(),
+        lossy_link(),
+    )
+        .prop_map(|(pull, kib, seed, up, down)| Case {
+            pull,
+            kib,
+            seed,
+            up,
+            down,
+        })
+}
+
+/// What a finished case came to.
+struct Ended {
+    /// From the start to the server's last job report.
+    took_ms: u64,
+    /// The image was installed (else a failure was reported).
+    installed: bool,
+}
+
+/// Runs one case and checks how it ended; the reason when it ended wrong or not in time.
+fn run(case: &Case) -> Result<Ended, String> {
+    let image = signed(V2, case.kib * 1024 - 176, true);
+    let method = if case.pull { pull() } else { push() };
+    let world = World::new(
+        LAYOUT,
+        vec![job("lossy", image, "2.0.0", method, Expect::Success)],
+    );
+    let mut lossy = LossyWorld::new(world, case.seed, case.up, case.down);
+    let start = lossy.world.now;
+    let finished = lossy.run(DEADLINE_MS);
+    let w = &mut lossy.world;
+    let Some(at) = finished else {
+        return Err(format!(
+            "not finished after {DEADLINE_MS} ms; links up {:?} down {:?}\n{}",
+            lossy.up.stats,
+            lossy.down.stats,
+            w.story()
+        ));
+    };
+    let outcome: Option<Outcome> = w.outcomes().pop();
+    let running = w.running_version();
+    let (state, result) = w.firmware_state();
+    let installed = running == V2 && result == UpdateResult::Success && state == State::Idle;
+    let failed = running == FACTORY
+        && matches!(state, State::Idle | State::Downloaded)
+        && (2..=10).contains(&u8::from(result));
+    if !installed && !failed {
+        return Err(format!(
+            "ended with {running} running, State {state:?}, Update Result {result:?}\n{}",
+            w.story()
+        ));
+    }
+    let agrees = outcome.as_ref().is_some_and(|o| {
+        o.state == state && o.result == result && o.version == running.to_string()
+    });
+    if !agrees {
+        return Err(format!(
+            "the server recorded {outcome:?}; the device runs {running}, State {state:?}, \
+             Update Result {result:?}\n{}",
+            w.story()
+        ));
+    }
+    Ok(Ended {
+        took_ms: at - start,
+        installed,
+    })
+}
+
+/// A PUSH or a PULL over a lossy link ends in time with the image installed or a defined
+/// Update Result, and the server agrees.
+#[test]
+fn a_download_over_a_lossy_link_ends_installed_or_with_a_defined_result() {
+    // (slowest install, slowest failure, installs, failures)
+    let seen = RefCell::new((0u64, 0u64, 0usize, 0usize));
+    let mut runner = TestRunner::new(netsim::proptest_config(16, file!()));
+    let result = runner.run(&cases(), |case| {
+        let ended = run(&case).map_err(TestCaseError::fail)?;
+        let mut s = seen.borrow_mut();
+        if ended.installed {
+            s.0 = s.0.max(ended.took_ms);
+            s.2 += 1;
+        } else {
+            s.1 = s.1.max(ended.took_ms);
+            s.3 += 1;
+        }
+        Ok(())
+    });
+    let (install, failure, installs, failures) = *seen.borrow();
+    eprintln!(
+        "lossy downloads: {installs} installed (slowest {install} ms), {failures} ended with a \
+         failure result (slowest {failure} ms); deadline {DEADLINE_MS} ms"
+    );
+    match result {
+        Ok(()) => {}
+        Err(TestError::Fail(why, case)) => panic!("minimal case:\n{case:#?}\n{why}"),
+        Err(e) => panic!("{e}"),
+    }
+}
