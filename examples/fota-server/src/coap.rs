@@ -26,6 +26,8 @@ pub const CHANGED: u8 = code(2, 4);
 pub const CONTENT: u8 = code(2, 5);
 /// 2.31 Continue.
 pub const CONTINUE: u8 = code(2, 31);
+/// 4.08 Request Entity Incomplete: the device lost the block-wise transfer.
+pub const INCOMPLETE: u8 = code(4, 8);
 /// 4.00 Bad Request.
 pub const BAD_REQUEST: u8 = code(4, 0);
 /// 4.04 Not Found.

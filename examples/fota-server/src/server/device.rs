@@ -75,6 +75,11 @@ impl<A: Clone + PartialEq> Server<A> {
                 if !self.registered {
                     // Requests to it had timed out: look at the device afresh.
                     self.observe(now, from);
+                } else {
+                    // A device whose notification went unanswered ends that observation
+                    // (RFC 7641 4.5) and soon sends an Update: observe again.
+                    self.device = Some(from);
+                    self.refresh_observations(now);
                 }
             }
             (coap::DELETE, rd) if rd == format!("rd/{}", self.location) => {
@@ -127,6 +132,37 @@ impl<A: Clone + PartialEq> Server<A> {
         self.observe(now, from);
     }
 
+    /// Observes State, Update Result and signal strength anew (new tokens; the answer to each
+    /// replaces the old observation, whose notifications are then reset), unless such a
+    /// request is already waiting.
+    fn refresh_observations(&mut self, now: u64) {
+        for (watch, ids) in [
+            (Watch::State, [fw::ID, 0, fw::resources::STATE]),
+            (Watch::Result, [fw::ID, 0, fw::resources::UPDATE_RESULT]),
+            (
+                Watch::Rssi,
+                [cm::ID, 0, cm::resources::RADIO_SIGNAL_STRENGTH],
+            ),
+        ] {
+            let waiting = self
+                .queue
+                .iter()
+                .any(|(p, _)| *p == Purpose::Observe(watch))
+                || self
+                    .outstanding
+                    .as_ref()
+                    .is_some_and(|o| o.purpose == Purpose::Observe(watch));
+            if waiting {
+                continue;
+            }
+            let mut p = coap::message(MessageType::Confirmable, coap::GET);
+            p.add_option(CoapOption::Observe, Vec::new());
+            coap::set_path(&mut p, &path(&ids));
+            p.add_option(CoapOption::Accept, Vec::new()); // text/plain
+            self.enqueue(now, Purpose::Observe(watch), p);
+        }
+    }
+
     /// Forgets what the device said and observes it again.
     fn observe(&mut self, now: u64, from: A) {
         self.device = Some(from);
@@ -141,20 +177,7 @@ impl<A: Clone + PartialEq> Server<A> {
         self.outstanding = None;
         // What arrives next is the device's state now.
         self.attempt.fresh = true;
-        for (watch, ids) in [
-            (Watch::State, [fw::ID, 0, fw::resources::STATE]),
-            (Watch::Result, [fw::ID, 0, fw::resources::UPDATE_RESULT]),
-            (
-                Watch::Rssi,
-                [cm::ID, 0, cm::resources::RADIO_SIGNAL_STRENGTH],
-            ),
-        ] {
-            let mut p = coap::message(MessageType::Confirmable, coap::GET);
-            p.add_option(CoapOption::Observe, Vec::new());
-            coap::set_path(&mut p, &path(&ids));
-            p.add_option(CoapOption::Accept, Vec::new()); // text/plain
-            self.enqueue(now, Purpose::Observe(watch), p);
-        }
+        self.refresh_observations(now);
         let mut p = coap::message(MessageType::Confirmable, coap::GET);
         coap::set_path(
             &mut p,

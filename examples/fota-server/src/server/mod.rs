@@ -220,6 +220,8 @@ struct Attempt {
     pushed: bool,
     /// Update was executed.
     executed: bool,
+    /// The push started over from block 0 this many times (the device lost the transfer).
+    restarts: u8,
     /// The push was refused with this code.
     refused: Option<u8>,
     /// The device reported State or Update Result since the download started (before that,

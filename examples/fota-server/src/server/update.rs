@@ -10,19 +10,30 @@ use lwm2m_runtime::Enumeration;
 use super::{Attempt, Event, Expect, Job, Method, Outcome, Purpose, Server, Watch, path};
 use crate::coap::{self, Block};
 
+/// How often one attempt's push may start over after 4.08.
+const MAX_PUSH_RESTARTS: u8 = 3;
+
 impl<A: Clone + PartialEq> Server<A> {
     // --- responses and notifications -------------------------------------------------------
 
     pub(super) fn response(&mut self, now: u64, from: A, p: &Packet) {
+        let token = p.get_token();
+        let known = self.observations.iter().any(|(t, _)| t == token)
+            || self.outstanding.as_ref().is_some_and(|o| o.token == token);
         if p.header.get_type() == MessageType::Confirmable {
-            // A notification (or a separate response): acknowledge it.
-            let mut ack = coap::message(MessageType::Acknowledgement, 0);
+            // A notification (or a separate response): acknowledge it; one of an observation
+            // we no longer hold is reset, which ends it at the device (RFC 7641 3.6).
+            let kind = if known {
+                MessageType::Acknowledgement
+            } else {
+                MessageType::Reset
+            };
+            let mut ack = coap::message(kind, 0);
             ack.header.message_id = p.header.message_id;
             if let Ok(bytes) = ack.to_bytes() {
                 self.outbox.push_back((from, bytes));
             }
         }
-        let token = p.get_token();
         if let Some(&(_, watch)) = self.observations.iter().find(|(t, _)| t == token) {
             let is_ours = self.outstanding.as_ref().is_some_and(|o| o.token == token);
             self.observed(watch, p);
@@ -39,7 +50,12 @@ impl<A: Clone + PartialEq> Server<A> {
         match o.purpose {
             Purpose::Observe(watch) => {
                 if code == coap::CONTENT {
-                    self.observations.push((o.token.clone(), watch));
+                    // An answer without Observe is a plain read: the device keeps no
+                    // observation (its table is full), so keep the old one.
+                    if p.get_observe_value().is_some() {
+                        self.observations.retain(|(_, w)| *w != watch);
+                        self.observations.push((o.token.clone(), watch));
+                    }
                     self.observed(watch, p);
                 }
             }
@@ -144,6 +160,14 @@ impl<A: Clone + PartialEq> Server<A> {
                     total,
                 });
                 Some(next_offset as u32)
+            }
+            // The device forgot the transfer (it went quiet for longer than the device keeps
+            // one): start it over (RFC 7959 2.9.2), a few times at most.
+            coap::INCOMPLETE if self.attempt.restarts < MAX_PUSH_RESTARTS => {
+                self.attempt.restarts += 1;
+                self.attempt.next_block = 0;
+                self.events.push_back(Event::Progress { done: 0, total });
+                Some(0)
             }
             coap::CHANGED => {
                 self.attempt.pushed = true;
