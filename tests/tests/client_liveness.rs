@@ -481,3 +481,36 @@ fn queue_mode_sleeps_after_its_window_and_announces_itself_on_waking() {
     );
     assert!(is_update(&sent[0]));
 }
+
+/// The application knows when the network changed (a new address, a modem that attached
+/// again): a Register waiting out its backoff goes at once, and a registered device sends an
+/// Update so that the server learns where it is now.
+#[test]
+fn a_changed_connection_registers_or_updates_at_once() {
+    let mut o = label("a");
+    let mut h = Harness::new(Harness::endpoint("dev"));
+    h.client.register(h.now, dev!(o));
+    // The Register goes unanswered: its five transmissions (the last within 45 s), then it
+    // gives up at 31 times its first timeout, and waits 2.5 to 5 s before the next.
+    let start = h.now;
+    let (sent, _) = run_unanswered(&mut h, &mut o, start.after(50_000), None, |_, _| {});
+    let times: Vec<Instant> = sent.iter().map(|(at, _)| *at).collect();
+    assert_eq!(times.len(), 5);
+    let gave_up = times[0].after(31 * times[1].since(times[0]));
+    let (more, _) = run_unanswered(&mut h, &mut o, gave_up.after(1), None, |_, _| {});
+    assert!(more.is_empty(), "waiting out the backoff");
+    h.client.connection_changed(h.now);
+    h.pump(dev!(o));
+    let register = h.take_server().expect("a Register at once");
+    assert!(is_register(&register));
+    h.reply(dev!(o), Peer::Server, &register, code(2, 1), |r| {
+        r.add_option(CoapOption::LocationPath, b"rd".to_vec());
+        r.add_option(CoapOption::LocationPath, b"5a3f".to_vec());
+    });
+    h.advance(dev!(o), 1_000);
+    assert!(h.take_server().is_none(), "registered, nothing due");
+    h.client.connection_changed(h.now);
+    h.pump(dev!(o));
+    let update = h.take_server().expect("an Update at once");
+    assert!(is_update(&update));
+}

@@ -6,9 +6,12 @@
 //! One transfer runs at a time. Its blocks are told apart from other requests by what names a
 //! request body: the method, the path, the Content-Format and the Request-Tag options
 //! (RFC 9175); not by the token, which may change from block to block (RFC 7959 2.3), nor by
-//! the sender, which is always the one LwM2M server. A transfer left without a block for
-//! [`SESSION_LIFETIME_MS`] is forgotten; a later block of it is answered 4.08 Request Entity
-//! Incomplete, as is a block that leaves a gap. A block may be smaller than the size agreed
+//! the sender, which is always the one LwM2M server. A reassembled transfer left without a
+//! block for [`SESSION_LIFETIME_MS`] is forgotten (and its buffer freed); a later block of it
+//! is answered 4.08 Request Entity Incomplete, as is a block that leaves a gap. A transfer
+//! streamed to a resource that takes chunks holds no buffer and does not expire: a server
+//! that went quiet on a lossy link (a firmware push, say) goes on where it stopped, however
+//! long it waited. A block may be smaller than the size agreed
 //! (the sender's first, or the smaller one answered to it) only where the bytes so far end;
 //! a larger one is 4.00.
 
@@ -129,12 +132,12 @@ pub(super) struct Block1 {
 }
 
 impl Block1 {
-    /// Forgets a transfer that has had no block for [`SESSION_LIFETIME_MS`] (and frees its
-    /// buffer); the client calls it with every request.
+    /// Forgets a reassembled transfer that has had no block for [`SESSION_LIFETIME_MS`] (and
+    /// frees its buffer); the client calls it with every request.
     pub(super) fn expire(&mut self, now: Instant) {
         if let Some(s) = self
             .session
-            .take_if(|s| now.since(s.last) >= SESSION_LIFETIME_MS)
+            .take_if(|s| s.buffer.is_some() && now.since(s.last) >= SESSION_LIFETIME_MS)
         {
             info!(
                 "block-wise write to {:?} forgotten after {} ms without a block, at byte {}",

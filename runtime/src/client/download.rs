@@ -384,9 +384,13 @@ impl Downloader {
 }
 
 impl Client {
-    /// The network came back (or changed): resume a stalled download now, from the last block
-    /// delivered.
+    /// The network came back (or changed: a new address, a modem that attached again): the
+    /// exchanges in flight are sent again at once, a Register waiting for its backoff goes
+    /// now, a registered device sends an Update (so the server learns its new address), and
+    /// a stalled download resumes from the last block delivered.
     pub fn connection_changed(&mut self, now: Instant) {
+        self.transport.kick(now, Peer::Server);
+        self.registrar.connection_changed(now);
         if let Some(pull) = self.downloads.pull.as_mut() {
             info!(
                 "download: the connection changed; going on from byte {}",

@@ -295,8 +295,15 @@ impl Client {
     /// object polls, downloads) and returns the next datagram to send. Call until it returns `None`, then
     /// again at [`Client::timeout`] or when a datagram arrives.
     pub fn poll(&mut self, now: Instant, device: &mut Device<'_, '_>) -> Option<Transmit> {
-        self.tick(now, device);
-        let transmit = self.transport.pop()?;
+        // What is queued goes first (the answer to the request just handled before any
+        // work of the objects' own, such as verifying an image).
+        let transmit = match self.transport.pop() {
+            Some(t) => t,
+            None => {
+                self.tick(now, device);
+                self.transport.pop()?
+            }
+        };
         if transmit.to == Peer::Server {
             self.queue.touch(now);
         }

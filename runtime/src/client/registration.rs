@@ -146,6 +146,19 @@ impl Registrar {
         }
     }
 
+    /// The network changed: a waiting Register goes now, with the backoff starting over,
+    /// and a registered device updates at once.
+    pub(super) fn connection_changed(&mut self, now: Instant) {
+        match &mut self.state {
+            Registration::RetryAt(at) => {
+                *at = now;
+                self.retry_ms = FIRST_RETRY_MS;
+            }
+            Registration::Registered { update_at, .. } => *update_at = now,
+            _ => {}
+        }
+    }
+
     /// The Register request: `POST /rd?ep=..&lt=..&lwm2m=1.1&b=U[&Q]` with the objects.
     fn register(&mut self, now: Instant, config: &Config, objects: &ObjectList) -> Packet {
         let mut p = confirmable(coap::POST);

@@ -265,6 +265,14 @@ impl<A: Clone + PartialEq> Server<A> {
             {
                 self.push_block(now, &job);
             }
+            // A push the device refused half-way leaves it Downloading: a new attempt resets
+            // it (an empty Package URI) and starts over.
+            State::Downloading
+                if self.attempt.refused.is_some()
+                    && self.attempt.number < self.settings.attempts =>
+            {
+                self.start_attempt(now, &job, state);
+            }
             State::Idle | State::Downloading if self.attempt.started => {}
             State::Idle if !self.attempt.started => self.deliver(now, &job),
             _ => {}
