@@ -27,16 +27,32 @@
 //! [`Client`] ties together parts that each keep their own state, one file each:
 //!
 //! * `transport`: confirmable exchanges with RFC 7252 retransmission, one in flight per
-//!   peer and a queue behind it, and duplicate detection with cached responses.
-//! * `registration`: the `Registrar` (Register, Update before the lifetime runs out or when
-//!   the objects change, Deregister, retries with backoff) and the link-format object list.
+//!   peer and a small queue behind it (registration first), duplicate detection with cached
+//!   responses. A full queue refuses, never overwrites: the caller keeps what it wanted.
+//! * `registration`: the `Registrar` (Register, block-wise when the object list is larger
+//!   than a block; Update before the lifetime runs out or when the objects change;
+//!   Deregister; retries with jittered exponential backoff) and the link-format object list.
 //! * `routing`: a request from the server routed to its object and served (Read, Discover,
 //!   Write, Write-Attributes, Execute), with the path checks and default formats.
 //! * `render`: a read encoded in a content format, block by block, with a fingerprint.
-//! * `blockwise`: the Block1 reassembler that streams block-wise writes to an object.
+//! * `blockwise`: Block1 writes, streamed to resources that take chunks and reassembled
+//!   (up to 1 KiB) for any other, one transfer at a time, told apart by Request-Tag.
 //! * `observe`: the `Observer` (observations, their attributes, the notification pass).
 //! * `download`: the downloader over CoAP Block2, for the object that asked.
 //! * `context`: what an object may ask of the client when it is polled ([`Context`]).
+//! * `queue`: LwM2M Queue Mode, the window after the last exchange and the sleep after it.
+//!
+//! # Liveness
+//!
+//! Every exchange the client starts ends, with an answer, a reset or a timeout (93 s at
+//! most); Register, Update and Deregister have a guard beyond that; a failed Register is
+//! tried again after a wait drawn between half and all of a backoff that doubles from 5 s to
+//! 300 s; and [`Client::timeout`] is never `None` while the client is registered or
+//! registering. Notifications go one at a time when the line to the server is free, each
+//! rendered when it leaves, so a retransmission carries the newest value (RFC 7641 4.5.2).
+//! [`Config::recovery_bound_ms`] states how soon a device is registered again after the
+//! network heals; `tests/tests/network_faults.rs` checks it on a simulated network with loss,
+//! duplication, reordering, outages, server restarts and address changes.
 //!
 //! # Heap
 //!
@@ -44,7 +60,8 @@
 //! allocations per option, plus the payload), each response is built the same way, and
 //! content formats that decode in place (JSON, base64) use the payload's own buffer. Nothing
 //! on the heap outlives the request except cached responses for duplicate detection (at most
-//! 8, one datagram each) and queued confirmable messages. `cargo test -p lwm2m-tests --test
+//! 8, one datagram each), confirmable messages in flight or queued (at most 6), a Register
+//! or Update payload being sent block-wise, and a Block1 value being reassembled (1 KiB). `cargo test -p lwm2m-tests --test
 //! heap` measures the peak per request kind: 0.4 to 1.5 KiB for registration, reads in every
 //! format, writes, Discover, Observe and notifications, and 1.9 KiB for a 1 KiB firmware block,
 //! the same for a 16 KiB and a 256 KiB image.
