@@ -295,3 +295,30 @@ fn a_download_over_a_lossy_link_ends_installed_or_with_a_defined_result() {
         Err(e) => panic!("{e}"),
     }
 }
+
+/// Found by the soak: a push of 32 KiB with 47 % loss towards the server and 36 % towards
+/// the device. Every re-registration (frequent at that loss) used to start the push over from
+/// block 0, so it never finished in two hours.
+#[test]
+fn a_push_over_heavy_loss_is_not_started_over_by_each_registration() {
+    let link = |loss_pct, dup_pct, delay_ms, jitter_ms| LinkParams {
+        loss_pct,
+        dup_pct,
+        reorder_pct: 0,
+        delay_ms,
+        jitter_ms,
+        mtu: 1280,
+    };
+    let case = Case {
+        pull: false,
+        kib: 32,
+        seed: 16371672407043882758,
+        up: link(47, 7, 1, 0),
+        down: link(36, 0, 8, 119),
+    };
+    let ended = run(&case).unwrap_or_else(|why| panic!("{why}"));
+    eprintln!(
+        "push over heavy loss: installed {} after {} ms",
+        ended.installed, ended.took_ms
+    );
+}

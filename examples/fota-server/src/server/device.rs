@@ -123,10 +123,9 @@ impl<A: Clone + PartialEq> Server<A> {
     }
 
     fn registered(&mut self, now: u64, from: A, endpoint: String, objects: String) {
-        if self.attempt.started && !self.attempt.pushed {
-            // A push cannot survive a reboot; a pull or a finished download can.
-            self.attempt.next_block = 0;
-        }
+        // A push goes on where it stopped: a device that registers again because its
+        // link was bad still holds the transfer, and one that rebooted answers the next
+        // block 4.08, which starts the push over.
         self.events
             .push_back(Event::Registered { endpoint, objects });
         self.observe(now, from);
