@@ -514,3 +514,101 @@ fn a_changed_connection_registers_or_updates_at_once() {
     let update = h.take_server().expect("an Update at once");
     assert!(is_update(&update));
 }
+
+/// Queue mode while a Register waits out its backoff: the end of the awake window is past,
+/// but the device is not idle, so it must not be what `timeout()` returns (it was, at every
+/// poll: a tight loop until the retry).
+#[test]
+fn queue_mode_does_not_spin_while_registration_retries() {
+    let mut o = label("a");
+    let mut config = Config::new("dev").unwrap();
+    config.queue_mode = true;
+    let mut h = Harness::new(Client::new(config, 5));
+    h.client.register(h.now, dev!(o));
+    let end = h.now.after(3_600_000);
+    let mut polls = 0;
+    while h.now < end {
+        let at = h.client.timeout().expect("registering: always a deadline");
+        assert!(
+            at > h.now || polls == 0 || h.client.timeout() != Some(h.now),
+            "spinning"
+        );
+        polls += 1;
+        assert!(
+            polls < 1_000,
+            "{polls} polls in an hour of retries: a tight loop"
+        );
+        h.now = at.max(h.now);
+        h.pump(dev!(o));
+        h.to_server.clear();
+    }
+    eprintln!("queue mode, an hour of unanswered Registers: {polls} polls");
+}
+
+/// The server observes again, with the same token, while a notification of the old
+/// observation waits for its ACK: when that old notification then times out, the new
+/// observation stays (it used to be removed with it).
+#[test]
+fn observing_again_with_the_same_token_survives_the_old_notification() {
+    let mut o = label("0");
+    let mut h = Harness::new(Harness::endpoint("dev"));
+    h.register(dev!(o));
+    let token = observe(&mut h, &mut o, None);
+    set(&mut h, &mut o, "1");
+    h.advance(dev!(o), 0);
+    assert!(
+        h.take_server().is_some(),
+        "a notification, never acknowledged"
+    );
+    let mut again = Request::new(GET, "/42300/0/0")
+        .uint(CoapOption::Observe, 0)
+        .0;
+    again.header.message_id = 0x5151;
+    again.set_token(token.clone());
+    let r = h.send_raw(dev!(o), &again);
+    assert_eq!(uint(&r, CoapOption::Observe), Some(2), "observing again");
+    // The old notification gives up (93 s at most); acknowledge everything else.
+    for _ in 0..100 {
+        h.advance(dev!(o), 1_000);
+        h.to_server.retain(|p| code_of(p) == code(2, 5));
+        h.to_server.clear();
+    }
+    set(&mut h, &mut o, "2");
+    h.advance(dev!(o), 0);
+    let sent = h.ack_all(dev!(o));
+    assert!(
+        sent.iter()
+            .any(|p| p.get_token() == token.as_slice() && p.payload == b"2"),
+        "the new observation notifies: {sent:?}"
+    );
+}
+
+/// A retransmission carrying a newer value has a new message ID; a late ACK of the one it
+/// replaced still ends the exchange (it used to be dropped, and the notification went on
+/// being retransmitted).
+#[test]
+fn a_late_ack_of_a_replaced_notification_still_ends_it() {
+    let mut o = label("0");
+    let mut h = Harness::new(Harness::endpoint("dev"));
+    h.register(dev!(o));
+    observe(&mut h, &mut o, None);
+    set(&mut h, &mut o, "1");
+    h.advance(dev!(o), 0);
+    let first = h.take_server().unwrap();
+    set(&mut h, &mut o, "2");
+    h.advance(dev!(o), 3_000);
+    let refreshed = h
+        .take_server()
+        .expect("the retransmission, with the newer value");
+    assert_ne!(refreshed.header.message_id, first.header.message_id);
+    let ack = empty(MessageType::Acknowledgement, first.header.message_id);
+    h.client
+        .handle(h.now, Peer::Server, &ack.to_bytes().unwrap(), dev!(o));
+    h.advance(dev!(o), 60_000);
+    let sent = h.ack_all(dev!(o));
+    assert!(
+        sent.iter()
+            .all(|p| p.header.message_id != refreshed.header.message_id),
+        "no more retransmissions: {sent:?}"
+    );
+}

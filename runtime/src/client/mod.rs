@@ -341,7 +341,8 @@ impl Client {
             observations,
             self.downloads.deadline(),
             self.wake,
-            self.queue.deadline(),
+            // The end of the queue-mode window matters only once nothing else goes on.
+            self.queue.deadline().filter(|_| self.idle()),
         ]
         .into_iter()
         .flatten()
@@ -377,15 +378,20 @@ impl Client {
         self.check_observations(now, device);
         self.poll_objects(now, device);
         self.tick_download(now, device);
-        let idle = self.registrar.is_registered()
-            && !self.registrar.is_busy()
-            && !self.transport.busy(Peer::Server)
-            && self.downloads.owner().is_none();
-        if self.queue.falls_asleep(now, idle) {
+        if self.queue.falls_asleep(now, self.idle()) {
             let until = self.timeout().unwrap_or(now);
             debug!("queue mode: may sleep until {:?}", until);
             self.push_event(Event::MaySleep { until });
         }
+    }
+
+    /// Registered, and nothing going on: what queue mode waits for before the device may
+    /// sleep.
+    fn idle(&self) -> bool {
+        self.registrar.is_registered()
+            && !self.registrar.is_busy()
+            && !self.transport.busy(Peer::Server)
+            && self.downloads.owner().is_none()
     }
 
     /// Polls every object ([`Object::poll`]), again at once for those that ask, up to
@@ -474,12 +480,15 @@ impl Client {
             Purpose::Notify => match response {
                 Some(_) => self.observer.delivered(&exchange.token),
                 // A reset or unanswered notification ends the observation (RFC 7641 4.5).
-                None => {
+                // (Unless the server observed again with the same token meanwhile: that
+                // observation is a new one.)
+                None if self.observer.in_flight(&exchange.token) => {
                     debug!("a notification was reset or not acknowledged: observation ended");
                     self.observer.remove_token(&exchange.token);
                     // A server that forgot the observation may have forgotten us too.
                     self.registrar.update_now(now);
                 }
+                None => {}
             },
             Purpose::Fetch => self.on_fetch(now, response, device),
         }

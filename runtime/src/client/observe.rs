@@ -192,6 +192,14 @@ impl Observer {
         self.list.clear();
     }
 
+    /// Whether a notification of the observation with this token waits for its ACK (false
+    /// when the server observed again with the token since).
+    pub(crate) fn in_flight(&self, token: &[u8]) -> bool {
+        self.list
+            .iter()
+            .any(|o| o.token.as_slice() == token && o.in_flight)
+    }
+
     /// The notification of this token was acknowledged.
     pub(crate) fn delivered(&mut self, token: &[u8]) {
         if let Some(o) = self.list.iter_mut().find(|o| o.token.as_slice() == token) {

@@ -207,7 +207,13 @@ impl Registrar {
 
     /// The next block of a Register or Update that goes block-wise, after the server's
     /// 2.31 Continue (in the size the server asked for, RFC 7959 2.5).
-    fn next_block(&mut self, response: &Packet) -> Option<Packet> {
+    fn next_block(&mut self, now: Instant, response: &Packet) -> Option<Packet> {
+        // Each block is an exchange of its own: the guard starts again with it.
+        if let Registration::Registering { guard } | Registration::Updating { guard, .. } =
+            &mut self.state
+        {
+            *guard = now.after(GUARD_MS);
+        }
         let transfer = self.blockwise.as_mut()?;
         let acked = coap::block_option(response, CoapOption::Block1)?.ok()?;
         let sent = transfer.block;
@@ -436,7 +442,7 @@ impl Client {
         if let Some(p) = response.filter(|p| coap::code_of(p) == coap::CONTINUE)
             && matches!(purpose, Purpose::Register | Purpose::Update)
         {
-            match self.registrar.next_block(p) {
+            match self.registrar.next_block(now, p) {
                 Some(next) => self.send_registration(now, next, purpose),
                 None => {
                     warn!("the server broke the block-wise registration");

@@ -88,6 +88,9 @@ pub(crate) struct Exchange {
     pub to: Peer,
     pub bytes: Vec<u8>,
     pub purpose: Purpose,
+    /// Message IDs this exchange went out with before a refresh gave it a new one: a late
+    /// ACK or reset of one of them still ends it.
+    earlier_mids: heapless::Vec<u16, { MAX_RETRANSMIT as usize }>,
     transmissions: u8,
     timeout: u64,
     deadline: Instant,
@@ -206,6 +209,7 @@ impl Transport {
             timeout: 0,
             deadline: now,
             acked: false,
+            earlier_mids: heapless::Vec::new(),
         };
         if self.inflight.iter().any(|e| e.to == to) {
             let queued = if matches!(
@@ -263,6 +267,10 @@ impl Transport {
             .iter_mut()
             .find(|e| e.purpose == Purpose::Notify && e.token.as_slice() == token)
         {
+            if e.earlier_mids.is_full() {
+                e.earlier_mids.remove(0);
+            }
+            let _ = e.earlier_mids.push(e.mid);
             e.mid = mid;
             e.bytes = bytes;
         }
@@ -365,11 +373,10 @@ impl Transport {
         let code = crate::coap::code_of(&p);
         match kind {
             T::Acknowledgement | T::Reset => {
-                let Some(i) = self
-                    .inflight
-                    .iter()
-                    .position(|e| e.to == from && e.mid == p.header.message_id)
-                else {
+                let Some(i) = self.inflight.iter().position(|e| {
+                    let mid = p.header.message_id;
+                    e.to == from && (e.mid == mid || e.earlier_mids.contains(&mid))
+                }) else {
                     debug!(
                         "an ACK or reset with message ID {} matches nothing in flight: dropped",
                         p.header.message_id

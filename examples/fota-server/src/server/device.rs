@@ -131,9 +131,9 @@ impl<A: Clone + PartialEq> Server<A> {
         self.observe(now, from);
     }
 
-    /// Observes State, Update Result and signal strength anew (new tokens; the answer to each
-    /// replaces the old observation, whose notifications are then reset), unless such a
-    /// request is already waiting.
+    /// Observes State, Update Result and signal strength anew (with the token of the
+    /// observation held, so that the device replaces it), unless such a request is already
+    /// waiting.
     fn refresh_observations(&mut self, now: u64) {
         for (watch, ids) in [
             (Watch::State, [fw::ID, 0, fw::resources::STATE]),

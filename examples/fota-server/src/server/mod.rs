@@ -379,8 +379,20 @@ impl<A: Clone + PartialEq> Server<A> {
             return;
         };
         let mid = self.next_mid();
-        self.token = self.token.wrapping_add(1);
-        let token = self.token.to_be_bytes().to_vec();
+        // Observing again what is observed already reuses its token: the device replaces
+        // the observation rather than holding two (RFC 7641 4.1).
+        let held = match purpose {
+            Purpose::Observe(watch) => self
+                .observations
+                .iter()
+                .find(|(_, w)| *w == watch)
+                .map(|(t, _)| t.clone()),
+            _ => None,
+        };
+        let token = held.unwrap_or_else(|| {
+            self.token = self.token.wrapping_add(1);
+            self.token.to_be_bytes().to_vec()
+        });
         p.header.message_id = mid;
         p.set_token(token.clone());
         let Ok(bytes) = p.to_bytes() else { return };
