@@ -182,8 +182,9 @@ fn story(report: &Report, from: u64, to: u64) -> String {
 // --- 1. liveness ---------------------------------------------------------------------------
 
 /// After the start and after every heal (the end of an outage or storm, a server restart, a
-/// NAT rebinding), the server accepts a Register or Update within `recovery_bound_ms`; and a
-/// registered client always has a deadline (`timeout()` is never `None`).
+/// NAT rebinding), the server holds the device's registration within `recovery_bound_ms`
+/// (it still held it at the heal, or accepts a Register or Update); and a registered client
+/// always has a deadline (`timeout()` is never `None`).
 #[test]
 fn registered_again_within_the_bound_after_every_heal() {
     // (worst recovery, its lifetime), heals checked, heals missed

@@ -125,6 +125,10 @@ pub struct Report {
     pub polls: u64,
     /// Server restarts.
     pub restarts: u32,
+    /// When the server restarted and when the device's address changed.
+    pub forgotten_at: Vec<u64>,
+    /// The registration lifetime, in ms.
+    pub lifetime_ms: u64,
     /// Registrations the server let expire.
     pub expired: u32,
     /// Whether the client considered itself registered when the run ended.
@@ -134,13 +138,32 @@ pub struct Report {
 }
 
 impl Report {
-    /// For each heal, how long until the server accepted a Register or Update (`None`: not
-    /// before the run ended).
+    /// For each heal, how long until the server held the device's registration: 0 when it
+    /// already did at the heal (accepted since the last restart and address change, and not
+    /// expired), else until it accepted a Register or Update (`None`: not before the run
+    /// ended).
     pub fn recoveries(&self) -> Vec<(u64, Option<u64>)> {
         self.heals
             .iter()
             .map(|&h| {
-                let after = self.accepted.iter().find(|a| a.at >= h).map(|a| a.at - h);
+                // Registered in the server's view at the heal: an acceptance since the last
+                // restart and address change, not expired (its answer may have been lost in
+                // the fault; the server holds the registration all the same).
+                let forgotten = self.forgotten_at.iter().filter(|&&f| f <= h).max();
+                let holds = h > 0
+                    && self
+                        .accepted
+                        .iter()
+                        .rev()
+                        .find(|a| a.at < h)
+                        .is_some_and(|a| {
+                            forgotten.is_none_or(|&f| a.at > f) && a.at + self.lifetime_ms > h
+                        });
+                let after = if holds {
+                    Some(0)
+                } else {
+                    self.accepted.iter().find(|a| a.at >= h).map(|a| a.at - h)
+                };
                 (h, after)
             })
             .collect()
@@ -259,6 +282,13 @@ impl<M: Meter> Sim<M> {
             down: LinkStats::default(),
             polls: 0,
             restarts: 0,
+            forgotten_at: timeline
+                .restarts
+                .iter()
+                .chain(&timeline.rebinds)
+                .copied()
+                .collect(),
+            lifetime_ms: u64::from(schedule.lifetime_s) * 1000,
             expired: 0,
             registered_at_end: false,
             deadline_at_end: None,
