@@ -7,7 +7,14 @@ fn main() {
         .machine_file("xml/5.machine.toml")
         .machine_file("xml/9.machine.toml")
         .strict(true)
-        .compile(&["xml/3.xml", "xml/4.xml", "xml/5.xml", "xml/9.xml"]);
+        .compile(&[
+            "xml/0.xml",
+            "xml/1.xml",
+            "xml/3.xml",
+            "xml/4.xml",
+            "xml/5.xml",
+            "xml/9.xml",
+        ]);
     if let Err(e) = result {
         eprintln!("{e}");
         std::process::exit(1);

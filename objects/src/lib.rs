@@ -1,10 +1,11 @@
-//! LwM2M Objects 3 (Device, v1.2), 4 (Connectivity Monitoring, v1.3), 5 (Firmware Update,
-//! v1.2) and 9 (Software Management, v1.0) as typed `no_std` Rust, generated at build time by
+//! LwM2M Objects 0 (LwM2M Security, v1.2), 1 (LwM2M Server, v1.2), 3 (Device, v1.2),
+//! 4 (Connectivity Monitoring, v1.3), 5 (Firmware Update, v1.2) and 9 (Software Management,
+//! v1.0) as typed `no_std` Rust, generated at build time by
 //! `lwm2m-codegen` from the definitions in `xml/` (written for this project from the facts of
 //! the OMA registry).
 //!
-//! Each object is a module: [`device`], [`connectivity_monitoring`], [`firmware_update`],
-//! [`lwm2m_software_management`]. The state machines of 5 and 9, written as data in
+//! Each object is a module: [`lwm2m_security`], [`lwm2m_server`], [`device`],
+//! [`connectivity_monitoring`], [`firmware_update`], [`lwm2m_software_management`]. The state machines of 5 and 9, written as data in
 //! `xml/5.machine.toml` and `xml/9.machine.toml`, are their `machine` modules: a handle per
 //! state whose methods are the transitions allowed there, so an illegal one does not compile.
 //!
@@ -34,6 +35,14 @@
 //! ```compile_fail,E0277
 //! fn write<R: lwm2m_runtime::Writable>() {}
 //! write::<lwm2m_objects::firmware_update::resources::State>(); // State is read-only
+//! ```
+//!
+//! The resources of LwM2M Security list no operations: only a Bootstrap-Server writes them, so
+//! they implement none of the access traits and a regular server cannot reach them.
+//!
+//! ```compile_fail,E0277
+//! fn read<R: lwm2m_runtime::Readable>() {}
+//! read::<lwm2m_objects::lwm2m_security::resources::SecretKey>(); // bootstrap only
 //! ```
 #![no_std]
 
