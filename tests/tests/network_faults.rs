@@ -16,22 +16,11 @@ use lwm2m_runtime::client::Event;
 use netsim::faults::schedules;
 use netsim::server::What;
 use netsim::sim::{Kind, Sent};
-use netsim::{Episode, Fault, LinkParams, Profile, Report, Schedule, Sim};
+use netsim::{
+    Episode, Fault, LinkParams, Profile, Report, Schedule, Sim, quiet_ms, recovery_bound_ms,
+};
 use proptest::prelude::*;
 use proptest::test_runner::{TestError, TestRunner};
-
-/// How long after a heal the client must be registered again in the server's view: the
-/// bound the client states (`Config::recovery_bound_ms`, documented there).
-fn recovery_bound_ms(lifetime_s: u32) -> u64 {
-    let mut config = lwm2m_runtime::client::Config::new("bound").unwrap();
-    config.lifetime = lifetime_s;
-    config.recovery_bound_ms()
-}
-
-/// The fault-free stretch after each heal: the bound and a minute.
-fn quiet_ms(lifetime_s: u32) -> u64 {
-    recovery_bound_ms(lifetime_s) + 60_000
-}
 
 /// The window of the rate property.
 const WINDOW_MS: u64 = 10_000;

@@ -64,12 +64,7 @@ impl Meter for ClientHeap {
 fn main() {
     let runs = if netsim::soak() { 24 * 16 } else { 24 };
     let mut runner = TestRunner::deterministic();
-    // The quiet stretch of network_faults: the client's recovery bound and a minute.
-    let strategy = schedules(Profile::current(), |lifetime_s| {
-        let mut config = lwm2m_runtime::client::Config::new("bound").unwrap();
-        config.lifetime = lifetime_s;
-        config.recovery_bound_ms() + 60_000
-    });
+    let strategy = schedules(Profile::current(), netsim::quiet_ms);
     let (mut peak, mut held_at_end, mut largest, mut datagrams) = (0, 0, 0, 0);
     for run in 0..runs {
         let schedule = strategy

@@ -3,7 +3,7 @@
 
 extern crate alloc;
 
-use super::render::{Rendered, render};
+use super::render::{Rendered, etag, render};
 use super::routing::lookup;
 use super::transport::{Purpose, Transport, confirmable};
 use super::{Client, Config, Device, Instant, Peer};
@@ -437,11 +437,7 @@ impl Note {
                 Block::new(0, true, Block::szx_for(self.size)),
             )
             .ok()?;
-            coap::add_option(
-                &mut p,
-                CoapOption::ETag,
-                self.fingerprint.to_be_bytes().get(..4).unwrap_or(&[]),
-            );
+            coap::add_option(&mut p, CoapOption::ETag, &etag(self.fingerprint));
         }
         p.payload.clone_from(&self.rendered.bytes);
         coap::to_bytes(&p).ok()

@@ -42,6 +42,12 @@ pub(super) struct Rendered {
     pub(super) number: Option<f64>,
 }
 
+/// The ETag of a rendered value: the first four bytes of its fingerprint.
+pub(super) fn etag(fingerprint: u64) -> [u8; 4] {
+    let [a, b, c, d, ..] = fingerprint.to_be_bytes();
+    [a, b, c, d]
+}
+
 /// Writes through to a window and a fingerprint.
 struct Fingerprinted<'w> {
     window: &'w mut Window,

@@ -9,7 +9,7 @@ use alloc::vec::Vec;
 
 use super::blockwise::{Block1, Reassembled};
 use super::observe::{AttributeTable, Observation, Observer};
-use super::render::{Count, instance_ids, render};
+use super::render::{Count, etag, instance_ids, render};
 use super::{Client, Config, Device, Instant, Peer};
 use crate::block::Block;
 use crate::coap::{self, CoapOption, MessageType, Packet};
@@ -192,11 +192,7 @@ impl Router<'_> {
             if num == 0 && more {
                 coap::set_uint_option(&mut response, CoapOption::Size2, rendered.total as u32);
             }
-            coap::add_option(
-                &mut response,
-                CoapOption::ETag,
-                &rendered.fingerprint.to_be_bytes()[..4],
-            );
+            coap::add_option(&mut response, CoapOption::ETag, &etag(rendered.fingerprint));
         }
         // Observe: register or cancel (RFC 7641).
         match coap::uint_option(request, CoapOption::Observe).transpose()? {

@@ -61,6 +61,19 @@ impl Rng {
     }
 }
 
+/// How long after a heal the client must be registered again in the server's view: the
+/// bound the client states (`Config::recovery_bound_ms`, documented there).
+pub fn recovery_bound_ms(lifetime_s: u32) -> u64 {
+    let mut config = lwm2m_runtime::client::Config::new("bound").unwrap();
+    config.lifetime = lifetime_s;
+    config.recovery_bound_ms()
+}
+
+/// The fault-free stretch after each heal: the bound and a minute.
+pub fn quiet_ms(lifetime_s: u32) -> u64 {
+    recovery_bound_ms(lifetime_s) + 60_000
+}
+
 /// Whether `LWM2M_SOAK` asks for the long run: many more cases and hour-long outages.
 pub fn soak() -> bool {
     std::env::var_os("LWM2M_SOAK").is_some_and(|v| !v.is_empty() && v != "0")
