@@ -92,6 +92,7 @@ fn a_resumed_handshake_is_shorter_and_skips_the_key_exchange() {
     // ClientHello; ServerHello + CCS + Finished; CCS + Finished: three flights.
     assert_eq!(flights, 3);
     let resumed = c2.handshake_traffic().unwrap();
+    println!("full handshake: {full:?}, 4 flights\nresumed handshake: {resumed:?}, 3 flights");
     assert!(
         resumed.sent_bytes + resumed.received_bytes < full.sent_bytes + full.received_bytes,
         "resumed {resumed:?} against full {full:?}"
