@@ -385,7 +385,7 @@ fn download_path() {
 /// reboot starts a new board from the same flash.
 fn board_thread(server: SocketAddr, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<u32> {
     std::thread::spawn(move || {
-        let mut net = lwm2m_board::host::Network::connect(server, true).unwrap();
+        let mut net = lwm2m_board::host::Network::connect(server, None, true).unwrap();
         let mut flash = Some(provisioned());
         let mut boots = 0u32;
         while !stop.load(Ordering::Relaxed) {
@@ -397,6 +397,7 @@ fn board_thread(server: SocketAddr, stop: Arc<AtomicBool>) -> std::thread::JoinH
                 seed: u64::from(boots) * 7919,
                 rssi: -70,
                 http: false,
+                coaps: false,
             };
             let mut board = Board::start(flash.take().unwrap(), config, net.now())
                 .map_err(|(_, e)| e)

@@ -33,6 +33,8 @@ pub struct BoardConfig {
     pub rssi: i16,
     /// Package URI schemes the board downloads besides CoAP (HTTP with the host runner).
     pub http: bool,
+    /// Whether it downloads `coaps://` Package URIs (the runner carries them over DTLS).
+    pub coaps: bool,
 }
 
 /// Something the board did, for a runner to log.
@@ -137,6 +139,12 @@ impl<F: NorFlash> Board<F> {
             layout: config.layout,
             firmware: lwm2m_fota::Settings::default(),
         };
+        if config.coaps {
+            let _ = device
+                .firmware
+                .protocols
+                .push(FirmwareUpdateProtocolSupport::Coaps);
+        }
         if config.http {
             let _ = device
                 .firmware

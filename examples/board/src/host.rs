@@ -7,11 +7,11 @@
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
-use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ed25519_dalek::VerifyingKey;
+use lwm2m_dtls::Psk;
 use lwm2m_fota::sim::NorSim;
 use lwm2m_fota::{DeviceReboot, FotaError, Layout, Version, keys, mcuboot, slot};
 use lwm2m_runtime::client::{self, Instant, Peer};
@@ -20,107 +20,14 @@ use lwm2m_runtime::{Enumeration, Time};
 use crate::board::{Board, BoardConfig, Notice};
 use crate::demo;
 use crate::file_flash::{FileFlash, FileMemory};
+use crate::line::Line;
 use crate::logging::init_logging;
 use crate::logging::{LOG, Wire};
+pub use crate::options::Options;
+use crate::options::server_address;
 
 /// The version of the image a blank flash file is provisioned with.
 pub const FACTORY_VERSION: Version = Version::new(1, 0, 0, 0);
-
-const USAGE: &str = "usage: lwm2m-board --server coap://HOST:PORT --endpoint NAME --flash FILE
-                   [--pubkey PEM] [--radio-rssi DBM] [--factory-image FILE] [--lifetime SECONDS]
-
-  --server          the LwM2M server (coap:// only; no DTLS in this example)
-  --endpoint        the endpoint client name to register with
-  --flash           the flash file (created, erased and provisioned when missing)
-  --pubkey          the Ed25519 key images must be signed with, as `imgtool getpub
-                    --encoding pem` prints it (default: the bundled development key)
-  --radio-rssi      the signal the simulated radio settles at, in dBm (default -75)
-  --factory-image   the image a new flash file starts with (default: a 1.0.0 demo image
-                    signed with the development key)
-  --lifetime        the registration lifetime in seconds (default 300)
-
-The log goes to stderr; RUST_LOG picks what (default warn: retransmissions, dropped datagrams,
-failed registrations and backoff, refused packages, flash errors; info adds every /5 State
-change, verification, boot decision and refused request; debug every datagram).";
-
-/// The board's command line.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Options {
-    /// `coap://host:port`.
-    pub server: String,
-    /// Endpoint client name.
-    pub endpoint: String,
-    /// The flash file.
-    pub flash: PathBuf,
-    /// A PEM public key file.
-    pub pubkey: Option<PathBuf>,
-    /// The simulated signal, dBm.
-    pub rssi: i16,
-    /// The image a new flash starts with.
-    pub factory_image: Option<PathBuf>,
-    /// Registration lifetime, seconds.
-    pub lifetime: u32,
-}
-
-impl Options {
-    /// Parses the arguments after the program name.
-    pub fn parse(args: &[String]) -> Result<Self, String> {
-        let mut server = None;
-        let mut endpoint = None;
-        let mut flash = None;
-        let mut pubkey = None;
-        let mut rssi = -75;
-        let mut factory_image = None;
-        let mut lifetime = 300;
-        let mut flags = crate::cli::Flags::new(args);
-        while let Some(flag) = flags.next_flag() {
-            match flag {
-                "--server" => server = Some(flags.string()?),
-                "--endpoint" => endpoint = Some(flags.string()?),
-                "--flash" => flash = Some(PathBuf::from(flags.value()?)),
-                "--pubkey" => pubkey = Some(PathBuf::from(flags.value()?)),
-                "--factory-image" => factory_image = Some(PathBuf::from(flags.value()?)),
-                "--radio-rssi" => rssi = flags.parsed("not a whole number of dBm")?,
-                "--lifetime" => {
-                    lifetime = flags.parsed("at least 30 seconds")?;
-                    if lifetime < 30 {
-                        return Err(format!("--lifetime {lifetime}: at least 30 seconds"));
-                    }
-                }
-                "-h" | "--help" => return Err(USAGE.to_owned()),
-                other => return Err(format!("unknown argument {other}\n\n{USAGE}")),
-            }
-        }
-        let missing = |what: &str| format!("{what} is required\n\n{USAGE}");
-        Ok(Self {
-            server: server.ok_or_else(|| missing("--server"))?,
-            endpoint: endpoint.ok_or_else(|| missing("--endpoint"))?,
-            flash: flash.ok_or_else(|| missing("--flash"))?,
-            pubkey,
-            rssi,
-            factory_image,
-            lifetime,
-        })
-    }
-}
-
-/// `coap://host:port` into a socket address.
-fn server_address(uri: &str) -> Result<SocketAddr, String> {
-    let rest = uri.strip_prefix("coap://").ok_or_else(|| {
-        format!("--server {uri}: only coap:// is supported (no DTLS in this example)")
-    })?;
-    let authority = rest.split('/').next().unwrap_or_default();
-    let with_port = if authority.contains(':') && !authority.ends_with(']') {
-        authority.to_owned()
-    } else {
-        format!("{authority}:5683")
-    };
-    with_port
-        .to_socket_addrs()
-        .map_err(|e| format!("--server {uri}: {e}"))?
-        .next()
-        .ok_or_else(|| format!("--server {uri}: no address"))
-}
 
 fn key(options: &Options) -> Result<VerifyingKey, String> {
     match &options.pubkey {
@@ -189,7 +96,11 @@ pub fn run(options: &Options, relaunch: &[String]) -> Result<(), String> {
     let key = key(options)?;
     let server = server_address(&options.server)?;
     let flash = open_flash(options, &layout, &key)?;
-    let mut net = Network::connect(server, false)?;
+    let psk = options.psk.as_ref().map(|(identity, key)| Psk {
+        identity: identity.as_bytes(),
+        key,
+    });
+    let mut net = Network::connect(server, psk, false)?;
     let seed = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(1, |d| d.as_nanos() as u64)
@@ -204,6 +115,7 @@ pub fn run(options: &Options, relaunch: &[String]) -> Result<(), String> {
         seed,
         rssi: options.rssi,
         http: true,
+        coaps: options.psk.is_some(),
     };
     let mut board =
         Board::start(flash, config, net.now()).map_err(|(_, e)| format!("cannot boot: {e}"))?;
@@ -216,8 +128,10 @@ pub fn run(options: &Options, relaunch: &[String]) -> Result<(), String> {
 /// The board's network on a host: a UDP socket to the LwM2M server, another for a CoAP
 /// download, and a thread for an HTTP one.
 pub struct Network {
-    socket: UdpSocket,
-    download: Option<(UdpSocket, String)>,
+    line: Line,
+    download: Option<(Line, String)>,
+    /// The server's PSK, which a `coaps://` download uses too.
+    psk: Option<(Vec<u8>, Vec<u8>)>,
     http: Option<mpsc::Receiver<HttpChunk>>,
     http_tries: u32,
     start: std::time::Instant,
@@ -227,8 +141,9 @@ pub struct Network {
 }
 
 impl Network {
-    /// A socket connected to `server`; `quiet` keeps the board's notices off stdout.
-    pub fn connect(server: SocketAddr, quiet: bool) -> Result<Self, String> {
+    /// A socket connected to `server`, with DTLS when `psk` is given; `quiet` keeps the
+    /// board's notices off stdout.
+    pub fn connect(server: SocketAddr, psk: Option<Psk<'_>>, quiet: bool) -> Result<Self, String> {
         let local: SocketAddr = if server.ip().is_loopback() {
             (server.ip(), 0).into()
         } else if server.is_ipv6() {
@@ -240,9 +155,14 @@ impl Network {
         socket
             .connect(server)
             .map_err(|e| format!("UDP {server}: {e}"))?;
+        let line = match psk {
+            Some(psk) => Line::secure(socket, psk, "server")?,
+            None => Line::plain(socket, "server"),
+        };
         Ok(Self {
-            socket,
+            line,
             download: None,
+            psk: psk.map(|p| (p.identity.to_vec(), p.key.to_vec())),
             http: None,
             http_tries: 0,
             start: std::time::Instant::now(),
@@ -287,6 +207,11 @@ impl Network {
             }
             self.http_step(board);
             self.receive(board, &mut buf)?;
+            let now = self.now().0;
+            self.line.tick(now);
+            if let Some((line, _)) = self.download.as_mut() {
+                line.tick(now);
+            }
         }
         Ok(None)
     }
@@ -294,21 +219,23 @@ impl Network {
     fn send<F: embedded_storage::nor_flash::NorFlash>(&mut self, board: &mut Board<F>) {
         while let Some(t) = board.poll(self.now()) {
             self.wire.sent(t.to, &t.data);
+            let now = self.now().0;
             let sent = match t.to {
-                Peer::Server => self.socket.send(&t.data).map(drop),
+                Peer::Server => self.line.send(now, &t.data),
                 Peer::Download => {
                     if let Some((host, port)) = board.client().download_peer() {
                         let key = format!("{host}:{port}");
                         if self.download.as_ref().is_none_or(|(_, k)| *k != key) {
-                            let opened = open_download(&key);
-                            if opened.is_none() {
-                                log::warn!(target: LOG, "cannot reach the download server {}", key);
+                            let secure = board.client().download_is_secure();
+                            let opened = self.open_download(&key, secure);
+                            if let Err(e) = &opened {
+                                log::warn!(target: LOG, "cannot reach the download server {}: {}", key, e);
                             }
-                            self.download = opened.map(|s| (s, key));
+                            self.download = opened.ok().map(|line| (line, key));
                         }
                     }
-                    match &self.download {
-                        Some((s, _)) => s.send(&t.data).map(drop),
+                    match &mut self.download {
+                        Some((line, _)) => line.send(now, &t.data),
                         None => Err(io::Error::other("no download socket")),
                     }
                 }
@@ -325,18 +252,46 @@ impl Network {
         }
     }
 
-    /// Hands a datagram received from `from` to the board; one that is not CoAP is dropped
-    /// here, and said so.
+    /// Hands a datagram received from `from` (DTLS records when secure) to the board; one
+    /// that is not CoAP is dropped here, and said so.
     fn deliver<F: embedded_storage::nor_flash::NorFlash>(
-        &self,
+        &mut self,
         board: &mut Board<F>,
         from: Peer,
         data: &[u8],
     ) {
-        if !self.wire.received(from, data) {
-            return;
+        let now = self.now();
+        let wire = &self.wire;
+        let mut give = |plain: &[u8]| {
+            if wire.received(from, plain) {
+                board.handle(now, from, plain);
+            }
+        };
+        match from {
+            Peer::Server => self.line.received(now.0, data, &mut give),
+            Peer::Download => match self.download.as_mut() {
+                Some((line, _)) => line.received(now.0, data, &mut give),
+                None => give(data),
+            },
         }
-        board.handle(self.now(), from, data);
+    }
+
+    /// A socket to the download server `key` (`host:port`), with DTLS under the server's
+    /// PSK when `secure`.
+    fn open_download(&self, key: &str, secure: bool) -> Result<Line, String> {
+        let socket = open_download(key).ok_or("no address or socket")?;
+        if !secure {
+            return Ok(Line::plain(socket, "download server"));
+        }
+        let (identity, psk_key) = self
+            .psk
+            .as_ref()
+            .ok_or("a coaps:// download needs the server's PSK (--psk-key)")?;
+        let psk = Psk {
+            identity,
+            key: psk_key,
+        };
+        Line::secure(socket, psk, "download server")
     }
 
     /// Feeds what the HTTP thread downloaded to the board.
@@ -395,9 +350,16 @@ impl Network {
         buf: &mut [u8],
     ) -> Result<(), String> {
         let pulling = board.client().download_peer().is_some() && self.download.is_some();
-        let wait = board
-            .timeout()
-            .map_or(50, |t| t.0.saturating_sub(self.now().0))
+        let dtls = [
+            self.line.timeout(),
+            self.download.as_ref().and_then(|(l, _)| l.timeout()),
+        ];
+        let wait = [board.timeout().map(|t| t.0)]
+            .into_iter()
+            .chain(dtls)
+            .flatten()
+            .min()
+            .map_or(50, |t| t.saturating_sub(self.now().0))
             .clamp(1, if self.http.is_some() { 5 } else { 50 });
         let timeout = Some(Duration::from_millis(wait));
         // A socket's timeout is rounded up to the kernel's tick (4 to 10 ms): a deadline
@@ -408,20 +370,21 @@ impl Network {
             std::thread::sleep(Duration::from_millis(wait));
         }
         if pulling {
-            if let Some((s, _)) = &self.download {
+            if let Some((line, _)) = &self.download {
+                let s = line.socket();
                 let _ = s.set_nonblocking(near);
                 let _ = s.set_read_timeout(timeout);
                 if let Ok(n) = s.recv(buf) {
                     self.deliver(board, Peer::Download, buf.get(..n).unwrap_or_default());
                 }
             }
-            let _ = self.socket.set_nonblocking(true);
+            let _ = self.line.socket().set_nonblocking(true);
         } else {
-            let _ = self.socket.set_nonblocking(near);
-            let _ = self.socket.set_read_timeout(timeout);
+            let _ = self.line.socket().set_nonblocking(near);
+            let _ = self.line.socket().set_read_timeout(timeout);
         }
         loop {
-            match self.socket.recv(buf) {
+            match self.line.socket().recv(buf) {
                 Ok(n) => self.deliver(board, Peer::Server, buf.get(..n).unwrap_or_default()),
                 Err(e)
                     if matches!(
@@ -445,11 +408,11 @@ impl Network {
                 break;
             }
         }
-        if let Some((s, _)) = &self.download {
-            let _ = s.set_nonblocking(true);
-            while let Ok(n) = s.recv(buf) {
-                self.deliver(board, Peer::Download, buf.get(..n).unwrap_or_default());
-            }
+        while let Some(n) = self.download.as_ref().and_then(|(line, _)| {
+            let _ = line.socket().set_nonblocking(true);
+            line.socket().recv(buf).ok()
+        }) {
+            self.deliver(board, Peer::Download, buf.get(..n).unwrap_or_default());
         }
         Ok(())
     }
@@ -672,57 +635,5 @@ pub fn main_with(args: &[String], relaunch: &[String]) -> std::process::ExitCode
                 std::process::ExitCode::FAILURE
             }
         },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn args(s: &str) -> Vec<String> {
-        s.split_whitespace().map(str::to_owned).collect()
-    }
-
-    #[test]
-    fn options_parse_with_defaults_and_name_what_is_wrong() {
-        let o = Options::parse(&args(
-            "--server coap://127.0.0.1:5683 --endpoint dev-1 --flash f.bin",
-        ))
-        .unwrap();
-        assert_eq!((o.rssi, o.lifetime, o.pubkey.is_none()), (-75, 300, true));
-        let o = Options::parse(&args(
-            "--server coap://h --endpoint e --flash f --radio-rssi -95 --pubkey k.pem --lifetime 60",
-        ))
-        .unwrap();
-        assert_eq!((o.rssi, o.lifetime), (-95, 60));
-        for (bad, says) in [
-            ("--endpoint e --flash f", "--server is required"),
-            (
-                "--server coap://h --endpoint e --flash f --radio-rssi loud",
-                "not a whole number",
-            ),
-            (
-                "--server coap://h --endpoint e --flash f --lifetime 5",
-                "at least 30",
-            ),
-            (
-                "--server coap://h --endpoint e --flash f --colour red",
-                "unknown argument --colour",
-            ),
-            ("--server", "--server needs a value"),
-        ] {
-            let e = Options::parse(&args(bad)).unwrap_err();
-            assert!(e.contains(says), "{bad}: {e}");
-        }
-        assert_eq!(
-            server_address("coap://127.0.0.1:5700").unwrap().port(),
-            5700
-        );
-        assert_eq!(server_address("coap://127.0.0.1").unwrap().port(), 5683);
-        assert!(
-            server_address("coaps://127.0.0.1")
-                .unwrap_err()
-                .contains("only coap://")
-        );
     }
 }

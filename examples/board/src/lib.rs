@@ -19,7 +19,9 @@ pub mod cli;
 pub mod demo;
 pub mod file_flash;
 pub mod host;
+pub mod line;
 pub mod logging;
+pub mod options;
 
 pub use board::{Board, BoardConfig, Notice, Radio};
 

@@ -1,11 +1,12 @@
 //! `lwm2m-demo`: the whole firmware update story on loopback, in one command.
 //!
 //! It signs three images with the development key, starts the FOTA server on a free UDP port
-//! of 127.0.0.1, and starts the board as a second process (this same program, `lwm2m-demo
+//! of 127.0.0.1 (DTLS 1.2 with a pre-shared key drawn for the run; `--insecure` for plain
+//! CoAP), and starts the board as a second process (this same program, `lwm2m-demo
 //! board ...`, so one build holds both) with a fresh flash file. Then:
 //!
 //! 1. a PUSH of 1.1.0 once the board's signal reaches -90 dBm (Block1 writes to /5/0/0);
-//! 2. a PULL of 1.2.0 (the board fetches a coap:// Package URI over Block2);
+//! 2. a PULL of 1.2.0 (the board fetches a coaps:// Package URI over Block2);
 //! 3. a PUSH of 1.3.0, built to fail its self-test: the board reboots without confirming it,
 //!    the bootloader reverts, and the board reports Update Result 8 running 1.2.0.
 //!
@@ -21,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use lwm2m_board::demo::demo_body;
 use lwm2m_fota::{Version, keys, mcuboot};
+use lwm2m_fota_server::dtls::Dtls;
 use lwm2m_fota_server::report::Reporter;
 use lwm2m_fota_server::{Event, Expect, Job, Method, Server, Settings, udp};
 use lwm2m_runtime::Enumeration;
@@ -29,6 +31,8 @@ struct Options {
     image_size: usize,
     keep: bool,
     limit: Duration,
+    /// Plain CoAP instead of DTLS.
+    insecure: bool,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
@@ -36,15 +40,17 @@ fn parse(args: &[String]) -> Result<Options, String> {
         image_size: 256 * 1024,
         keep: false,
         limit: Duration::from_secs(180),
+        insecure: false,
     };
     for a in args {
         match a.as_str() {
             // Smaller images, for the test that runs the demo in a debug build.
             "--quick" => o.image_size = 48 * 1024,
             "--keep" => o.keep = true,
+            "--insecure" => o.insecure = true,
             other => {
                 return Err(format!(
-                    "unknown argument {other}\nusage: lwm2m-demo [--quick] [--keep]"
+                    "unknown argument {other}\nusage: lwm2m-demo [--quick] [--keep] [--insecure]"
                 ));
             }
         }
@@ -93,6 +99,10 @@ fn demo(options: &Options) -> Result<bool, String> {
 
     let socket = UdpSocket::bind("127.0.0.1:0").map_err(|e| format!("UDP: {e}"))?;
     let addr = socket.local_addr().map_err(|e| format!("UDP: {e}"))?;
+    // DTLS with a pre-shared key, a new one each run, unless --insecure.
+    let mut key = [0u8; 16];
+    getrandom::fill(&mut key).map_err(|e| format!("random key: {e}"))?;
+    let scheme = if options.insecure { "coap" } else { "coaps" };
     let settings = Settings::default();
     let jobs = vec![
         Job {
@@ -105,11 +115,11 @@ fn demo(options: &Options) -> Result<bool, String> {
             cancel_after: None,
         },
         Job {
-            name: "PULL 1.2.0 (Package URI, the board fetches it over CoAP Block2)".into(),
+            name: format!("PULL 1.2.0 (Package URI, the board fetches it over {scheme} Block2)"),
             image: pull_image,
             version: v12.to_string(),
             method: Method::Pull {
-                uri: format!("coap://{addr}/{}", settings.image_path),
+                uri: format!("{scheme}://{addr}/{}", settings.image_path),
             },
             min_rssi: None,
             expect: Expect::Success,
@@ -125,18 +135,30 @@ fn demo(options: &Options) -> Result<bool, String> {
             cancel_after: None,
         },
     ];
-    println!("demo: server on coap://{addr}; starting the board with a fresh flash file");
+    println!(
+        "demo: server on {scheme}://{addr}{}; starting the board with a fresh flash file",
+        if options.insecure {
+            ""
+        } else {
+            " (DTLS 1.2, PSK identity demo-board, a new random key)"
+        }
+    );
 
     let exe = std::env::current_exe().map_err(|e| format!("current exe: {e}"))?;
     let flash = dir.join("flash.bin");
-    let board = Command::new(exe)
-        .args([
-            "board",
-            "--server",
-            &format!("coap://{addr}"),
-            "--endpoint",
-            "demo-board",
-        ])
+    let mut board = Command::new(exe);
+    board.args([
+        "board",
+        "--server",
+        &format!("{scheme}://{addr}"),
+        "--endpoint",
+        "demo-board",
+    ]);
+    if !options.insecure {
+        let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        board.args(["--psk-key", &hex]);
+    }
+    let board = board
         .arg("--flash")
         .arg(&flash)
         .args(["--radio-rssi", "-75"])
@@ -161,7 +183,7 @@ fn demo(options: &Options) -> Result<bool, String> {
 
     let mut server = Server::new(settings, jobs.clone(), std::process::id() as u16);
     let mut outcomes = Vec::new();
-    let done = udp::serve(&socket, &mut server, options.limit, |event| {
+    let on_event = |event: &Event| {
         reporter
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -169,7 +191,13 @@ fn demo(options: &Options) -> Result<bool, String> {
         if let Event::JobDone { outcome, .. } = event {
             outcomes.push(outcome.clone());
         }
-    })
+    };
+    let done = if options.insecure {
+        udp::serve(&socket, &mut server, options.limit, on_event)
+    } else {
+        let mut dtls = Dtls::new(vec![(b"demo-board".to_vec(), key.to_vec())]);
+        udp::serve_secure(&socket, &mut server, &mut dtls, options.limit, on_event)
+    }
     .map_err(|e| format!("server: {e}"))?;
     drop(board);
     println!();

@@ -5,33 +5,63 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use lwm2m_fota_server::dtls::Dtls;
 use lwm2m_fota_server::report::Reporter;
 use lwm2m_fota_server::{Expect, Job, Method, Server, Settings, http, udp};
 use lwm2m_objects::firmware_update::UpdateResult;
 use lwm2m_runtime::Enumeration;
 
 const USAGE: &str = "usage: lwm2m-fota-server --image FILE [--listen ADDR] [--pull | --http PORT]
-                         [--min-rssi DBM] [--expect success|rollback|refused:N] [--timeout SECONDS]
+                         [--psk IDENTITY:HEXKEY]... [--min-rssi DBM]
+                         [--expect success|rollback|refused:N] [--timeout SECONDS]
 
   --image      the signed MCUboot image to deliver
   --listen     the UDP address to serve LwM2M on (default 127.0.0.1:5683)
   --pull       deliver by PULL: write a coap:// Package URI and serve the image over Block2
                (default: PUSH, Block1 writes to /5/0/0)
   --http PORT  deliver by PULL over HTTP, serving the image on 127.0.0.1:PORT
+  --psk        accept devices over DTLS 1.2 (coaps://) with this PSK identity and key (hex);
+               repeat for more devices. Without it the server speaks plain coap://
   --min-rssi   push only once /4/0/2 Radio Signal Strength reaches this (dBm)
   --expect     what the update should end with (default success)
   --timeout    give up after this long (default 300)";
 
-fn parse(args: &[String]) -> Result<(SocketAddr, Job, Option<u16>, u64), String> {
+/// What the command line asks for.
+struct Options {
+    listen: SocketAddr,
+    job: Job,
+    http: Option<u16>,
+    timeout: u64,
+    keys: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+/// `IDENTITY:HEXKEY`.
+fn psk(value: &str) -> Result<(Vec<u8>, Vec<u8>), String> {
+    let (identity, key) = value
+        .rsplit_once(':')
+        .ok_or_else(|| format!("--psk {value}: IDENTITY:HEXKEY"))?;
+    let key = lwm2m_board::line::parse_hex(key).map_err(|e| format!("--psk {e}"))?;
+    if identity.is_empty() || key.len() > lwm2m_dtls::MAX_KEY_LEN {
+        return Err(format!(
+            "--psk {value}: a non-empty identity and a key of 1 to {} bytes",
+            lwm2m_dtls::MAX_KEY_LEN
+        ));
+    }
+    Ok((identity.as_bytes().to_vec(), key))
+}
+
+fn parse(args: &[String]) -> Result<Options, String> {
     let mut listen: SocketAddr = "127.0.0.1:5683".parse().map_err(|_| "address")?;
     let (mut image, mut pull, mut http, mut min_rssi) = (None, false, None, None);
     let (mut expect, mut timeout) = (Expect::Success, 300);
+    let mut keys = Vec::new();
     let mut flags = lwm2m_board::cli::Flags::new(args);
     while let Some(flag) = flags.next_flag() {
         match flag {
             "--image" => image = Some(flags.string()?),
             "--listen" => listen = flags.parsed("not an address")?,
             "--pull" => pull = true,
+            "--psk" => keys.push(psk(flags.value()?)?),
             "--http" => http = Some(flags.parsed::<u16>("not a port")?),
             "--min-rssi" => min_rssi = Some(flags.parsed::<i64>("not dBm")?),
             "--expect" => {
@@ -65,7 +95,10 @@ fn parse(args: &[String]) -> Result<(SocketAddr, Job, Option<u16>, u64), String>
             uri: format!("http://127.0.0.1:{port}/{image_path}"),
         },
         (None, true) => Method::Pull {
-            uri: format!("coap://{listen}/{image_path}"),
+            uri: format!(
+                "{}://{listen}/{image_path}",
+                if keys.is_empty() { "coap" } else { "coaps" }
+            ),
         },
         (None, false) => Method::Push { szx: 6 },
     };
@@ -78,12 +111,24 @@ fn parse(args: &[String]) -> Result<(SocketAddr, Job, Option<u16>, u64), String>
         expect,
         cancel_after: None,
     };
-    Ok((listen, job, http, timeout))
+    Ok(Options {
+        listen,
+        job,
+        http,
+        timeout,
+        keys,
+    })
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (listen, job, http_port, timeout) = match parse(&args) {
+    let Options {
+        listen,
+        job,
+        http: http_port,
+        timeout,
+        keys,
+    } = match parse(&args) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("{e}");
@@ -111,13 +156,21 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("server: listening on coap://{listen}, waiting for a device");
+    let scheme = if keys.is_empty() { "coap" } else { "coaps" };
+    println!("server: listening on {scheme}://{listen}, waiting for a device");
     let jobs = vec![job];
     let mut server = Server::new(Settings::default(), jobs.clone(), std::process::id() as u16);
     let mut reporter = Reporter::default();
-    match udp::serve(&socket, &mut server, Duration::from_secs(timeout), |e| {
-        reporter.event(&jobs, e)
-    }) {
+    let limit = Duration::from_secs(timeout);
+    let served = if keys.is_empty() {
+        udp::serve(&socket, &mut server, limit, |e| reporter.event(&jobs, e))
+    } else {
+        let mut dtls = Dtls::new(keys);
+        udp::serve_secure(&socket, &mut server, &mut dtls, limit, |e| {
+            reporter.event(&jobs, e)
+        })
+    };
+    match served {
         Ok(Some(true)) => ExitCode::SUCCESS,
         Ok(Some(false)) => ExitCode::FAILURE,
         Ok(None) => {

@@ -1,9 +1,10 @@
-//! The server on a UDP socket.
+//! The server on a UDP socket, plain or with DTLS.
 
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
+use crate::dtls::Dtls;
 use crate::server::{Event, Server};
 
 /// Runs `server` on `socket` until every job ends or `limit` passes; every event goes to
@@ -12,6 +13,27 @@ pub fn serve(
     socket: &UdpSocket,
     server: &mut Server<SocketAddr>,
     limit: Duration,
+    on_event: impl FnMut(&Event),
+) -> io::Result<Option<bool>> {
+    serve_with(socket, server, None, limit, on_event)
+}
+
+/// [`serve`] over DTLS: only devices that complete a PSK handshake with `dtls` are heard.
+pub fn serve_secure(
+    socket: &UdpSocket,
+    server: &mut Server<SocketAddr>,
+    dtls: &mut Dtls,
+    limit: Duration,
+    on_event: impl FnMut(&Event),
+) -> io::Result<Option<bool>> {
+    serve_with(socket, server, Some(dtls), limit, on_event)
+}
+
+fn serve_with(
+    socket: &UdpSocket,
+    server: &mut Server<SocketAddr>,
+    mut dtls: Option<&mut Dtls>,
+    limit: Duration,
     mut on_event: impl FnMut(&Event),
 ) -> io::Result<Option<bool>> {
     let start = Instant::now();
@@ -19,7 +41,20 @@ pub fn serve(
     let mut buf = [0u8; 2048];
     loop {
         while let Some((to, bytes)) = server.poll(now()) {
-            socket.send_to(&bytes, to)?;
+            match dtls.as_deref_mut() {
+                Some(d) => d.outgoing(now(), to, &bytes),
+                None => {
+                    socket.send_to(&bytes, to)?;
+                }
+            }
+        }
+        if let Some(d) = dtls.as_deref_mut() {
+            if d.timeout().is_some_and(|t| t <= now()) {
+                d.handle_timeout(now());
+            }
+            while let Some((to, record)) = d.poll_transmit() {
+                socket.send_to(&record, to)?;
+            }
         }
         while let Some(event) = server.poll_event() {
             on_event(&event);
@@ -30,13 +65,26 @@ pub fn serve(
         if start.elapsed() >= limit {
             return Ok(None);
         }
-        let wait = server
-            .timeout()
+        let dtls_due = dtls.as_deref().and_then(Dtls::timeout);
+        let wait = [server.timeout(), dtls_due]
+            .into_iter()
+            .flatten()
+            .min()
             .map_or(100, |t| t.saturating_sub(now()))
             .clamp(1, 100);
         socket.set_read_timeout(Some(Duration::from_millis(wait)))?;
         match socket.recv_from(&mut buf) {
-            Ok((n, from)) => server.handle(now(), from, buf.get(..n).unwrap_or_default()),
+            Ok((n, from)) => {
+                let datagram = buf.get(..n).unwrap_or_default();
+                match dtls.as_deref_mut() {
+                    Some(d) => {
+                        for plain in d.incoming(now(), from, datagram) {
+                            server.handle(now(), from, &plain);
+                        }
+                    }
+                    None => server.handle(now(), from, datagram),
+                }
+            }
             Err(e)
                 if matches!(
                     e.kind(),

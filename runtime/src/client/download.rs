@@ -136,7 +136,9 @@ impl Downloader {
             return Err(DownloadError::Busy);
         }
         let uri = DownloadUri::parse(request.uri)?;
-        if uri.scheme != Scheme::Coap {
+        // coaps:// too: the runner carries Peer::Download over DTLS
+        // (`Client::download_is_secure`); the object decides whether it offers it.
+        if !matches!(uri.scheme, Scheme::Coap | Scheme::Coaps) {
             return Err(DownloadError::UnsupportedScheme);
         }
         let mut get = confirmable(coap::GET);
@@ -408,11 +410,27 @@ impl Client {
     }
 
     /// Host and port of the download in progress, for the runner to address
-    /// [`Peer::Download`] datagrams.
+    /// [`Peer::Download`] datagrams (without a port in the URI: 5683 for `coap://`, 5684 for
+    /// `coaps://`).
     pub fn download_peer(&self) -> Option<(&str, u16)> {
         let pull = self.downloads.pull.as_ref()?;
         let uri = DownloadUri::parse(&pull.uri).ok()?;
-        Some((uri.host, uri.port.unwrap_or(5683)))
+        let default = if uri.scheme == Scheme::Coaps {
+            5684
+        } else {
+            5683
+        };
+        Some((uri.host, uri.port.unwrap_or(default)))
+    }
+
+    /// Whether the download in progress is over `coaps://`: the runner then carries
+    /// [`Peer::Download`] datagrams over DTLS.
+    pub fn download_is_secure(&self) -> bool {
+        self.downloads
+            .pull
+            .as_ref()
+            .and_then(|pull| DownloadUri::parse(&pull.uri).ok())
+            .is_some_and(|uri| uri.scheme == Scheme::Coaps)
     }
 
     /// Requests the next block of the download in progress, when one is due; stops
