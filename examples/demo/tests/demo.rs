@@ -1,4 +1,5 @@
-//! The demo, as the README runs it: two processes on loopback, a flash file, three updates.
+//! The demo, as the README runs it: two processes on loopback over DTLS, a flash file, three
+//! updates.
 
 use std::process::Command;
 
@@ -15,6 +16,9 @@ fn the_demo_pushes_pulls_and_rolls_back() {
         String::from_utf8_lossy(&out.stderr)
     );
     for line in [
+        "(DTLS 1.2, PSK identity demo-board, a new random key)",
+        "server: DTLS session with 127.0.0.1:",
+        "(demo-board), 367 bytes in 4 datagrams",
         "server: signal -110 dBm is below -90 dBm: waiting before the push",
         "board: booted image 1.1.0 (bootloader: Swapped)",
         "board: booted image 1.2.0 (bootloader: Swapped)",

@@ -125,11 +125,17 @@ impl Link {
     /// Sends one plaintext datagram: at once when the session is up, after the handshake
     /// otherwise (starting one if none goes on and no backoff holds it back).
     pub fn send(&mut self, now: u64, plaintext: &[u8]) {
+        if self.is_established() && self.silent(now) {
+            // The server has stopped answering this session: it restarted, or the device's
+            // address changed without it knowing. A new handshake (resumed if the server
+            // still knows the session), and this datagram after it.
+            self.events.push_back(LinkEvent::Reconnecting);
+            self.reconnect(now);
+        }
         if let Some(session) = self.session.as_mut().filter(|s| s.is_established()) {
             match session.send(now, plaintext) {
                 Ok(()) => {
                     self.note_sent(now);
-                    self.check_silence(now);
                     return;
                 }
                 // Too large for a record: nothing else would carry it either.
@@ -222,13 +228,10 @@ impl Link {
         self.unanswered = self.unanswered.saturating_add(1);
     }
 
-    /// Resumes when the server has stopped answering an established session.
-    fn check_silence(&mut self, now: u64) {
-        if self.unanswered >= SILENT_SENDS && now.saturating_sub(self.unanswered_since) >= SILENT_MS
-        {
-            self.events.push_back(LinkEvent::Reconnecting);
-            self.reconnect(now);
-        }
+    /// Whether the server has left the last datagrams of an established session
+    /// unanswered for long.
+    fn silent(&self, now: u64) -> bool {
+        self.unanswered >= SILENT_SENDS && now.saturating_sub(self.unanswered_since) >= SILENT_MS
     }
 
     /// After a datagram or a timer: the handshake may have ended.
@@ -308,6 +311,7 @@ impl Link {
             Ok(session) => {
                 self.session = Some(session);
                 self.announced = false;
+                self.retry_at = None;
             }
             Err(e) => self.failed(now, e),
         }
