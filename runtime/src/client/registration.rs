@@ -415,11 +415,16 @@ impl Registrar {
     }
 
     fn registered(&mut self, now: Instant, settings: &ServerSettings, location: Location) {
-        // Update before the lifetime runs out: at three quarters of it.
+        // Update before the lifetime runs out: at three quarters of it; a lifetime of 0
+        // never runs out.
         let lifetime_ms = u64::from(settings.lifetime) * 1000;
+        let update_at = match lifetime_ms {
+            0 => Instant(u64::MAX),
+            ms => now.after(ms * 3 / 4),
+        };
         self.state = Registration::Registered {
             location,
-            update_at: now.after(lifetime_ms * 3 / 4),
+            update_at,
         };
         self.blockwise = None;
         self.retry_ms = FIRST_RETRY_MS;
