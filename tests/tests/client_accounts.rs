@@ -25,18 +25,22 @@ fn records() -> Records {
 fn provisioned() -> Accounts<Flash> {
     let flash = NorSim::new(vec![ERASED; 4 * SECTOR_SIZE]).unwrap();
     let mut accounts = Accounts::load(flash, records()).ok().unwrap();
-    let mut bootstrap = SecurityInstance::default();
-    bootstrap.server_uri = "coaps://bs.example:5684".try_into().unwrap();
-    bootstrap.bootstrap_server = true;
-    bootstrap.security_mode = SecurityMode::PreSharedKey;
-    bootstrap.secret_key = heapless::Vec::from_slice(&[1; 16]).unwrap();
+    let bootstrap = SecurityInstance {
+        server_uri: "coaps://bs.example:5684".try_into().unwrap(),
+        bootstrap_server: true,
+        security_mode: SecurityMode::PreSharedKey,
+        secret_key: heapless::Vec::from_slice(&[1; 16]).unwrap(),
+        ..Default::default()
+    };
     accounts.provision(0, &bootstrap, None).unwrap();
-    let mut security = SecurityInstance::default();
-    security.server_uri = "coaps://lwm2m.example:5684".try_into().unwrap();
-    security.security_mode = SecurityMode::PreSharedKey;
-    security.public_key_or_identity = heapless::Vec::from_slice(b"dev-1").unwrap();
-    security.secret_key = heapless::Vec::from_slice(&PSK).unwrap();
-    security.short_server_id = Some(SERVER);
+    let security = SecurityInstance {
+        server_uri: "coaps://lwm2m.example:5684".try_into().unwrap(),
+        security_mode: SecurityMode::PreSharedKey,
+        public_key_or_identity: heapless::Vec::from_slice(b"dev-1").unwrap(),
+        secret_key: heapless::Vec::from_slice(&PSK).unwrap(),
+        short_server_id: Some(SERVER),
+        ..Default::default()
+    };
     let mut server = ServerInstance::new(SERVER, 120);
     server.default_minimum_period = Some(5);
     server.default_maximum_period = Some(60);
