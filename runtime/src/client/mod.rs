@@ -6,6 +6,15 @@
 //! report changes and download over CoAP (Firmware Update, in the `lwm2m-fota` crate, is
 //! one).
 //!
+//! The server and how to reach it are an [`Account`]: URI and [`Security`] for whoever binds
+//! [`Peer::Server`], and [`ServerSettings`] the client follows (lifetime, binding, default
+//! notification periods, Disable Timeout, retries). [`Client::new`] makes one from the
+//! [`Config`]; [`Client::with_account`] takes one read from Objects 0 and 1 (the
+//! `lwm2m-servers` crate), whose Server object then tells the client through its [`Context`]
+//! when a server changes the settings, triggers an Update or disables itself. Objects that
+//! only a Bootstrap-Server may reach (Security: every resource without operations) answer a
+//! normal server 4.01 Unauthorized and are not announced in Register.
+//!
 //! ```
 //! use lwm2m_runtime::client::{Client, Config, Device, Instant, Peer};
 //! use lwm2m_runtime::Object;

@@ -101,7 +101,7 @@ impl Router<'_> {
         // Only a Bootstrap-Server reaches the credentials (LwM2M Security): whatever a
         // normal server asks of them, even whether an instance exists, is refused.
         if info.is_bootstrap_only() {
-            debug!("{} is for bootstrap only: 4.01", path);
+            debug!("object {} is for bootstrap only: 4.01", info.id);
             return Err(plain(Error::Unauthorized));
         }
         check_path(object, &path).map_err(plain)?;
