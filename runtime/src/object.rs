@@ -281,6 +281,16 @@ pub trait Object {
     /// Writes resource `resource` of instance `instance`.
     fn write(&mut self, instance: u16, resource: u16, write: Write<'_, '_>) -> Result<(), Error>;
 
+    /// Checks a value a server writes, before anything of the write changes: the client
+    /// calls it for every value of a Write (after the type and range checks of the
+    /// definition), so a rule the definition cannot state (a lifetime that must not be
+    /// negative) refuses the whole write rather than the rest of it. By default every value
+    /// the definition allows.
+    fn validate(&self, instance: u16, resource: u16, value: &Value<'_>) -> Result<(), Error> {
+        let _ = (instance, resource, value);
+        Ok(())
+    }
+
     /// Whether the resource takes its value in pieces ([`Write::Chunk`]), as unbounded data
     /// such as a firmware package does. The client then streams block-wise writes to it.
     fn accepts_chunks(&self, resource: u16) -> bool {

@@ -348,6 +348,17 @@ impl ObjectInfo {
         }
     }
 
+    /// Whether only a Bootstrap-Server may reach the object: it has resources and none lists
+    /// an operation (LwM2M Security, OSCORE). The client refuses such an object to a normal
+    /// server with 4.01 Unauthorized and leaves it out of Register.
+    pub fn is_bootstrap_only(&self) -> bool {
+        !self.resources.is_empty()
+            && self
+                .resources
+                .iter()
+                .all(|r| r.operations == Operations::None)
+    }
+
     /// The resource with this ID, if the object defines one.
     pub fn resource(&self, id: u16) -> Option<&'static ResourceInfo> {
         let resources: &'static [ResourceInfo] = self.resources;

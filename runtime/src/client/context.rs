@@ -12,6 +12,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::Instant;
+use super::account::ServerSettings;
 use super::download::Downloader;
 use crate::path::Path;
 use crate::value::Time;
@@ -32,6 +33,32 @@ pub(super) struct Asks {
     pub changed: heapless::Vec<Path, 8>,
     /// The earliest time an object asked to be polled again.
     pub wake: Option<Instant>,
+    /// What a Server object asked of the client's server, in order.
+    pub servers: heapless::Vec<ServerAsk, 4>,
+}
+
+/// What a Server object (/1) asks of the client for the server it configures.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum ServerAsk {
+    /// The server's settings changed.
+    Settings(ServerSettings),
+    /// Registration Update Trigger: send an Update now.
+    Update(u16),
+    /// Disable: deregister, stay off for `seconds`, register again.
+    Disable { short_server_id: u16, seconds: u32 },
+}
+
+impl ServerAsk {
+    pub(super) fn short_server_id(&self) -> u16 {
+        match self {
+            Self::Settings(s) => s.short_server_id,
+            Self::Update(id)
+            | Self::Disable {
+                short_server_id: id,
+                ..
+            } => *id,
+        }
+    }
 }
 
 impl Context<'_> {
@@ -53,6 +80,39 @@ impl Context<'_> {
         {
             // Eight changed paths a poll are plenty; beyond them the regular check catches up.
             let _ = self.asks.changed.push(path);
+        }
+    }
+
+    /// The settings of server `settings.short_server_id` changed (a Server object instance
+    /// was written): if it is the client's server, the client follows them at once, and a
+    /// new lifetime or binding goes to the server in an Update.
+    pub fn server_settings(&mut self, settings: ServerSettings) {
+        self.ask(ServerAsk::Settings(settings));
+    }
+
+    /// Registration Update Trigger for server `short_server_id`: if it is the client's
+    /// server and the client is registered, an Update goes out at once.
+    pub fn registration_update(&mut self, short_server_id: u16) {
+        self.ask(ServerAsk::Update(short_server_id));
+    }
+
+    /// Disable for server `short_server_id`: if it is the client's server, the client
+    /// deregisters (after the answer to the request being served), ignores the server for
+    /// `seconds`, then registers again.
+    pub fn disable_server(&mut self, short_server_id: u16, seconds: u32) {
+        self.ask(ServerAsk::Disable {
+            short_server_id,
+            seconds,
+        });
+    }
+
+    fn ask(&mut self, ask: ServerAsk) {
+        // Four asks a poll are plenty (one object, a request at a time); a fifth would be a
+        // server object asking the same thing again, so the latest replaces the last.
+        if let Err(ask) = self.asks.servers.push(ask)
+            && let Some(last) = self.asks.servers.last_mut()
+        {
+            *last = ask;
         }
     }
 

@@ -6,6 +6,15 @@
 //! report changes and download over CoAP (Firmware Update, in the `lwm2m-fota` crate, is
 //! one).
 //!
+//! The server and how to reach it are an [`Account`]: URI and [`Security`] for whoever binds
+//! [`Peer::Server`], and [`ServerSettings`] the client follows (lifetime, binding, default
+//! notification periods, Disable Timeout, retries). [`Client::new`] makes one from the
+//! [`Config`]; [`Client::with_account`] takes one read from Objects 0 and 1 (the
+//! `lwm2m-servers` crate), whose Server object then tells the client through its [`Context`]
+//! when a server changes the settings, triggers an Update or disables itself. Objects that
+//! only a Bootstrap-Server may reach (Security: every resource without operations) answer a
+//! normal server 4.01 Unauthorized and are not announced in Register.
+//!
 //! ```
 //! use lwm2m_runtime::client::{Client, Config, Device, Instant, Peer};
 //! use lwm2m_runtime::Object;
@@ -76,6 +85,7 @@ use crate::format::ContentFormat;
 use crate::object::Object;
 use crate::value::Time;
 
+mod account;
 mod blockwise;
 mod context;
 mod download;
@@ -86,11 +96,12 @@ mod render;
 mod routing;
 mod transport;
 
+pub use account::{Account, Binding, KEY_MAX, Retry, Secret, Security, ServerSettings, URI_MAX};
 pub use context::{Context, DownloadError, DownloadEvent, DownloadRequest, DownloadUri, Scheme};
 pub use observe::Attributes;
 
 use blockwise::Block1;
-use context::Asks;
+use context::{Asks, ServerAsk};
 use download::Downloader;
 use observe::Observer;
 use queue::Queue;
@@ -182,7 +193,9 @@ pub enum Event {
 pub struct Config {
     /// Endpoint Client Name (`ep`).
     pub endpoint: heapless::String<64>,
-    /// Registration lifetime in seconds (`lt`).
+    /// Registration lifetime in seconds (`lt`) of the account [`Client::new`] makes; a client
+    /// made with [`Client::with_account`] takes its account's
+    /// ([`ServerSettings::lifetime`]) instead.
     pub lifetime: u32,
     /// The largest block and the largest response payload, in bytes (16 to 1024).
     pub max_block: usize,
@@ -239,6 +252,7 @@ impl Config {
 /// The LwM2M client. See the [module documentation](self).
 pub struct Client {
     config: Config,
+    account: Account,
     transport: Transport,
     registrar: Registrar,
     observer: Observer,
@@ -255,15 +269,28 @@ pub struct Client {
 const POLL_ROUNDS: usize = 16;
 
 impl Client {
-    /// A client that has not registered yet. `seed` seeds message IDs, tokens and backoff
-    /// jitter: give each boot a different one.
+    /// A client that has not registered yet, for a server the application binds
+    /// [`Peer::Server`] to: its account is [`Account::unprovisioned`] with the configured
+    /// lifetime. `seed` seeds message IDs, tokens and backoff jitter: give each boot a
+    /// different one.
     pub fn new(config: Config, seed: u64) -> Self {
+        let account = Account::unprovisioned(config.lifetime);
+        Self::with_account(config, account, seed)
+    }
+
+    /// A client that has not registered yet, for the server of `account` (as the
+    /// `lwm2m-servers` crate reads it from Objects 0 and 1): its lifetime, binding and
+    /// default notification periods.
+    pub fn with_account(config: Config, account: Account, seed: u64) -> Self {
+        let mut observer = Observer::default();
+        observer.set_defaults(&account.settings);
         Self {
             queue: Queue::new(config.queue_mode, config.queue_window_ms),
             config,
+            account,
             transport: Transport::new(seed),
             registrar: Registrar::new(),
-            observer: Observer::default(),
+            observer,
             block1: Block1::default(),
             downloads: Downloader::default(),
             events: heapless::Deque::new(),
@@ -288,6 +315,10 @@ impl Client {
             );
             return;
         };
+        if from == Peer::Server && self.registrar.is_off() {
+            debug!("the server is disabled: its datagram is ignored");
+            return;
+        }
         if from == Peer::Server {
             self.queue.touch(now);
         }
@@ -352,6 +383,38 @@ impl Client {
     /// The next event for the application.
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
+    }
+
+    /// The account of the server the client registers with: its URI and security are for
+    /// whoever binds [`Peer::Server`]; the client follows its settings.
+    pub fn account(&self) -> &Account {
+        &self.account
+    }
+
+    /// Replaces the account. New settings apply at once: a changed lifetime or binding goes
+    /// to the server in an Update, default periods pace the observations from now on. A new
+    /// URI or security takes effect when the application binds [`Peer::Server`] again
+    /// (then [`Client::register`]).
+    pub fn set_account(&mut self, now: Instant, account: Account) {
+        self.set_settings(now, account.settings.clone());
+        self.account = account;
+    }
+
+    /// New settings for the server, from the application or from its Server object.
+    fn set_settings(&mut self, now: Instant, settings: ServerSettings) {
+        if settings != self.account.settings {
+            debug!(
+                "server settings changed: lifetime {} s, pmin {} s, pmax {:?} s",
+                settings.lifetime, settings.default_pmin, settings.default_pmax
+            );
+        }
+        let announced = |s: &ServerSettings| (s.lifetime, s.binding.clone());
+        if announced(&settings) != announced(&self.account.settings) {
+            // The server hears the new lifetime or binding in an Update at once.
+            self.registrar.update_now(now);
+        }
+        self.observer.set_defaults(&settings);
+        self.account.settings = settings;
     }
 
     // --- internals -----------------------------------------------------------------------
@@ -445,9 +508,25 @@ impl Client {
         self.apply(now, asks, device);
     }
 
-    /// Does what an object asked during a poll: notify the paths it changed, remember when
-    /// it wants to be polled again.
+    /// Does what an object asked during a poll: take new server settings, send an Update,
+    /// disable the server, notify the paths it changed, remember when it wants to be polled
+    /// again. What is asked of another server than the client's is ignored.
     fn apply(&mut self, now: Instant, asks: Asks, device: &mut Device<'_, '_>) {
+        for ask in asks.servers {
+            if ask.short_server_id() != self.account.settings.short_server_id {
+                debug!(
+                    "an ask for server {} ignored: the client's is {}",
+                    ask.short_server_id(),
+                    self.account.settings.short_server_id
+                );
+                continue;
+            }
+            match ask {
+                ServerAsk::Settings(settings) => self.set_settings(now, settings),
+                ServerAsk::Update(_) => self.registrar.update_now(now),
+                ServerAsk::Disable { seconds, .. } => self.disable(now, seconds),
+            }
+        }
         if !asks.changed.is_empty() {
             for path in &asks.changed {
                 self.observer.changed(path, true);

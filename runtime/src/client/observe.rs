@@ -3,6 +3,7 @@
 
 extern crate alloc;
 
+use super::account::ServerSettings;
 use super::render::{Rendered, etag, render};
 use super::routing::lookup;
 use super::transport::{Purpose, Transport, confirmable};
@@ -174,9 +175,26 @@ impl Observation {
 pub(crate) struct Observer {
     list: heapless::Vec<Observation, MAX_OBSERVATIONS>,
     pub(crate) attributes: AttributeTable,
+    /// The server's Default Minimum and Maximum Periods, for observations that set none.
+    defaults: Attributes,
 }
 
 impl Observer {
+    /// Takes the server's default periods.
+    pub(crate) fn set_defaults(&mut self, settings: &ServerSettings) {
+        self.defaults = Attributes {
+            pmin: Some(settings.default_pmin).filter(|&p| p > 0),
+            pmax: settings.default_pmax.filter(|&p| p > 0),
+            ..Attributes::default()
+        };
+    }
+
+    /// The attributes in force at `path`: those written there or above, then the server's
+    /// default periods.
+    fn effective(&self, path: &Path) -> Attributes {
+        self.attributes.effective(path).or(self.defaults)
+    }
+
     /// Adds or replaces (same token) an observation. False when full.
     pub(crate) fn add(&mut self, o: Observation) -> bool {
         self.remove_token(&o.token);
@@ -211,7 +229,7 @@ impl Observer {
     pub(crate) fn deadline(&self) -> Option<Instant> {
         self.list
             .iter()
-            .filter_map(|o| o.due_at(&self.attributes.effective(&o.path)))
+            .filter_map(|o| o.due_at(&self.effective(&o.path)))
             .min()
     }
 
@@ -251,7 +269,7 @@ impl Observer {
                 .iter()
                 .enumerate()
                 .filter(|(_, o)| {
-                    o.due_at(&self.attributes.effective(&o.path))
+                    o.due_at(&self.effective(&o.path))
                         .is_some_and(|at| at <= now)
                 })
                 .min_by_key(|(_, o)| o.last_sent)
@@ -259,7 +277,7 @@ impl Observer {
             let Some(o) = due.and_then(|i| self.list.get(i)).cloned() else {
                 return;
             };
-            let attrs = self.attributes.effective(&o.path);
+            let attrs = self.effective(&o.path);
             let pmax_due = attrs
                 .pmax
                 .is_some_and(|p| p > 0 && now.since(o.last_sent) >= u64::from(p) * 1000);

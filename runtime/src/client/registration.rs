@@ -10,6 +10,7 @@ extern crate alloc;
 use alloc::vec::Vec;
 use core::fmt::Write as _;
 
+use super::account::{Binding, ServerSettings};
 use super::observe::{FNV_START, fnv1a};
 use super::transport::{MAX_TRANSMIT_WAIT_MS, Purpose, Rng, SEPARATE_RESPONSE_MS, confirmable};
 use super::{Client, Config, Device, Event, Instant, Peer};
@@ -57,6 +58,11 @@ enum Registration {
         guard: Instant,
     },
     RetryAt(Instant),
+    /// The server executed Disable: nothing goes to it, nothing from it is served, until the
+    /// time comes to register again.
+    Disabled {
+        until: Instant,
+    },
 }
 
 /// The rest of a Register or Update payload that goes block-wise.
@@ -97,6 +103,12 @@ pub(super) struct Registrar {
     announced: u64,
     /// The Register or Update going block-wise.
     blockwise: Option<Blockwise>,
+    /// The lifetime and binding the server last heard: an Update carries them again when
+    /// they change.
+    announced_lifetime: u32,
+    announced_binding: Binding,
+    /// A Disable waits for its Deregister: the account stays off until then.
+    disable_until: Option<Instant>,
 }
 
 impl Registrar {
@@ -106,7 +118,21 @@ impl Registrar {
             retry_ms: FIRST_RETRY_MS,
             announced: 0,
             blockwise: None,
+            announced_lifetime: 0,
+            announced_binding: Binding::udp(),
+            disable_until: None,
         }
+    }
+
+    /// Whether the server disabled the account and the client waits to register again.
+    pub(super) fn is_disabled(&self) -> bool {
+        self.is_off() || self.disable_until.is_some()
+    }
+
+    /// Whether the account is off after a Disable (its Deregister is over): nothing from
+    /// the server is served.
+    pub(super) fn is_off(&self) -> bool {
+        matches!(self.state, Registration::Disabled { .. })
     }
 
     pub(super) fn is_registered(&self) -> bool {
@@ -131,7 +157,7 @@ impl Registrar {
         match &self.state {
             Registration::Stopped => None,
             Registration::Registered { update_at, .. } => Some(*update_at),
-            Registration::RetryAt(at) => Some(*at),
+            Registration::RetryAt(at) | Registration::Disabled { until: at } => Some(*at),
             Registration::Registering { guard }
             | Registration::Updating { guard, .. }
             | Registration::Deregistering { guard } => Some(*guard),
@@ -159,21 +185,27 @@ impl Registrar {
         }
     }
 
-    /// The Register request: `POST /rd?ep=..&lt=..&lwm2m=1.1&b=U[&Q]` with the objects.
-    fn register(&mut self, now: Instant, config: &Config, objects: &ObjectList) -> Packet {
+    /// The Register request: `POST /rd?ep=..&lt=..&lwm2m=1.1&b=..[&Q]` with the objects.
+    fn register(
+        &mut self,
+        now: Instant,
+        config: &Config,
+        settings: &ServerSettings,
+        objects: &ObjectList,
+    ) -> Packet {
         let mut p = confirmable(coap::POST);
         coap::add_option(&mut p, CoapOption::UriPath, b"rd");
         let mut q: heapless::String<96> = heapless::String::new();
         let _ = write!(q, "ep={}", config.endpoint);
         coap::add_option(&mut p, CoapOption::UriQuery, q.as_bytes());
-        q.clear();
-        let _ = write!(q, "lt={}", config.lifetime);
-        coap::add_option(&mut p, CoapOption::UriQuery, q.as_bytes());
+        add_lifetime(&mut p, settings.lifetime);
         coap::add_option(&mut p, CoapOption::UriQuery, b"lwm2m=1.1");
-        coap::add_option(&mut p, CoapOption::UriQuery, b"b=U");
+        add_binding(&mut p, &settings.binding);
         if config.queue_mode {
             coap::add_option(&mut p, CoapOption::UriQuery, b"Q");
         }
+        self.announced_lifetime = settings.lifetime;
+        self.announced_binding = settings.binding.clone();
         self.announced = fingerprint(objects);
         self.state = Registration::Registering {
             guard: now.after(GUARD_MS),
@@ -228,12 +260,22 @@ impl Registrar {
         Some(p)
     }
 
+    /// Registration ends (Deregister answered or given up, or nothing to deregister): it
+    /// stays stopped, or, after a Disable, waits for the end of the Disable Timeout.
+    fn stop(&mut self) {
+        self.blockwise = None;
+        self.state = match self.disable_until.take() {
+            Some(until) => Registration::Disabled { until },
+            None => Registration::Stopped,
+        };
+    }
+
     /// The Deregister request, when registered; otherwise registration just stops.
     fn deregister(&mut self, now: Instant) -> Option<Packet> {
         let (Registration::Registered { location, .. } | Registration::Updating { location, .. }) =
             &self.state
         else {
-            self.state = Registration::Stopped;
+            self.stop();
             return None;
         };
         let mut p = confirmable(coap::DELETE);
@@ -246,17 +288,20 @@ impl Registrar {
         Some(p)
     }
 
-    /// The request due at `now`, if any: a retried Register, or an Update when the lifetime
-    /// is three quarters over or the objects changed (the Update then lists them).
+    /// The request due at `now`, if any: a retried Register (or the first after a Disable),
+    /// or an Update when the lifetime is three quarters over, the objects changed (the Update
+    /// then lists them) or the lifetime or binding changed (it then carries them).
     fn due(
         &mut self,
         now: Instant,
         config: &Config,
+        settings: &ServerSettings,
         objects: impl FnOnce() -> ObjectList,
     ) -> Option<(Packet, Purpose)> {
         match &self.state {
-            Registration::RetryAt(at) if *at <= now => {
-                Some((self.register(now, config, &objects()), Purpose::Register))
+            Registration::RetryAt(at) | Registration::Disabled { until: at } if *at <= now => {
+                let p = self.register(now, config, settings, &objects());
+                Some((p, Purpose::Register))
             }
             Registration::Registered {
                 location,
@@ -264,13 +309,23 @@ impl Registrar {
             } => {
                 let objects = objects();
                 let changed = fingerprint(&objects) != self.announced;
-                if *update_at > now && !changed {
+                let lifetime = settings.lifetime != self.announced_lifetime;
+                let binding = settings.binding != self.announced_binding;
+                if *update_at > now && !changed && !lifetime && !binding {
                     return None;
                 }
                 let location = location.clone();
                 let mut p = confirmable(coap::POST);
                 for segment in &location {
                     coap::add_option(&mut p, CoapOption::UriPath, segment);
+                }
+                if lifetime {
+                    add_lifetime(&mut p, settings.lifetime);
+                    self.announced_lifetime = settings.lifetime;
+                }
+                if binding {
+                    add_binding(&mut p, &settings.binding);
+                    self.announced_binding = settings.binding.clone();
                 }
                 if changed {
                     p = self.with_links(p, config, &objects);
@@ -297,7 +352,7 @@ impl Registrar {
     fn on_register(
         &mut self,
         now: Instant,
-        config: &Config,
+        settings: &ServerSettings,
         rng: &mut Rng,
         response: Option<&Packet>,
     ) -> Event {
@@ -310,7 +365,7 @@ impl Registrar {
                 .collect();
             if location.len() <= MAX_LOCATION {
                 info!("registered ({} Location-Path segments)", location.len());
-                self.registered(now, config, location);
+                self.registered(now, settings, location);
                 return Event::Registered;
             }
             warn!(
@@ -338,7 +393,12 @@ impl Registrar {
 
     /// The answer to Update: [`Event::Updated`], or `None` when the client must register
     /// again.
-    fn on_update(&mut self, now: Instant, config: &Config, code: Option<u8>) -> Option<Event> {
+    fn on_update(
+        &mut self,
+        now: Instant,
+        settings: &ServerSettings,
+        code: Option<u8>,
+    ) -> Option<Event> {
         let location = match &self.state {
             Registration::Updating { location, .. } => location.clone(),
             _ => Vec::new(),
@@ -350,16 +410,21 @@ impl Registrar {
             );
             return None;
         }
-        self.registered(now, config, location);
+        self.registered(now, settings, location);
         Some(Event::Updated)
     }
 
-    fn registered(&mut self, now: Instant, config: &Config, location: Location) {
-        // Update before the lifetime runs out: at three quarters of it.
-        let lifetime_ms = u64::from(config.lifetime) * 1000;
+    fn registered(&mut self, now: Instant, settings: &ServerSettings, location: Location) {
+        // Update before the lifetime runs out: at three quarters of it; a lifetime of 0
+        // never runs out.
+        let lifetime_ms = u64::from(settings.lifetime) * 1000;
+        let update_at = match lifetime_ms {
+            0 => Instant(u64::MAX),
+            ms => now.after(ms * 3 / 4),
+        };
         self.state = Registration::Registered {
             location,
-            update_at: now.after(lifetime_ms * 3 / 4),
+            update_at,
         };
         self.blockwise = None;
         self.retry_ms = FIRST_RETRY_MS;
@@ -372,11 +437,29 @@ impl Client {
         self.registrar.is_registered()
     }
 
+    /// Whether the server disabled the account (Disable, /1/x/4): the client deregistered
+    /// or is deregistering, and registers again when the Disable Timeout ends.
+    pub fn is_disabled(&self) -> bool {
+        self.registrar.is_disabled()
+    }
+
     /// Starts (or restarts) registration.
     pub fn register(&mut self, now: Instant, device: &mut Device<'_, '_>) {
+        self.registrar.disable_until = None;
         let objects = object_list(device);
-        let p = self.registrar.register(now, &self.config, &objects);
+        let p = self
+            .registrar
+            .register(now, &self.config, &self.account.settings, &objects);
         self.send_registration(now, p, Purpose::Register);
+    }
+
+    /// The server disabled the account for `seconds`: deregister (after the answer to the
+    /// Execute, which is queued first), stay off, register again when the time is up.
+    pub(super) fn disable(&mut self, now: Instant, seconds: u32) {
+        let until = now.after(u64::from(seconds) * 1000);
+        info!("disabled by the server for {} s", seconds);
+        self.registrar.disable_until = Some(until);
+        self.deregister(now);
     }
 
     /// Sends Deregister.
@@ -405,7 +488,8 @@ impl Client {
                 self.push_event(Event::RegistrationFailed);
             }
             _ => {
-                self.registrar.state = Registration::Stopped;
+                self.registrar.stop();
+                self.observer.clear();
                 self.push_event(Event::Deregistered);
             }
         }
@@ -425,7 +509,9 @@ impl Client {
         }
         let due = self
             .registrar
-            .due(now, &self.config, || object_list(device));
+            .due(now, &self.config, &self.account.settings, || {
+                object_list(device)
+            });
         if let Some((p, purpose)) = due {
             self.send_registration(now, p, purpose);
         }
@@ -455,7 +541,7 @@ impl Client {
             Purpose::Register => {
                 let event = self.registrar.on_register(
                     now,
-                    &self.config,
+                    &self.account.settings,
                     &mut self.transport.rng,
                     response,
                 );
@@ -468,14 +554,14 @@ impl Client {
             }
             Purpose::Update => {
                 let code = response.map(coap::code_of);
-                match self.registrar.on_update(now, &self.config, code) {
+                match self.registrar.on_update(now, &self.account.settings, code) {
                     Some(event) => self.push_event(event),
                     // The server forgot us (4.04) or did not answer: register again.
                     None => self.register(now, device),
                 }
             }
             Purpose::Deregister => {
-                self.registrar.state = Registration::Stopped;
+                self.registrar.stop();
                 self.observer.clear();
                 self.push_event(Event::Deregistered);
             }
@@ -484,10 +570,15 @@ impl Client {
     }
 }
 
-/// Every object served, sorted by ID, with its instance IDs.
+/// Every object served, sorted by ID, with its instance IDs; objects reserved to bootstrap
+/// (Security) are not announced.
 fn object_list(device: &mut Device<'_, '_>) -> ObjectList {
     let mut list = ObjectList::new();
-    for o in device.objects.iter() {
+    for o in device
+        .objects
+        .iter()
+        .filter(|o| !o.info().is_bootstrap_only())
+    {
         let mut ids = Vec::new();
         o.instances(&mut |i| ids.push(i));
         ids.sort_unstable();
@@ -503,6 +594,23 @@ fn fingerprint(objects: &ObjectList) -> u64 {
         let h = fnv1a(h, &info.id.to_be_bytes());
         ids.iter().fold(h, |h, i| fnv1a(h, &i.to_be_bytes()))
     })
+}
+
+/// Adds `lt=` with the lifetime.
+fn add_lifetime(p: &mut Packet, lifetime: u32) {
+    let mut q: heapless::String<16> = heapless::String::new();
+    let _ = write!(q, "lt={lifetime}");
+    coap::add_option(p, CoapOption::UriQuery, q.as_bytes());
+}
+
+/// Adds `b=` with the binding's letters.
+fn add_binding(p: &mut Packet, binding: &Binding) {
+    let mut q: heapless::String<16> = heapless::String::new();
+    let _ = q.push_str("b=");
+    for letter in binding.registered() {
+        let _ = q.push(letter);
+    }
+    coap::add_option(p, CoapOption::UriQuery, q.as_bytes());
 }
 
 /// The registration payload: `</>;rt="oma.lwm2m";ct=...` then every object and instance.

@@ -98,6 +98,12 @@ impl Router<'_> {
             }
         };
         let info = object.info();
+        // Only a Bootstrap-Server reaches the credentials (LwM2M Security): whatever a
+        // normal server asks of them, even whether an instance exists, is refused.
+        if info.is_bootstrap_only() {
+            debug!("object {} is for bootstrap only: 4.01", info.id);
+            return Err(plain(Error::Unauthorized));
+        }
         check_path(object, &path).map_err(plain)?;
         let result = match code {
             coap::GET => {
@@ -405,6 +411,9 @@ impl Router<'_> {
                 return Err(plain(Error::MethodNotAllowed));
             }
             r.check(&item.value).map_err(plain)?;
+            object
+                .validate(instance, r.id, &item.value)
+                .map_err(plain)?;
         }
         let mut done: heapless::Vec<u16, 64> = heapless::Vec::new();
         for item in &items {
