@@ -53,7 +53,24 @@ def crate_of(symbol):
         return 'core'  # a primitive or a type parameter: the standard library's impl
     return first
 
+def flash_of(elf):
+    size = lambda n: (elf.section(n) or {}).get('size', 0)
+    return size('.vector_table') + size('.text') + size('.rodata') + size('.data')
+
+def compare(base_path, dtls_path):
+    """What the `dtls` feature adds: flash, and static RAM apart from the heap it enlarges."""
+    base, dtls = Elf(base_path), Elf(dtls_path)
+    c_lib = defaultdict(int)
+    for name, _, sz, sec in dtls.symbols():
+        if sec in ('.text', '.rodata') and crate_of(name) in ('lwm2m_dtls', '[C / compiler builtins]'):
+            c_lib[crate_of(name)] += sz
+    print(f'\n  with DTLS (--features dtls: lwm2m-dtls over Mbed TLS, PSK AES-128-CCM-8)')
+    print(f'  flash: {flash_of(dtls)} B, {flash_of(dtls) - flash_of(base):+} B over the build without it')
+    print(f'  lwm2m_dtls {c_lib["lwm2m_dtls"]} B; C code and builtins {c_lib["[C / compiler builtins]"]} B (Mbed TLS is C)')
+
 def main():
+    if sys.argv[1] == '--compare':
+        return compare(sys.argv[2], sys.argv[3])
     elf = Elf(sys.argv[1])
     size = lambda n: (elf.section(n) or {}).get('size', 0)
     print(sys.argv[1])

@@ -21,3 +21,12 @@ else
   echo "(no nightly toolchain with $target: stack frames not measured)"
 fi
 python3 size.py "$elf" $stack_elf
+# DTLS, counted apart: Mbed TLS is C, built with arm-none-eabi-gcc (Debian gcc-arm-none-eabi
+# and libnewlib-arm-none-eabi).
+if command -v arm-none-eabi-gcc >/dev/null; then
+  dtls_dir="$root/target/firmware-dtls"
+  CARGO_TARGET_DIR="$dtls_dir" cargo build --release --quiet --features dtls
+  python3 size.py --compare "$elf" "$dtls_dir/$target/release/lwm2m-firmware"
+else
+  echo "(arm-none-eabi-gcc is not installed: the DTLS build is not measured)"
+fi

@@ -134,3 +134,43 @@ fn the_update_library_links_into_a_cortex_m4f_firmware() {
     assert_eq!(bytes[18], 40, "an ARM executable (e_machine EM_ARM)");
     println!("{}: {} bytes of ELF", elf.display(), bytes.len());
 }
+
+/// Whether a program is on the PATH.
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths).any(|dir| dir.join(program).is_file())
+    })
+}
+
+#[test]
+fn the_firmware_links_with_dtls_over_mbed_tls() {
+    let root = workspace_root();
+    if !target_installed() || !on_path("arm-none-eabi-gcc") {
+        println!(
+            "skipped the DTLS firmware link: it needs the {TARGET} target and arm-none-eabi-gcc \
+             (Debian gcc-arm-none-eabi and libnewlib-arm-none-eabi, which .ci/run installs)"
+        );
+        return;
+    }
+    let output = cargo()
+        .args(["build", "--release", "--quiet", "--features", "dtls"])
+        .current_dir(root.join("examples/firmware"))
+        .env("CARGO_TARGET_DIR", root.join("target/firmware-dtls"))
+        .env_remove("RUSTFLAGS")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let elf = root
+        .join("target/firmware-dtls")
+        .join(TARGET)
+        .join("release/lwm2m-firmware");
+    let bytes = std::fs::read(&elf).unwrap();
+    assert_eq!(bytes[18], 40, "an ARM executable (e_machine EM_ARM)");
+    // Mbed TLS's entry points are linked in, not left undefined for a C library.
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains("mbedtls_ssl_handshake"), "the handshake is linked");
+}

@@ -5,6 +5,8 @@
 //! It exists to be measured (`size.sh` prints its sections). The parts a real product brings
 //! are stand-ins: the flash is a RAM buffer behind the same `NorFlash` rules (a product uses
 //! its MCU's flash driver), and the modem is two buffers the optimiser cannot see through.
+//! With the `dtls` feature the line to the server is DTLS 1.2 with a pre-shared key
+//! (`lwm2m-dtls`), seeded by a stand-in for the MCU's random number generator.
 #![no_std]
 #![no_main]
 
@@ -25,7 +27,11 @@ use panic_halt as _;
 #[global_allocator]
 static HEAP: Heap = Heap::empty();
 /// coap-lite's heap: the client's peak per request is under 2 KiB (see the heap report).
+#[cfg(not(feature = "dtls"))]
 const HEAP_SIZE: usize = 16 * 1024;
+/// Plus Mbed TLS's: two 1.5 KiB record buffers, the session and the handshake's state.
+#[cfg(feature = "dtls")]
+const HEAP_SIZE: usize = 32 * 1024;
 
 /// Partitions sized for the RAM stand-in: 16 KiB images in 4 KiB sectors.
 const LAYOUT: Layout = Layout::new(4096, 4, 2, 4);
@@ -88,17 +94,47 @@ fn main() -> ! {
     let mut radio = cm::Served(Radio);
     let mut objects: [&mut dyn Object; 1] = [&mut radio];
     device.register(Instant(0), &mut objects);
+    #[cfg(feature = "dtls")]
+    let mut link = {
+        let psk = lwm2m_dtls::Psk {
+            identity: b"fw-board",
+            key: &black_box([0x11; 16]),
+        };
+        // A stand-in for the MCU's true random number generator.
+        let trng = |buf: &mut [u8]| buf.fill(black_box(0x5a));
+        let Ok(link) = lwm2m_dtls::Link::new(psk, trng) else {
+            halt()
+        };
+        link
+    };
     let mut now = 0u64;
     loop {
         // SAFETY: a single-threaded read of the modem buffer; nothing else touches it.
         #[allow(static_mut_refs)]
         let datagram: &[u8] = unsafe { &RX };
         let len = black_box(datagram.len());
+        #[cfg(not(feature = "dtls"))]
         if len > 0 {
             device.handle(Instant(now), Peer::Server, &datagram[..len], &mut objects);
         }
+        #[cfg(feature = "dtls")]
+        {
+            if len > 0 {
+                link.handle(now, &datagram[..len]);
+            }
+            while let Some(plain) = link.recv() {
+                device.handle(Instant(now), Peer::Server, &plain, &mut objects);
+            }
+            link.handle_timeout(now);
+        }
         while let Some(out) = device.poll(Instant(now), &mut objects) {
+            #[cfg(feature = "dtls")]
+            link.send(now, &out.data);
             black_box(&out.data);
+        }
+        #[cfg(feature = "dtls")]
+        while let Some(record) = link.poll_transmit() {
+            black_box(&record);
         }
         while device.firmware().take_notice().is_some() {}
         if device.reboot_requested().is_some() {
