@@ -137,9 +137,8 @@ fn the_update_library_links_into_a_cortex_m4f_firmware() {
 
 /// Whether a program is on the PATH.
 fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|dir| dir.join(program).is_file())
-    })
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }
 
 #[test]
@@ -172,5 +171,8 @@ fn the_firmware_links_with_dtls_over_mbed_tls() {
     assert_eq!(bytes[18], 40, "an ARM executable (e_machine EM_ARM)");
     // Mbed TLS's entry points are linked in, not left undefined for a C library.
     let text = String::from_utf8_lossy(&bytes);
-    assert!(text.contains("mbedtls_ssl_handshake"), "the handshake is linked");
+    assert!(
+        text.contains("mbedtls_ssl_handshake"),
+        "the handshake is linked"
+    );
 }

@@ -7,6 +7,7 @@
 //! [`udp`] binds it to a socket (with [`dtls`] for devices with pre-shared keys), [`http`] serves an image for HTTP PULL, and [`report`]
 //! prints what it sees, with a progress bar.
 
+pub mod bootstrap;
 pub mod coap;
 pub mod dtls;
 pub mod http;

@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use coap_lite::{MessageClass, MessageType, Packet, RequestType, ResponseType};
-use lwm2m_dtls::{Psk, ServerConfig, Session};
+use lwm2m_dtls::{Psk, Resumption, ServerConfig, Session};
 
 const IDENTITY: &[u8] = b"lwm2m-dtls-test";
 const KEY: &[u8] = b"0123456789abcdef";
@@ -53,36 +53,39 @@ fn ms(start: Instant) -> u64 {
     u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
-/// Our client, a GET / to coap-server over coaps, the answer read.
-fn get_from_coap_server(flavour: &str) -> Option<String> {
+/// Starts coap-server-`flavour` on a free port pair; `None` (with the reason printed) when it
+/// is not installed.
+fn coap_server(flavour: &str) -> Option<(Reaper, u16)> {
     let name = format!("coap-server-{flavour}");
     let Some(server) = tool(&name) else {
         println!("skipped: {name} is not installed (Debian package libcoap3-bin)");
         return None;
     };
     let port = free_port();
-    let _server = Reaper(
-        Command::new(server)
-            .args(["-A", "127.0.0.1", "-p", &port.to_string()])
-            .arg("-k")
-            .arg(std::str::from_utf8(KEY).unwrap())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("coap-server starts"),
-    );
+    let child = Command::new(server)
+        .args(["-A", "127.0.0.1", "-p", &port.to_string()])
+        .arg("-k")
+        .arg(std::str::from_utf8(KEY).unwrap())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("coap-server starts");
+    Some((Reaper(child), port + 1))
+}
+
+/// Our client, from a new socket, a GET / over coaps: the answer and the session.
+fn get(flavour: &str, port: u16, resume: Option<&Resumption>) -> (String, Session) {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-    socket.connect(("127.0.0.1", port + 1)).unwrap();
+    socket.connect(("127.0.0.1", port)).unwrap();
     socket
         .set_read_timeout(Some(Duration::from_millis(100)))
         .unwrap();
-
     let start = Instant::now();
     let psk = Psk {
         identity: IDENTITY,
         key: KEY,
     };
-    let mut session = Session::client(psk, None, 0, &mut random).unwrap();
+    let mut session = Session::client(psk, resume, 0, &mut random).unwrap();
     let mut request = Packet::new();
     request.header.set_type(MessageType::Confirmable);
     request.header.code = MessageClass::Request(RequestType::Get);
@@ -114,21 +117,46 @@ fn get_from_coap_server(flavour: &str) -> Option<String> {
                 MessageClass::Response(ResponseType::Content)
             );
             assert_eq!(answer.header.message_id, 0x5eed);
-            return Some(String::from_utf8_lossy(&answer.payload).into_owned());
+            return (
+                String::from_utf8_lossy(&answer.payload).into_owned(),
+                session,
+            );
         }
     }
-    panic!("no answer from {name} in 20 s: {:?}", session.state());
+    panic!(
+        "no answer from coap-server-{flavour} in 20 s: {:?}",
+        session.state()
+    );
 }
 
 #[test]
-fn our_client_reads_from_libcoaps_server() {
+fn our_client_reads_from_libcoaps_server_and_offers_resumption_from_a_new_port() {
     for flavour in FLAVOURS {
-        if let Some(text) = get_from_coap_server(flavour) {
-            assert!(
-                text.contains("libcoap"),
-                "{flavour}: the server's greeting, got {text:?}"
-            );
+        let Some((_server, port)) = coap_server(flavour) else {
+            continue;
+        };
+        let (text, first) = get(flavour, port, None);
+        assert!(
+            text.contains("libcoap"),
+            "{flavour}: the server's greeting, got {text:?}"
+        );
+        // From another port, as after a NAT rebinding, offering the session: the server
+        // resumes it or falls back to a full handshake; either way the GET is answered.
+        let offered = first.resumption();
+        let (text, second) = get(flavour, port, offered.as_ref());
+        assert!(text.contains("libcoap"), "{flavour}: {text:?}");
+        // OpenSSL keeps a session cache by default and resumes; libcoap's GnuTLS server
+        // keeps none and does a full handshake.
+        if flavour == "openssl" {
+            assert!(second.resumed(), "coap-server-openssl resumes the session");
         }
+        println!(
+            "coap-server-{flavour}: full handshake {:?}; offered resumption ({}): resumed {}, {:?}",
+            first.handshake_traffic(),
+            offered.is_some(),
+            second.resumed(),
+            second.handshake_traffic()
+        );
     }
 }
 
