@@ -122,6 +122,12 @@ impl Line {
                     error,
                     retry_in_ms / 1000
                 ),
+                LinkEvent::Dropped { bytes } => log::warn!(
+                    target: LOG,
+                    "DTLS with the {}: a datagram of {} bytes does not fit a record: dropped",
+                    self.name,
+                    bytes
+                ),
                 LinkEvent::Reconnecting => log::warn!(
                     target: LOG,
                     "DTLS with the {}: no answer to the last datagrams; resuming the session",

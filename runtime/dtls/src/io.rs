@@ -8,8 +8,10 @@ use core::ffi::{c_int, c_uchar, c_void};
 
 use embedded_mbedtls_sys as sys;
 
-/// Records Mbed TLS may write before they are collected: a handshake flight is at most a
-/// few, and application data goes out one record per [`crate::Session::send`].
+/// Records kept before they are collected: a handshake flight is at most a few, and
+/// application data goes out one record per [`crate::Session::send`]. Past this the oldest
+/// is dropped, as the network would drop it (Mbed TLS takes "would block" from the send
+/// callback as an error).
 const MAX_OUTPUT: usize = 16;
 
 /// Counts of what crossed the wire.
@@ -69,9 +71,6 @@ pub(crate) unsafe extern "C" fn send(ctx: *mut c_void, buf: *const c_uchar, len:
     // SAFETY: the session registered a pointer to its boxed `Io`, which outlives the SSL
     // context, and Mbed TLS calls back only from within a session method (no other borrow).
     let io = unsafe { &mut *ctx.cast::<Io>() };
-    if io.output.len() >= MAX_OUTPUT {
-        return sys::MBEDTLS_ERR_SSL_WANT_WRITE;
-    }
     let Ok(written) = c_int::try_from(len) else {
         return sys::MBEDTLS_ERR_SSL_BAD_INPUT_DATA;
     };
@@ -79,6 +78,9 @@ pub(crate) unsafe extern "C" fn send(ctx: *mut c_void, buf: *const c_uchar, len:
     let bytes = unsafe { core::slice::from_raw_parts(buf, len) };
     io.traffic.sent_datagrams = io.traffic.sent_datagrams.saturating_add(1);
     io.traffic.sent_bytes = io.traffic.sent_bytes.saturating_add(written.unsigned_abs());
+    if io.output.len() >= MAX_OUTPUT {
+        io.output.pop_front();
+    }
     io.output.push_back(bytes.to_vec());
     written
 }
@@ -93,8 +95,9 @@ pub(crate) unsafe extern "C" fn recv(ctx: *mut c_void, buf: *mut c_uchar, len: u
     let Some(datagram) = io.input.take() else {
         return sys::MBEDTLS_ERR_SSL_WANT_READ;
     };
-    // A datagram larger than Mbed TLS's input buffer cannot hold a valid record: dropped.
-    if datagram.len() > len {
+    // An empty datagram is nothing (0 would read as the end of the connection), and one
+    // larger than Mbed TLS's input buffer cannot hold a valid record: both dropped.
+    if datagram.is_empty() || datagram.len() > len {
         return sys::MBEDTLS_ERR_SSL_WANT_READ;
     }
     let Ok(read) = c_int::try_from(datagram.len()) else {
@@ -121,6 +124,9 @@ pub(crate) unsafe extern "C" fn set_timer(ctx: *mut c_void, int_ms: u32, fin_ms:
 }
 
 /// `mbedtls_ssl_get_timer_t`: -1 cancelled, 0 running, 1 intermediate passed, 2 final passed.
+/// While a datagram is in hand the timer reads as running: Mbed TLS would otherwise resend
+/// its flight instead of reading the answer that arrived (retransmissions are for
+/// [`crate::Session::handle_timeout`]).
 ///
 /// # Safety
 /// `ctx` is the session's `Io`.
@@ -129,6 +135,7 @@ pub(crate) unsafe extern "C" fn get_timer(ctx: *mut c_void) -> c_int {
     let io = unsafe { &*ctx.cast::<Io>() };
     match io.timer {
         None => -1,
+        Some(_) if io.input.is_some() => 0,
         Some(t) => {
             let elapsed = io.now.saturating_sub(t.start);
             if elapsed >= t.fin {

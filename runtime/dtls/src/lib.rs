@@ -24,14 +24,22 @@
 //! ```
 //!
 //! Memory: Mbed TLS allocates its record buffers (by default 16 KiB each way) and the
-//! handshake state with `calloc`; on bare-metal targets the `c-allocator` feature provides
-//! `calloc` and `free` over Rust's global allocator.
+//! handshake state with `calloc`; on bare-metal targets (`target_os = "none"`) the
+//! `c-allocator` feature provides `calloc` and `free` over Rust's global allocator (elsewhere
+//! it does nothing). Their record buffers can be shrunk with C flags (see
+//! `examples/firmware/.cargo/config.toml`).
+//!
+//! Secrets: the key and the saved sessions (which hold the master secret) are zeroed when
+//! dropped. A panic in a callback the application gives (`random`, the server's key lookup)
+//! happens under a C frame and aborts.
 
 #![no_std]
 
 extern crate alloc;
 
-#[cfg(feature = "c-allocator")]
+// Hosted targets keep their C library's allocator (replacing it would recurse through
+// Rust's System allocator).
+#[cfg(all(feature = "c-allocator", target_os = "none"))]
 mod c_alloc;
 mod error;
 mod io;

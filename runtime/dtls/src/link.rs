@@ -22,7 +22,9 @@ pub const MAX_BACKOFF_MS: u64 = 300_000;
 
 /// Datagrams sent without a record back, and for how long, after which the server is taken
 /// to have lost the session (a restart, or an address change the device did not see) and
-/// the link resumes it with a new handshake.
+/// the link resumes it with a new handshake. Every datagram the LwM2M client sends expects
+/// an answer (its notifications are confirmable); a sender of non-confirmable messages would
+/// see needless resumptions.
 const SILENT_SENDS: u32 = 4;
 const SILENT_MS: u64 = 45_000;
 
@@ -48,6 +50,11 @@ pub enum LinkEvent {
     },
     /// The server seemed to have lost the session: a new handshake started.
     Reconnecting,
+    /// A datagram too large for one record was dropped.
+    Dropped {
+        /// Its length.
+        bytes: usize,
+    },
 }
 
 /// A device's DTLS line to one server (sans-IO, like [`Session`]).
@@ -65,6 +72,8 @@ pub struct Link {
     session: Option<Session>,
     resumption: Option<Resumption>,
     pending: VecDeque<Vec<u8>>,
+    /// Plaintext received on a session that ended before it was read.
+    received: VecDeque<Vec<u8>>,
     backoff_ms: u64,
     retry_at: Option<u64>,
     /// Records sent since the last one received, and when the first of them went.
@@ -87,7 +96,7 @@ impl core::fmt::Debug for Link {
 
 impl Drop for Link {
     fn drop(&mut self) {
-        self.key.fill(0);
+        zeroize::Zeroize::zeroize(&mut self.key);
     }
 }
 
@@ -95,12 +104,7 @@ impl Link {
     /// A link that authenticates with `psk`; `random` fills buffers from a true random
     /// source, to seed each handshake.
     pub fn new(psk: Psk<'_>, random: impl FnMut(&mut [u8]) + 'static) -> Result<Self, Error> {
-        if psk.key.is_empty() || psk.key.len() > crate::MAX_KEY_LEN {
-            return Err(Error::KeyLength(psk.key.len()));
-        }
-        if psk.identity.is_empty() || psk.identity.len() > crate::MAX_IDENTITY_LEN {
-            return Err(Error::IdentityLength(psk.identity.len()));
-        }
+        psk.check()?;
         Ok(Self {
             identity: psk.identity.to_vec(),
             key: psk.key.to_vec(),
@@ -108,6 +112,7 @@ impl Link {
             session: None,
             resumption: None,
             pending: VecDeque::new(),
+            received: VecDeque::new(),
             backoff_ms: FIRST_BACKOFF_MS,
             retry_at: None,
             unanswered: 0,
@@ -139,7 +144,10 @@ impl Link {
                     return;
                 }
                 // Too large for a record: nothing else would carry it either.
-                Err(Error::TooLarge(_)) => return,
+                Err(Error::TooLarge(bytes)) => {
+                    self.events.push_back(LinkEvent::Dropped { bytes });
+                    return;
+                }
                 Err(e) => self.failed(now, e),
             }
         }
@@ -160,7 +168,11 @@ impl Link {
         match session.handle(now, datagram) {
             Ok(()) => {
                 if session.records_received() != before {
+                    // The server answers: the line works, and a later failure starts the
+                    // backoff afresh. (Not at the end of a handshake: a server that accepts
+                    // handshakes and then drops the session must not get one every 5 s.)
                     self.unanswered = 0;
+                    self.backoff_ms = FIRST_BACKOFF_MS;
                 }
                 self.after_progress(now);
             }
@@ -175,7 +187,9 @@ impl Link {
 
     /// The next plaintext datagram from the server.
     pub fn recv(&mut self) -> Option<Vec<u8>> {
-        self.session.as_mut()?.recv()
+        self.received
+            .pop_front()
+            .or_else(|| self.session.as_mut()?.recv())
     }
 
     /// The next thing worth logging.
@@ -205,13 +219,12 @@ impl Link {
     /// Starts a new handshake at once, resuming the last session if it can: for when the
     /// device knows its address changed or woke from a long sleep.
     pub fn reconnect(&mut self, now: u64) {
-        self.keep_resumption();
-        self.session = None;
+        self.end_session();
         self.retry_at = None;
         self.start(now);
     }
 
-    /// The session's keys, for resumption after a reboot kept in RAM (or `None`).
+    /// The last session's keys, offered at the next handshake (or `None`).
     pub fn resumption(&self) -> Option<&Resumption> {
         self.resumption.as_ref()
     }
@@ -247,7 +260,6 @@ impl Link {
         let traffic = session.handshake_traffic().unwrap_or_default();
         self.events
             .push_back(LinkEvent::Established { resumed, traffic });
-        self.backoff_ms = FIRST_BACKOFF_MS;
         self.retry_at = None;
         self.unanswered = 0;
         if let Some(r) = session.resumption() {
@@ -255,24 +267,37 @@ impl Link {
         }
         // What waited for the handshake goes now, in order.
         while let Some(plaintext) = self.pending.pop_front() {
-            if session.send(now, &plaintext).is_ok() {
-                if self.unanswered == 0 {
-                    self.unanswered_since = now;
+            let Some(session) = self.session.as_mut() else {
+                return;
+            };
+            match session.send(now, &plaintext) {
+                Ok(()) => self.note_sent(now),
+                Err(Error::TooLarge(bytes)) => {
+                    self.events.push_back(LinkEvent::Dropped { bytes });
                 }
-                self.unanswered = self.unanswered.saturating_add(1);
+                Err(e) => {
+                    // Kept for the next session.
+                    self.pending.push_front(plaintext);
+                    return self.failed(now, e);
+                }
             }
         }
     }
 
-    fn keep_resumption(&mut self) {
-        if let Some(r) = self.session.as_ref().and_then(Session::resumption) {
-            self.resumption = Some(r);
+    /// Drops the session, keeping its keys for resumption and what it received unread.
+    fn end_session(&mut self) {
+        if let Some(mut session) = self.session.take() {
+            if let Some(r) = session.resumption() {
+                self.resumption = Some(r);
+            }
+            while let Some(plain) = session.recv() {
+                self.received.push_back(plain);
+            }
         }
     }
 
     fn failed(&mut self, now: u64, error: Error) {
-        self.keep_resumption();
-        self.session = None;
+        self.end_session();
         // A refused resumption is not retried as one.
         if error.is_refusal() {
             self.resumption = None;
@@ -307,7 +332,14 @@ impl Link {
             identity: &self.identity,
             key: &self.key,
         };
-        match Session::client(psk, self.resumption.as_ref(), now, &mut *self.random) {
+        let started = match Session::client(psk, self.resumption.as_ref(), now, &mut *self.random) {
+            // A saved session Mbed TLS cannot load is forgotten: a full handshake instead.
+            Err(Error::Setup(_)) if self.resumption.take().is_some() => {
+                Session::client(psk, None, now, &mut *self.random)
+            }
+            other => other,
+        };
+        match started {
             Ok(session) => {
                 self.session = Some(session);
                 self.announced = false;

@@ -29,7 +29,21 @@ pub(crate) struct Shared(Rc<RefCell<State>>);
 
 struct State {
     keys: Box<KeyLookup>,
-    cache: VecDeque<(Vec<u8>, Vec<u8>)>,
+    cache: VecDeque<Cached>,
+}
+
+/// A session kept for resumption: its ID, its saved state (the master secret, zeroed on
+/// drop) and the identity it was authenticated with.
+struct Cached {
+    id: Vec<u8>,
+    saved: Vec<u8>,
+    identity: Vec<u8>,
+}
+
+impl Drop for Cached {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.saved);
+    }
 }
 
 impl ServerConfig {
@@ -60,6 +74,11 @@ pub(crate) struct ServerSide {
 impl Session {
     /// The server side of a new association, waiting for the client's first flight.
     /// Records from an unknown address that are not a ClientHello should not reach one.
+    ///
+    /// The Mbed TLS build has no HelloVerifyRequest (cookie) support, so a session answers a
+    /// ClientHello from a spoofed address with its flight (and its retransmissions) and
+    /// holds its buffers meanwhile: a host facing the Internet should limit new sessions per
+    /// address and in all.
     pub fn server(
         config: &ServerConfig,
         now: u64,
@@ -118,12 +137,14 @@ unsafe extern "C" fn psk(
     let Ok(mut state) = side.shared.0.try_borrow_mut() else {
         return -1;
     };
-    let Some(key) = (state.keys)(identity) else {
+    let Some(mut key) = (state.keys)(identity) else {
         return -1;
     };
     side.identity = Some(identity.to_vec());
     // SAFETY: `ssl` is the context in handshake; Mbed TLS copies the key.
-    unsafe { sys::mbedtls_ssl_set_hs_psk(ssl, key.as_ptr(), key.len()) }
+    let code = unsafe { sys::mbedtls_ssl_set_hs_psk(ssl, key.as_ptr(), key.len()) };
+    zeroize::Zeroize::zeroize(&mut key);
+    code
 }
 
 /// `f_get_cache`: a session to resume, by its ID.
@@ -142,15 +163,21 @@ unsafe extern "C" fn get_cache(
     };
     // SAFETY: Mbed TLS passes the session ID the client offered, `len` bytes.
     let id = unsafe { core::slice::from_raw_parts(id, len) };
-    let Ok(state) = side.shared.0.try_borrow() else {
+    let Ok(mut state) = side.shared.0.try_borrow_mut() else {
         return -1;
     };
-    let Some((_, saved)) = state.cache.iter().find(|(k, _)| k.as_slice() == id) else {
+    let State { keys, cache } = &mut *state;
+    let Some(cached) = cache.iter().find(|c| c.id.as_slice() == id) else {
         return -1;
     };
+    // An identity whose key was withdrawn since gets a full handshake, and is refused there.
+    if keys(&cached.identity).is_none() {
+        return -1;
+    }
+    side.identity = Some(cached.identity.clone());
     // SAFETY: `session` is Mbed TLS's own, ready to be filled; `saved` came from
     // `mbedtls_ssl_session_save` in `set_cache`.
-    unsafe { sys::mbedtls_ssl_session_load(session, saved.as_ptr(), saved.len()) }
+    unsafe { sys::mbedtls_ssl_session_load(session, cached.saved.as_ptr(), cached.saved.len()) }
 }
 
 /// `f_set_cache`: keeps a finished session for resumption.
@@ -179,13 +206,20 @@ unsafe extern "C" fn set_cache(
         return -1;
     }
     saved.truncate(written);
+    let Some(identity) = side.identity.clone() else {
+        return -1;
+    };
     let Ok(mut state) = side.shared.0.try_borrow_mut() else {
         return -1;
     };
-    state.cache.retain(|(k, _)| *k != id);
+    state.cache.retain(|c| c.id != id);
     if state.cache.len() >= CACHE_SIZE {
         state.cache.pop_front();
     }
-    state.cache.push_back((id, saved));
+    state.cache.push_back(Cached {
+        id,
+        saved,
+        identity,
+    });
     0
 }

@@ -19,8 +19,9 @@ static CIPHER_SUITES: [c_int; 2] = [sys::MBEDTLS_TLS_PSK_WITH_AES_128_CCM_8 as c
 /// from 2 s to 32 s, and the handshake fails when the 32 s wait runs out (62 s in all).
 const HANDSHAKE_TIMEOUT_MS: (u32, u32) = (2_000, 32_000);
 
-/// The largest datagram Mbed TLS writes (the IPv6 minimum MTU).
-const MTU: u16 = 1280;
+/// The largest UDP payload Mbed TLS writes: the IPv6 minimum MTU of 1280 bytes less the IPv6
+/// and UDP headers.
+const MTU: u16 = 1232;
 
 /// The largest plaintext read in one record.
 const MAX_PLAINTEXT: usize = 1500;
@@ -51,7 +52,7 @@ impl core::fmt::Debug for Psk<'_> {
 }
 
 impl Psk<'_> {
-    fn check(&self) -> Result<(), Error> {
+    pub(crate) fn check(&self) -> Result<(), Error> {
         if self.key.is_empty() || self.key.len() > MAX_KEY_LEN {
             return Err(Error::KeyLength(self.key.len()));
         }
@@ -63,11 +64,17 @@ impl Psk<'_> {
 }
 
 /// A session's keys kept after a handshake, to resume with an abbreviated handshake (RFC 5246
-/// 7.3) after a sleep or an address change. It holds the master secret: keep it in RAM.
-#[derive(Clone, PartialEq, Eq)]
+/// 7.3) after a sleep or an address change. It holds the master secret, zeroed on drop.
+#[derive(Clone)]
 pub struct Resumption {
     id: Vec<u8>,
     saved: Vec<u8>,
+}
+
+impl Drop for Resumption {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.saved);
+    }
 }
 
 impl core::fmt::Debug for Resumption {
@@ -309,6 +316,9 @@ impl Session {
         if let State::Failed(e) = self.inner.state {
             return Err(e);
         }
+        if datagram.is_empty() {
+            return Ok(());
+        }
         self.inner.io.put(datagram);
         let result = self.drive();
         // A datagram Mbed TLS did not ask for (nothing was waiting for it) is dropped.
@@ -347,7 +357,8 @@ impl Session {
         self.inner.received.pop_front()
     }
 
-    /// Encrypts one plaintext datagram into a record, then ready in [`Session::poll_transmit`].
+    /// Encrypts one plaintext datagram into a record, then ready in [`Session::poll_transmit`]
+    /// (if more than 16 records wait there, the oldest is dropped, as a network would).
     pub fn send(&mut self, now: u64, plaintext: &[u8]) -> Result<(), Error> {
         self.inner.io.now = now;
         match self.inner.state {
@@ -456,6 +467,7 @@ impl Session {
 
     /// Runs the handshake or reads records, as far as the datagram in hand allows.
     fn drive(&mut self) -> Result<(), Error> {
+        let mut buf = Vec::new();
         loop {
             match self.inner.state {
                 State::Handshaking => {
@@ -475,25 +487,32 @@ impl Session {
                     }
                 }
                 State::Established => {
-                    let mut buf = vec![0u8; MAX_PLAINTEXT];
+                    buf.resize(MAX_PLAINTEXT, 0);
                     // SAFETY: the session is set up; `buf` is writable for its length.
                     let code = unsafe {
                         sys::mbedtls_ssl_read(&mut self.inner.ssl, buf.as_mut_ptr(), buf.len())
                     };
                     match usize::try_from(code) {
-                        // A plaintext that fills the buffer may have been cut: dropped.
-                        Ok(n) if n > 0 && n < buf.len() => {
+                        Ok(0) => return Ok(()),
+                        Ok(n) if n < buf.len() => {
                             self.inner.records_received =
                                 self.inner.records_received.wrapping_add(1);
-                            buf.truncate(n);
-                            self.inner.received.push_back(buf);
+                            self.inner.received.push_back(buf[..n].to_vec());
                         }
-                        Ok(0) => return Ok(()),
-                        Ok(_) => {}
+                        // A plaintext that fills the buffer is longer than any datagram the
+                        // client takes: the rest of its record is read and dropped with it.
+                        Ok(_) => self.drain_record(&mut buf),
                         Err(_) => match code {
                             sys::MBEDTLS_ERR_SSL_WANT_READ
                             | sys::MBEDTLS_ERR_SSL_WANT_WRITE
-                            | sys::MBEDTLS_ERR_SSL_TIMEOUT => return Ok(()),
+                            | sys::MBEDTLS_ERR_SSL_TIMEOUT => {
+                                // More records of the same datagram may wait behind one that
+                                // carried no data (a warning alert).
+                                // SAFETY: the session is set up.
+                                if unsafe { sys::mbedtls_ssl_check_pending(&self.inner.ssl) } == 0 {
+                                    return Ok(());
+                                }
+                            }
                             sys::MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY => {
                                 self.inner.state = State::Closed;
                                 return Err(Error::Closed);
@@ -504,6 +523,19 @@ impl Session {
                 }
                 State::Closed => return Err(Error::Closed),
                 State::Failed(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Reads what is left of the current record, to drop it.
+    fn drain_record(&mut self, buf: &mut [u8]) {
+        // SAFETY: the session is set up; `buf` is writable for its length. Each read takes
+        // bytes of the record already decrypted, so the loop ends.
+        unsafe {
+            while sys::mbedtls_ssl_get_bytes_avail(&self.inner.ssl) > 0 {
+                if sys::mbedtls_ssl_read(&mut self.inner.ssl, buf.as_mut_ptr(), buf.len()) <= 0 {
+                    break;
+                }
             }
         }
     }

@@ -220,3 +220,24 @@ fn a_server_that_lost_the_session_gets_a_new_handshake_after_a_silence() {
         Some(&b"update"[..])
     );
 }
+
+#[test]
+fn what_arrived_before_the_server_closed_is_still_read() {
+    let mut host = Host::new();
+    let psk = Psk {
+        identity: IDENTITY,
+        key: &KEY,
+    };
+    let mut link = Link::new(psk, random).unwrap();
+    link.send(0, b"register");
+    exchange(0, &mut link, &mut host);
+    let server = host.session.as_mut().unwrap();
+    server.send(0, b"2.01 created").unwrap();
+    let data = server.poll_transmit().unwrap();
+    server.close(0);
+    let close = server.poll_transmit().unwrap();
+    link.handle(0, &data);
+    link.handle(0, &close);
+    assert_eq!(link.recv().as_deref(), Some(&b"2.01 created"[..]));
+    assert!(!link.is_established());
+}

@@ -224,3 +224,109 @@ fn keys_and_identities_out_of_range_are_refused() {
         assert_eq!(err, want);
     }
 }
+
+#[test]
+fn an_empty_datagram_mid_handshake_changes_nothing() {
+    let config = server_config();
+    let mut c = client(&KEY, None);
+    let mut s = Session::server(&config, 0, &mut random).unwrap();
+    s.handle(0, &[]).unwrap();
+    c.handle(0, &[]).unwrap();
+    assert_eq!(c.state(), State::Handshaking);
+    assert_eq!(s.state(), State::Handshaking);
+    pump(0, &mut c, &mut s);
+    assert!(c.is_established() && s.is_established());
+}
+
+#[test]
+fn an_answer_that_arrives_at_the_retransmission_deadline_is_read() {
+    let config = server_config();
+    let mut c = client(&KEY, None);
+    let mut s = Session::server(&config, 0, &mut random).unwrap();
+    let hello = c.poll_transmit().unwrap();
+    s.handle(0, &hello).unwrap();
+    let due = c.timeout().unwrap();
+    // The server's flight lands exactly when the client's timer runs out.
+    while let Some(d) = s.poll_transmit() {
+        c.handle(due, &d).unwrap();
+    }
+    let next: Vec<Vec<u8>> = std::iter::from_fn(|| c.poll_transmit()).collect();
+    assert!(!next.is_empty(), "the client's second flight");
+    for d in &next {
+        // Byte 13 is the handshake message type of a datagram's first record: 1 is a
+        // ClientHello, sent again only if the answer had been thrown away.
+        assert!(
+            !(d[0] == 22 && d[13] == 1),
+            "the ClientHello again: {d:02x?}"
+        );
+        s.handle(due, d).unwrap();
+    }
+    pump(due, &mut c, &mut s);
+    assert!(c.is_established());
+}
+
+#[test]
+fn a_resumed_session_knows_its_identity_and_a_withdrawn_key_is_not_resumed() {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    let allowed = Rc::new(Cell::new(true));
+    let gate = Rc::clone(&allowed);
+    let config = ServerConfig::new(move |id| (gate.get() && id == IDENTITY).then(|| KEY.to_vec()));
+    let mut c = client(&KEY, None);
+    let mut s = Session::server(&config, 0, &mut random).unwrap();
+    pump(0, &mut c, &mut s);
+    let resumption = c.resumption().unwrap();
+
+    let mut c2 = client(&KEY, Some(&resumption));
+    let mut s2 = Session::server(&config, 0, &mut random).unwrap();
+    pump(0, &mut c2, &mut s2);
+    assert!(c2.resumed());
+    assert_eq!(s2.peer_identity(), Some(IDENTITY));
+
+    allowed.set(false);
+    let mut c3 = client(&KEY, Some(&resumption));
+    let mut s3 = Session::server(&config, 0, &mut random).unwrap();
+    pump(0, &mut c3, &mut s3);
+    assert!(
+        !c3.is_established() && !s3.is_established(),
+        "{:?}",
+        c3.state()
+    );
+}
+
+#[test]
+fn records_not_collected_in_time_are_dropped_oldest_first_without_failing() {
+    let config = server_config();
+    let mut c = client(&KEY, None);
+    let mut s = Session::server(&config, 0, &mut random).unwrap();
+    pump(0, &mut c, &mut s);
+    for i in 0..20u8 {
+        c.send(0, &[i; 10]).unwrap();
+    }
+    assert_eq!(c.state(), State::Established);
+    let records: Vec<Vec<u8>> = std::iter::from_fn(|| c.poll_transmit()).collect();
+    assert_eq!(records.len(), 16);
+    for r in &records {
+        s.handle(0, r).unwrap();
+    }
+    let first = s.recv().unwrap();
+    assert_eq!(first, vec![4u8; 10], "the four oldest went");
+}
+
+#[test]
+fn a_full_datagram_of_plaintext_crosses_intact_and_a_larger_one_is_refused() {
+    let config = server_config();
+    let mut c = client(&KEY, None);
+    let mut s = Session::server(&config, 0, &mut random).unwrap();
+    pump(0, &mut c, &mut s);
+    // A 1024-byte block with its CoAP header fits the 1232-byte datagram with the record's
+    // 29 bytes; a plaintext that would not is refused, not split.
+    let block: Vec<u8> = (0..1150u32).map(|i| i as u8).collect();
+    s.send(0, &block).unwrap();
+    let record = s.poll_transmit().unwrap();
+    assert_eq!(record.len(), 1150 + 29);
+    c.handle(0, &record).unwrap();
+    assert_eq!(c.recv(), Some(block));
+    assert_eq!(s.send(0, &[0; 1300]), Err(Error::TooLarge(1300)));
+    assert!(s.is_established());
+}
