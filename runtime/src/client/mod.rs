@@ -87,6 +87,7 @@ use crate::value::Time;
 
 mod account;
 mod blockwise;
+mod bootstrap;
 mod context;
 mod download;
 mod observe;
@@ -96,11 +97,15 @@ mod render;
 mod routing;
 mod transport;
 
-pub use account::{Account, Binding, KEY_MAX, Retry, Secret, Security, ServerSettings, URI_MAX};
+pub use account::{
+    Account, Binding, BootstrapAccount, KEY_MAX, Retry, Secret, Security, ServerSettings, URI_MAX,
+};
+pub use bootstrap::{FINISH_WAIT_MS, ServerTarget};
 pub use context::{Context, DownloadError, DownloadEvent, DownloadRequest, DownloadUri, Scheme};
 pub use observe::Attributes;
 
 use blockwise::Block1;
+use bootstrap::Bootstrapper;
 use context::{Asks, ServerAsk};
 use download::Downloader;
 use observe::Observer;
@@ -179,6 +184,16 @@ pub enum Event {
     Updated,
     /// The client deregistered.
     Deregistered,
+    /// The client started bootstrapping: [`Peer::Server`] leads to the Bootstrap-Server
+    /// now ([`Client::server_target`]).
+    BootstrapStarted,
+    /// The Bootstrap-Server finished (Bootstrap-Finish answered 2.04): [`Peer::Server`]
+    /// leads to the management server it provisioned, which the client registers with.
+    Bootstrapped,
+    /// The bootstrap failed (the Bootstrap-Request unanswered or refused, or no
+    /// Bootstrap-Finish in time): the client goes back to its management server if it has
+    /// one, or asks the Bootstrap-Server again after a backoff.
+    BootstrapFailed,
     /// Queue mode: the device has been quiet for the configured window and may sleep
     /// (radio off) until `until`, when [`Client::poll`] must run again. It announces
     /// itself with a Registration Update when it wakes.
@@ -252,7 +267,11 @@ impl Config {
 /// The LwM2M client. See the [module documentation](self).
 pub struct Client {
     config: Config,
+    /// The management server's account; its settings are in force even when there is none
+    /// (`has_account`), so that the parts need not ask.
     account: Account,
+    has_account: bool,
+    bootstrap: Bootstrapper,
     transport: Transport,
     registrar: Registrar,
     observer: Observer,
@@ -282,12 +301,29 @@ impl Client {
     /// `lwm2m-servers` crate reads it from Objects 0 and 1): its lifetime, binding and
     /// default notification periods.
     pub fn with_account(config: Config, account: Account, seed: u64) -> Self {
+        Self::with_accounts(config, Some(account), None, seed)
+    }
+
+    /// A client that has not registered yet, for the management server of `account` when
+    /// there is one, with the Bootstrap-Server of `bootstrap` to fall back on (see the
+    /// module documentation, Bootstrap). With no management account, [`Client::register`]
+    /// takes one the objects hold ([`Object::accounts`]), or bootstraps.
+    pub fn with_accounts(
+        config: Config,
+        account: Option<Account>,
+        bootstrap: Option<BootstrapAccount>,
+        seed: u64,
+    ) -> Self {
+        let has_account = account.is_some();
+        let account = account.unwrap_or_else(|| Account::unprovisioned(config.lifetime));
         let mut observer = Observer::default();
         observer.set_defaults(&account.settings);
         Self {
             queue: Queue::new(config.queue_mode, config.queue_window_ms),
             config,
             account,
+            has_account,
+            bootstrap: Bootstrapper::new(bootstrap),
             transport: Transport::new(seed),
             registrar: Registrar::new(),
             observer,
@@ -369,6 +405,7 @@ impl Client {
         [
             self.transport.deadline(),
             self.registrar.deadline(),
+            self.bootstrap.deadline(),
             observations,
             self.downloads.deadline(),
             self.wake,
@@ -385,10 +422,11 @@ impl Client {
         self.events.pop_front()
     }
 
-    /// The account of the server the client registers with: its URI and security are for
-    /// whoever binds [`Peer::Server`]; the client follows its settings.
-    pub fn account(&self) -> &Account {
-        &self.account
+    /// The account of the management server the client registers with, if it has one: its
+    /// URI and security are for whoever binds [`Peer::Server`] (outside bootstrap, see
+    /// [`Client::server_target`]); the client follows its settings.
+    pub fn account(&self) -> Option<&Account> {
+        self.has_account.then_some(&self.account)
     }
 
     /// Replaces the account. New settings apply at once: a changed lifetime or binding goes
@@ -398,6 +436,7 @@ impl Client {
     pub fn set_account(&mut self, now: Instant, account: Account) {
         self.set_settings(now, account.settings.clone());
         self.account = account;
+        self.has_account = true;
     }
 
     /// New settings for the server, from the application or from its Server object.
@@ -437,6 +476,7 @@ impl Client {
         for failed in self.transport.on_timeout(now) {
             self.on_outcome(now, Outcome::TimedOut(failed), device);
         }
+        self.tick_bootstrap(now, device);
         self.tick_registration(now, device);
         self.check_observations(now, device);
         self.poll_objects(now, device);
@@ -513,7 +553,7 @@ impl Client {
     /// again. What is asked of another server than the client's is ignored.
     fn apply(&mut self, now: Instant, asks: Asks, device: &mut Device<'_, '_>) {
         for ask in asks.servers {
-            if ask.short_server_id() != self.account.settings.short_server_id {
+            if !self.has_account || ask.short_server_id() != self.account.settings.short_server_id {
                 debug!(
                     "an ask for server {} ignored: the client's is {}",
                     ask.short_server_id(),
@@ -570,6 +610,7 @@ impl Client {
                 None => {}
             },
             Purpose::Fetch => self.on_fetch(now, response, device),
+            Purpose::Bootstrap => self.on_bootstrap_request(now, response.as_ref(), device),
         }
         // The line to the server may be free again: what waited for it goes.
         self.tick_registration(now, device);
