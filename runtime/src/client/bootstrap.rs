@@ -315,6 +315,10 @@ impl Client {
                 self.bootstrap_read(now, request, &path, object)
                     .map_err(plain)
             }
+            // Write-Attributes is not for the Bootstrap-Server.
+            coap::PUT if request.payload.is_empty() && coap::queries(request).next().is_some() => {
+                Err(plain(Error::Unauthorized))
+            }
             coap::PUT => write(request, &path, device).map_err(plain),
             coap::DELETE => delete(request, &path, device).map_err(plain),
             _ => Err(plain(Error::Unauthorized)),
