@@ -9,7 +9,8 @@
 //!
 //! The client itself needs only the [`ServerSettings`]; the server URI and the [`Security`]
 //! are for whoever binds [`Peer::Server`](super::Peer::Server) to a socket or a DTLS session,
-//! which asks [`Client::account`](super::Client::account) for them.
+//! which asks [`Client::server_target`](super::Client::server_target) for them (the
+//! management server's, or the [`BootstrapAccount`]'s while bootstrapping).
 
 use core::fmt;
 

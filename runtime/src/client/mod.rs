@@ -15,6 +15,57 @@
 //! only a Bootstrap-Server may reach (Security: every resource without operations) answer a
 //! normal server 4.01 Unauthorized and are not announced in Register.
 //!
+//! # Bootstrap
+//!
+//! A client with a Bootstrap-Server ([`BootstrapAccount`], given to
+//! [`Client::with_accounts`] or [`Client::set_bootstrap_account`]; `lwm2m-servers` reads it
+//! from the /0 instance whose Bootstrap-Server resource is true) bootstraps by itself:
+//!
+//! * at [`Client::register`], when it has no management-server account and none of its
+//!   objects holds one ([`Object::accounts`]), after the Client Hold Off Time;
+//! * when registration failed for as long as the server's Communication Retry settings say
+//!   ([`Retry`]: `count` attempts spaced by a timer doubling from `timer_s`, `sequence_count`
+//!   sequences `sequence_delay_s` apart). A client without a Bootstrap-Server keeps
+//!   retrying with the backoff of the Liveness section, forever;
+//! * when the application calls [`Client::bootstrap`].
+//!
+//! It sends `POST /bs?ep=...` and, once the Bootstrap-Server answered 2.04, serves it the
+//! Bootstrap interface: Bootstrap-Write (PUT of `/o`, `/o/i` or `/o/i/r`, handed whole to
+//! [`Object::bootstrap_write`], which checks it all before it changes anything: a malformed
+//! /0 or /1 instance is 4.00 and changes nothing), Bootstrap-Delete (DELETE of `/`, `/o`,
+//! `/o/i`: [`Object::bootstrap_delete`]; the Bootstrap-Server's own /0 instance stays, a
+//! delete naming it is 4.00), Bootstrap-Discover (GET with Accept link format of `/` or
+//! `/o`: `</>;lwm2m="1.1"`, then objects and instances, with `ssid` and `uri` of the
+//! accounts' instances, [`Object::bootstrap_link`]), Bootstrap-Read (of the objects that
+//! allow it, [`Object::bootstrap_readable`]: the Server object) and Bootstrap-Finish
+//! (`POST /bs`). Anything else the Bootstrap-Server asks is refused with 4.01. Finish is
+//! answered 2.04 when some object holds a whole management-server account (a /0 instance
+//! of a normal server and the /1 instance with its Short Server ID), 4.06 Not Acceptable
+//! otherwise (the client stays in bootstrap). After 2.04 the client takes the account of
+//! the lowest Short Server ID ([`Event::Bootstrapped`]) and registers with it; being
+//! registered with several management servers at once is future work.
+//!
+//! A Bootstrap-Server that stops talking ends the bootstrap [`FINISH_WAIT_MS`] (247 s)
+//! after its last request; an unanswered or refused Bootstrap-Request ends it too
+//! ([`Event::BootstrapFailed`]). The client then goes back to the management server it
+//! had, if any (a new sequence of Register attempts), or asks the Bootstrap-Server again
+//! after a jittered backoff that doubles from 5 s to 300 s. It never stops for good.
+//!
+//! **The runner.** [`Peer::Server`] is the line to the LwM2M server the client talks to:
+//! the Bootstrap-Server while bootstrapping, the management server otherwise. The client
+//! never talks to both at once. [`Client::server_target`] gives the URI and [`Security`] to
+//! bind that line to, and whether it is the Bootstrap-Server's; the runner binds (a socket,
+//! a DTLS session with the account's PSK) before it sends a datagram to [`Peer::Server`],
+//! and binds again when the target changes ([`Event::BootstrapStarted`],
+//! [`Event::Bootstrapped`], [`Event::BootstrapFailed`] tell when). Datagrams from anyone
+//! else than the bound server must not be handed in as [`Peer::Server`]'s: while
+//! bootstrapping, everything the client receives from [`Peer::Server`] is taken as the
+//! Bootstrap-Server's, so a management server's request is dropped by the runner (its
+//! line is closed), and one that still came would be refused with 4.01 unless it is a
+//! Bootstrap operation. Outside bootstrap, the Bootstrap operations are refused as any
+//! management server's request for them is (DELETE 4.05, `POST /bs` 4.04, Discover of `/`
+//! 4.04, /0 4.01).
+//!
 //! ```
 //! use lwm2m_runtime::client::{Client, Config, Device, Instant, Peer};
 //! use lwm2m_runtime::Object;
@@ -50,17 +101,20 @@
 //! * `download`: the downloader over CoAP Block2, for the object that asked.
 //! * `context`: what an object may ask of the client when it is polled ([`Context`]).
 //! * `queue`: LwM2M Queue Mode, the window after the last exchange and the sleep after it.
+//! * `bootstrap`: client-initiated bootstrap: the Bootstrap-Request, the Bootstrap interface
+//!   served, Finish, and the bound on a silent Bootstrap-Server.
 //!
 //! # Liveness
 //!
 //! Every exchange the client starts ends, with an answer, a reset or a timeout (93 s at
-//! most); Register, Update and Deregister have a guard beyond that; a failed Register is
-//! tried again after a wait drawn between half and all of a backoff that doubles from 5 s to
-//! 300 s; and [`Client::timeout`] is never `None` while the client is registered or
-//! registering. Notifications go one at a time when the line to the server is free, each
-//! rendered when it leaves, so a retransmission carries the newest value (RFC 7641 4.5.2).
-//! [`Config::recovery_bound_ms`] states how soon a device is registered again after the
-//! network heals; `tests/tests/network_faults.rs` checks it on a simulated network with loss,
+//! most); Register, Update, Deregister and the Bootstrap-Request have a guard beyond that; a
+//! failed Register is tried again after a wait drawn between half and all of a backoff that
+//! doubles from 5 s to 300 s (or, with a Bootstrap-Server to fall back on, as the Bootstrap
+//! section says); and [`Client::timeout`] is never `None` while the client is registered,
+//! registering or bootstrapping. Notifications go one at a time when the line to the server
+//! is free, each rendered when it leaves, so a retransmission carries the newest value (RFC
+//! 7641 4.5.2). [`Config::recovery_bound_ms`] states how soon a device without a
+//! Bootstrap-Server is registered again after the network heals; `tests/tests/network_faults.rs` checks it on a simulated network with loss,
 //! duplication, reordering, outages, server restarts and address changes.
 //!
 //! # Heap
@@ -134,7 +188,8 @@ impl Instant {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Peer {
-    /// The LwM2M server.
+    /// The LwM2M server the client talks to: the management server, or the
+    /// Bootstrap-Server while bootstrapping ([`Client::server_target`] says which).
     Server,
     /// The CoAP server of a download ([`Client::download_peer`] names it).
     Download,
