@@ -43,7 +43,7 @@ pub mod spec;
 pub mod value;
 
 pub use error::Error;
-pub use object::{Object, ReadSink, Typed, TypedAccess, Value, ValueType, Write};
+pub use object::{BootstrapLink, Object, ReadSink, Typed, TypedAccess, Value, ValueType, Write};
 pub use spec::{
     Constraint, Executable, Multiplicity, ObjectInfo, ObjectSpec, Operations, Readable,
     Requirement, ResourceInfo, ResourceSpec, ResourceType, Version, Writable,

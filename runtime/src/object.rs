@@ -4,8 +4,9 @@
 
 use heapless::{String, Vec};
 
-use crate::client::{Context, DownloadEvent};
+use crate::client::{Account, Context, DownloadEvent};
 use crate::error::Error;
+use crate::format::Item;
 use crate::spec::{
     Constraint, Executable, ObjectInfo, ObjectSpec, Readable, ResourceInfo, ResourceType, Writable,
 };
@@ -328,6 +329,54 @@ pub trait Object {
     fn download(&mut self, cx: &mut Context<'_>, event: DownloadEvent<'_>) {
         let _ = (cx, event);
     }
+
+    /// A Bootstrap-Server's write (Bootstrap-Write): `items` are the values of one request,
+    /// decoded (`/o/i/r` or `/o/i/r/ri` of this object); instances that do not exist yet are
+    /// created. The object checks the whole write before it changes anything, so an error
+    /// refuses all of it. By default an object takes no bootstrap writes (4.05).
+    fn bootstrap_write(&mut self, items: &[Item<'_>]) -> Result<(), Error> {
+        let _ = items;
+        Err(Error::MethodNotAllowed)
+    }
+
+    /// A Bootstrap-Server's delete (Bootstrap-Delete) of instance `instance`, or of every
+    /// instance (`None`). An object that keeps instances a Bootstrap-Server may not delete
+    /// (the Bootstrap-Server's own account) keeps them. By default an object's instances
+    /// cannot be deleted (4.05); a delete of `/` leaves such objects as they are.
+    fn bootstrap_delete(&mut self, instance: Option<u16>) -> Result<(), Error> {
+        let _ = instance;
+        Err(Error::MethodNotAllowed)
+    }
+
+    /// Whether a Bootstrap-Server may read this object (Bootstrap-Read): LwM2M 1.1 allows it
+    /// of the Server object (and Access Control) only, so by default not.
+    fn bootstrap_readable(&self) -> bool {
+        false
+    }
+
+    /// What Bootstrap-Discover tells of instance `instance` beyond its path: `f` is called
+    /// once with the Short Server ID and server URI of the account the instance belongs to
+    /// (Objects 0 and 1), or not at all (the default).
+    fn bootstrap_link(&self, instance: u16, f: &mut dyn FnMut(BootstrapLink<'_>)) {
+        let _ = (instance, f);
+    }
+
+    /// The whole management-server accounts this object holds (Object 1 of `lwm2m-servers`,
+    /// which pairs its instances with those of Object 0): `f` is called once for each.
+    /// Bootstrap-Finish succeeds only when some object has one, and the client registers
+    /// with the one of the lowest Short Server ID. None by default.
+    fn accounts(&self, f: &mut dyn FnMut(Account)) {
+        let _ = f;
+    }
+}
+
+/// What Bootstrap-Discover shows of an account's instance (`</0/1>;ssid=101;uri="..."`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BootstrapLink<'a> {
+    /// The Short Server ID (`ssid`), for a management server's instance.
+    pub ssid: Option<u16>,
+    /// The server URI (`uri`), for a Security instance.
+    pub uri: Option<&'a str>,
 }
 
 /// A served object whose definition is the type `Spec`, so its resources can be named by

@@ -204,7 +204,7 @@ fn writing_the_lifetime_sends_an_update_with_the_new_lt_and_persists_it() {
         assert_eq!(strings(&update, CoapOption::UriPath), ["rd", "5a3f"]);
         assert_eq!(strings(&update, CoapOption::UriQuery), ["lt=90"]);
         h.reply(device, Peer::Server, &update, code(2, 4), |_| {});
-        assert_eq!(h.client.account().settings.lifetime, 90);
+        assert_eq!(h.client.account().unwrap().settings.lifetime, 90);
         // The next Update is due at three quarters of the new lifetime, without lt.
         assert_eq!(h.client.timeout(), Some(h.now.after(67_500)));
         h.advance(device, 67_500);
@@ -280,7 +280,7 @@ fn disable_deregisters_then_registers_again_after_the_disable_timeout() {
 fn malformed_writes_of_1_are_refused_with_4_00_and_change_nothing() {
     let mut accounts = provisioned();
     let mut h = client(&accounts);
-    let before = accounts.server(0).cloned().unwrap();
+    let before = accounts.server(0).unwrap();
     serving(&mut accounts, |device| {
         h.register(device);
         for (path, payload, cf, want) in [
@@ -312,19 +312,19 @@ fn malformed_writes_of_1_are_refused_with_4_00_and_change_nothing() {
         assert!(h.take_server().is_none(), "no Update: nothing changed");
         assert_eq!(text(&mut h, device, "/1/0/2").1, "5");
     });
-    assert_eq!(accounts.server(0), Some(&before));
+    assert_eq!(accounts.server(0), Some(before.clone()));
     // A bootstrap write with a Short Server ID out of 1..65534 is refused the same way.
     let mut bad = before.clone();
     bad.short_server_id = 0;
     let items = bad.items(0).unwrap();
     assert_eq!(accounts.bootstrap_write(&items), Err(Error::BadRequest));
-    let mut security = accounts.security(1).cloned().unwrap();
+    let mut security = accounts.security(1).unwrap();
     security.short_server_id = Some(65_535);
     assert_eq!(
         accounts.bootstrap_write(&security.items(1).unwrap()),
         Err(Error::BadRequest)
     );
-    assert_eq!(accounts.server(0), Some(&before));
+    assert_eq!(accounts.server(0), Some(before.clone()));
     assert_eq!(accounts.security(1).unwrap().short_server_id, Some(SERVER));
 }
 

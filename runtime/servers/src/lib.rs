@@ -4,10 +4,12 @@
 //! * [`Accounts`]: the Security and Server instances of up to [`MAX_ACCOUNTS`] accounts
 //!   (the Bootstrap-Server's included), loaded from flash at boot and persisted an account
 //!   per record, so a power cut during a provisioning write leaves the old account or the
-//!   new one ([`records`]); [`Accounts::bootstrap_write`] is how a Bootstrap-Server (or the
-//!   factory) provisions them; [`Accounts::account`] reads one into the client's
+//!   new one ([`records`]); [`Accounts::bootstrap_write`] and [`Accounts::bootstrap_delete`]
+//!   are how a Bootstrap-Server (through the objects) or the factory provisions them;
+//!   [`Accounts::account`] reads one into the client's
 //!   [`Account`](lwm2m_runtime::client::Account) (URI and security from /0, settings from
-//!   /1, matched by Short Server ID).
+//!   /1, matched by Short Server ID), [`Accounts::bootstrap_account`] the Bootstrap-Server's
+//!   into a [`BootstrapAccount`](lwm2m_runtime::client::BootstrapAccount).
 //! * [`Accounts::objects`]: the two as the client serves them ([`SecurityObject`],
 //!   [`ServerObject`]), through the API generated from `objects/xml/0.xml` and `1.xml`.
 //!
@@ -49,6 +51,7 @@ mod objects;
 pub mod records;
 mod security;
 mod server;
+mod slots;
 
 pub use accounts::Accounts;
 pub use objects::{SecurityHandler, SecurityObject, ServerHandler, ServerObject};

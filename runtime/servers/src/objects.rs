@@ -5,23 +5,35 @@
 //!   list no operation, so the client refuses every request of a normal server on it with
 //!   4.01 Unauthorized (Read, Discover, Observe, Write, Execute, even on an instance that
 //!   does not exist, which tells nothing about what does) and leaves it out of Register.
-//!   Only [`Accounts::bootstrap_write`](crate::Accounts::bootstrap_write) changes it.
+//!   Only a Bootstrap-Server's writes and deletes change it (the client's
+//!   [`Object::bootstrap_write`] and [`Object::bootstrap_delete`], which are
+//!   [`Accounts::bootstrap_write`](crate::Accounts::bootstrap_write) and
+//!   [`Accounts::bootstrap_delete`](crate::Accounts::bootstrap_delete)); Bootstrap-Discover
+//!   shows each instance's `ssid` and `uri`.
 //! * [`ServerObject`]: /1 through the generated `lwm2m_server::Handler`. A server's write is
 //!   checked value by value before any changes ([`Object::validate`]), then persisted and
 //!   handed to the client as new settings at the poll that follows the request;
 //!   Registration Update Trigger and Disable become asks of the client at that poll too,
-//!   after the answer to the Execute is queued.
+//!   after the answer to the Execute is queued. It lists the whole management accounts
+//!   ([`Object::accounts`]) the client takes after Bootstrap-Finish, and a Bootstrap-Server
+//!   may read it.
+
+use core::cell::{RefCell, RefMut};
 
 use embedded_storage::nor_flash::NorFlash;
 use lwm2m_objects::lwm2m_security;
 use lwm2m_objects::lwm2m_server::{self, resources as r};
-use lwm2m_runtime::client::{Context, ServerSettings};
+use lwm2m_runtime::client::{Account, Context, ServerSettings};
+use lwm2m_runtime::format::Item;
 use lwm2m_runtime::heapless::String;
-use lwm2m_runtime::{Error, ExecuteArgs, Object, ObjectInfo, ReadSink, Value, ValueType, Write};
+use lwm2m_runtime::{
+    BootstrapLink, Error, ExecuteArgs, Object, ObjectInfo, ReadSink, Value, ValueType, Write,
+};
 
-use crate::accounts::{Pending, SecuritySlots, ServerSlots, persist};
-use crate::records::{MAX_ACCOUNTS, Records};
+use crate::accounts::Accounts;
+use crate::records::MAX_ACCOUNTS;
 use crate::server::ServerInstance;
+use crate::slots::{Slots, find};
 
 /// The IDs of the instances in `slots`, in increasing order.
 fn instance_ids<T>(slots: &[Option<(u16, T)>], f: &mut dyn FnMut(u16)) {
@@ -31,31 +43,55 @@ fn instance_ids<T>(slots: &[Option<(u16, T)>], f: &mut dyn FnMut(u16)) {
     ids.into_iter().for_each(f);
 }
 
+/// The instances for one operation (5.00 if they are in use, which the client never does).
+fn borrow(slots: &RefCell<Slots>) -> Result<RefMut<'_, Slots>, Error> {
+    slots.try_borrow_mut().map_err(|_| Error::Internal)
+}
+
+/// A Bootstrap-Server's write or delete of either object, persisted.
+fn provision<F: NorFlash>(
+    accounts: &Accounts<F>,
+    change: impl FnOnce(&mut Slots, &mut F) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let mut slots = borrow(&accounts.slots)?;
+    let mut flash = accounts
+        .flash
+        .try_borrow_mut()
+        .map_err(|_| Error::Internal)?;
+    change(&mut slots, &mut flash)
+}
+
 /// The instances of /0, for the generated `Served`.
 pub struct SecurityHandler<'a> {
-    security: &'a SecuritySlots,
+    slots: &'a RefCell<Slots>,
 }
 
 impl lwm2m_security::Handler for SecurityHandler<'_> {
     fn instances(&self, f: &mut dyn FnMut(u16)) {
-        instance_ids(self.security, f);
-    }
-}
-
-/// Object 0 (LwM2M Security), for one call of the client.
-pub struct SecurityObject<'a> {
-    served: lwm2m_security::Served<SecurityHandler<'a>>,
-}
-
-impl<'a> SecurityObject<'a> {
-    pub(crate) fn new(security: &'a SecuritySlots) -> Self {
-        Self {
-            served: lwm2m_security::Served(SecurityHandler { security }),
+        if let Ok(slots) = self.slots.try_borrow() {
+            instance_ids(&slots.security, f);
         }
     }
 }
 
-impl Object for SecurityObject<'_> {
+/// Object 0 (LwM2M Security), for one call of the client.
+pub struct SecurityObject<'a, F> {
+    served: lwm2m_security::Served<SecurityHandler<'a>>,
+    accounts: &'a Accounts<F>,
+}
+
+impl<'a, F: NorFlash> SecurityObject<'a, F> {
+    pub(crate) fn new(accounts: &'a Accounts<F>) -> Self {
+        Self {
+            served: lwm2m_security::Served(SecurityHandler {
+                slots: &accounts.slots,
+            }),
+            accounts,
+        }
+    }
+}
+
+impl<F: NorFlash> Object for SecurityObject<'_, F> {
     fn info(&self) -> &'static ObjectInfo {
         self.served.info()
     }
@@ -80,30 +116,59 @@ impl Object for SecurityObject<'_> {
     ) -> Result<(), Error> {
         self.served.execute(instance, resource, args)
     }
+
+    fn bootstrap_write(&mut self, items: &[Item<'_>]) -> Result<(), Error> {
+        let records = &self.accounts.records;
+        provision(self.accounts, |slots, flash| {
+            slots.bootstrap_write(items, flash, records)
+        })
+    }
+
+    fn bootstrap_delete(&mut self, instance: Option<u16>) -> Result<(), Error> {
+        let records = &self.accounts.records;
+        provision(self.accounts, |slots, flash| {
+            slots.bootstrap_delete(lwm2m_security::ID, instance, flash, records)
+        })
+    }
+
+    fn bootstrap_link(&self, instance: u16, f: &mut dyn FnMut(BootstrapLink<'_>)) {
+        let Ok(slots) = self.accounts.slots.try_borrow() else {
+            return;
+        };
+        if let Some((_, s)) = find(&slots.security, instance) {
+            f(BootstrapLink {
+                ssid: s.short_server_id.filter(|_| !s.bootstrap_server),
+                uri: Some(s.server_uri.as_str()),
+            });
+        }
+    }
 }
 
 /// The instances of /1, for the generated `Handler`.
 pub struct ServerHandler<'a> {
-    pub(crate) servers: &'a mut ServerSlots,
-    pub(crate) pending: &'a mut Pending,
+    slots: &'a RefCell<Slots>,
 }
 
 impl ServerHandler<'_> {
-    fn get(&self, instance: u16) -> Result<&ServerInstance, Error> {
-        crate::accounts::find(self.servers, instance)
-            .map(|(_, s)| s)
+    /// A value of instance `instance`.
+    fn get<T>(&self, instance: u16, f: impl FnOnce(&ServerInstance) -> T) -> Result<T, Error> {
+        let slots = self.slots.try_borrow().map_err(|_| Error::Internal)?;
+        find(&slots.servers, instance)
+            .map(|(_, s)| f(s))
             .ok_or(Error::NotFound)
     }
 
     /// Sets a resource of an instance through its checks, and marks it to be persisted
     /// and told to the client.
     fn set(&mut self, instance: u16, resource: u16, value: &Value<'_>) -> Result<(), Error> {
-        let slot = self
+        let mut slots = borrow(self.slots)?;
+        let slots = &mut *slots;
+        let slot = slots
             .servers
             .iter()
             .position(|s| s.as_ref().is_some_and(|(id, _)| *id == instance))
             .ok_or(Error::NotFound)?;
-        let (_, server) = self
+        let (_, server) = slots
             .servers
             .get_mut(slot)
             .and_then(Option::as_mut)
@@ -112,10 +177,10 @@ impl ServerHandler<'_> {
         next.set(resource, value)?;
         if next != *server {
             *server = next;
-            if let Some(changed) = self.pending.changed.get_mut(slot) {
+            if let Some(changed) = slots.pending.changed.get_mut(slot) {
                 *changed = true;
             }
-            if let Some(unsaved) = self.pending.unsaved.get_mut(slot) {
+            if let Some(unsaved) = slots.pending.unsaved.get_mut(slot) {
                 *unsaved = true;
             }
         }
@@ -123,7 +188,7 @@ impl ServerHandler<'_> {
     }
 
     fn settings(&self, instance: u16) -> Result<ServerSettings, Error> {
-        self.get(instance).map(ServerInstance::settings)
+        self.get(instance, ServerInstance::settings)
     }
 }
 
@@ -134,15 +199,17 @@ fn present<T>(value: Option<T>) -> Result<T, Error> {
 
 impl lwm2m_server::Handler for ServerHandler<'_> {
     fn instances(&self, f: &mut dyn FnMut(u16)) {
-        instance_ids(self.servers, f);
+        if let Ok(slots) = self.slots.try_borrow() {
+            instance_ids(&slots.servers, f);
+        }
     }
 
     fn read_short_server_id(&mut self, instance: u16) -> Result<u16, Error> {
-        Ok(self.get(instance)?.short_server_id)
+        self.get(instance, |s| s.short_server_id)
     }
 
     fn read_lifetime(&mut self, instance: u16) -> Result<i64, Error> {
-        Ok(self.get(instance)?.lifetime)
+        self.get(instance, |s| s.lifetime)
     }
 
     fn write_lifetime(&mut self, instance: u16, value: i64) -> Result<(), Error> {
@@ -150,7 +217,7 @@ impl lwm2m_server::Handler for ServerHandler<'_> {
     }
 
     fn read_default_minimum_period(&mut self, instance: u16) -> Result<i64, Error> {
-        present(self.get(instance)?.default_minimum_period)
+        present(self.get(instance, |s| s.default_minimum_period)?)
     }
 
     fn write_default_minimum_period(&mut self, instance: u16, value: i64) -> Result<(), Error> {
@@ -158,7 +225,7 @@ impl lwm2m_server::Handler for ServerHandler<'_> {
     }
 
     fn read_default_maximum_period(&mut self, instance: u16) -> Result<i64, Error> {
-        present(self.get(instance)?.default_maximum_period)
+        present(self.get(instance, |s| s.default_maximum_period)?)
     }
 
     fn write_default_maximum_period(&mut self, instance: u16, value: i64) -> Result<(), Error> {
@@ -167,14 +234,16 @@ impl lwm2m_server::Handler for ServerHandler<'_> {
 
     fn execute_disable(&mut self, instance: u16, _: ExecuteArgs<'_>) -> Result<(), Error> {
         let s = self.settings(instance)?;
+        let mut slots = borrow(self.slots)?;
         // One Disable per server waits; a repeat before the poll changes nothing.
-        if !self
+        if !slots
             .pending
             .disables
             .iter()
             .any(|(id, _)| *id == s.short_server_id)
         {
-            self.pending
+            slots
+                .pending
                 .disables
                 .push((s.short_server_id, s.disable_timeout))
                 .map_err(|_| Error::Internal)?;
@@ -183,10 +252,10 @@ impl lwm2m_server::Handler for ServerHandler<'_> {
     }
 
     fn read_disable_timeout(&mut self, instance: u16) -> Result<i64, Error> {
-        Ok(self
-            .get(instance)?
-            .disable_timeout
-            .unwrap_or(i64::from(ServerSettings::DEFAULT_DISABLE_TIMEOUT)))
+        self.get(instance, |s| {
+            s.disable_timeout
+                .unwrap_or(i64::from(ServerSettings::DEFAULT_DISABLE_TIMEOUT))
+        })
     }
 
     fn write_disable_timeout(&mut self, instance: u16, value: i64) -> Result<(), Error> {
@@ -197,7 +266,7 @@ impl lwm2m_server::Handler for ServerHandler<'_> {
         &mut self,
         instance: u16,
     ) -> Result<bool, Error> {
-        Ok(self.get(instance)?.notification_storing)
+        self.get(instance, |s| s.notification_storing)
     }
 
     fn write_notification_storing_when_disabled_or_offline(
@@ -210,7 +279,7 @@ impl lwm2m_server::Handler for ServerHandler<'_> {
     }
 
     fn read_binding(&mut self, instance: u16) -> Result<String<64>, Error> {
-        Ok(self.get(instance)?.binding.clone())
+        self.get(instance, |s| s.binding.clone())
     }
 
     fn write_binding(&mut self, instance: u16, value: String<64>) -> Result<(), Error> {
@@ -222,15 +291,20 @@ impl lwm2m_server::Handler for ServerHandler<'_> {
         instance: u16,
         _: ExecuteArgs<'_>,
     ) -> Result<(), Error> {
-        let id = self.get(instance)?.short_server_id;
-        if !self.pending.updates.contains(&id) {
-            self.pending.updates.push(id).map_err(|_| Error::Internal)?;
+        let id = self.get(instance, |s| s.short_server_id)?;
+        let mut slots = borrow(self.slots)?;
+        if !slots.pending.updates.contains(&id) {
+            slots
+                .pending
+                .updates
+                .push(id)
+                .map_err(|_| Error::Internal)?;
         }
         Ok(())
     }
 
     fn read_communication_retry_count(&mut self, instance: u16) -> Result<u64, Error> {
-        Ok(u64::from(self.get(instance)?.retry().count))
+        self.get(instance, |s| u64::from(s.retry().count))
     }
 
     fn write_communication_retry_count(&mut self, instance: u16, value: u64) -> Result<(), Error> {
@@ -238,7 +312,7 @@ impl lwm2m_server::Handler for ServerHandler<'_> {
     }
 
     fn read_communication_retry_timer(&mut self, instance: u16) -> Result<u64, Error> {
-        Ok(u64::from(self.get(instance)?.retry().timer_s))
+        self.get(instance, |s| u64::from(s.retry().timer_s))
     }
 
     fn write_communication_retry_timer(&mut self, instance: u16, value: u64) -> Result<(), Error> {
@@ -246,7 +320,7 @@ impl lwm2m_server::Handler for ServerHandler<'_> {
     }
 
     fn read_communication_sequence_delay_timer(&mut self, instance: u16) -> Result<u64, Error> {
-        Ok(u64::from(self.get(instance)?.retry().sequence_delay_s))
+        self.get(instance, |s| u64::from(s.retry().sequence_delay_s))
     }
 
     fn write_communication_sequence_delay_timer(
@@ -259,7 +333,7 @@ impl lwm2m_server::Handler for ServerHandler<'_> {
     }
 
     fn read_communication_sequence_retry_count(&mut self, instance: u16) -> Result<u64, Error> {
-        Ok(u64::from(self.get(instance)?.retry().sequence_count))
+        self.get(instance, |s| u64::from(s.retry().sequence_count))
     }
 
     fn write_communication_sequence_retry_count(
@@ -275,23 +349,16 @@ impl lwm2m_server::Handler for ServerHandler<'_> {
 /// Object 1 (LwM2M Server), for one call of the client.
 pub struct ServerObject<'a, F> {
     served: lwm2m_server::Served<ServerHandler<'a>>,
-    security: &'a SecuritySlots,
-    flash: &'a mut F,
-    records: &'a Records,
+    accounts: &'a Accounts<F>,
 }
 
 impl<'a, F: NorFlash> ServerObject<'a, F> {
-    pub(crate) fn new(
-        handler: ServerHandler<'a>,
-        security: &'a SecuritySlots,
-        flash: &'a mut F,
-        records: &'a Records,
-    ) -> Self {
+    pub(crate) fn new(accounts: &'a Accounts<F>) -> Self {
         Self {
-            served: lwm2m_server::Served(handler),
-            security,
-            flash,
-            records,
+            served: lwm2m_server::Served(ServerHandler {
+                slots: &accounts.slots,
+            }),
+            accounts,
         }
     }
 }
@@ -346,35 +413,67 @@ impl<F: NorFlash> Object for ServerObject<'_, F> {
         self.served.execute(instance, resource, args)
     }
 
+    fn bootstrap_write(&mut self, items: &[Item<'_>]) -> Result<(), Error> {
+        let records = &self.accounts.records;
+        provision(self.accounts, |slots, flash| {
+            slots.bootstrap_write(items, flash, records)
+        })
+    }
+
+    fn bootstrap_delete(&mut self, instance: Option<u16>) -> Result<(), Error> {
+        let records = &self.accounts.records;
+        provision(self.accounts, |slots, flash| {
+            slots.bootstrap_delete(lwm2m_server::ID, instance, flash, records)
+        })
+    }
+
+    fn bootstrap_readable(&self) -> bool {
+        true
+    }
+
+    fn bootstrap_link(&self, instance: u16, f: &mut dyn FnMut(BootstrapLink<'_>)) {
+        if let Ok(ssid) = self.served.0.get(instance, |s| s.short_server_id) {
+            f(BootstrapLink {
+                ssid: Some(ssid),
+                uri: None,
+            });
+        }
+    }
+
+    fn accounts(&self, f: &mut dyn FnMut(Account)) {
+        if let Ok(slots) = self.accounts.slots.try_borrow() {
+            slots.accounts().for_each(f);
+        }
+    }
+
     /// Persists what changed, tells the client the new settings, and asks for the Updates
     /// and Disables the server executed.
     fn poll(&mut self, cx: &mut Context<'_>) {
-        let ServerHandler { servers, pending } = &mut self.served.0;
+        let Ok(mut slots) = borrow(&self.accounts.slots) else {
+            return;
+        };
+        let Ok(mut flash) = self.accounts.flash.try_borrow_mut() else {
+            return;
+        };
+        let slots = &mut *slots;
         for slot in 0..MAX_ACCOUNTS {
-            if pending.unsaved.get(slot) == Some(&true) {
+            if slots.pending.unsaved.get(slot) == Some(&true) {
                 // A failure leaves it marked: the next poll writes it again.
-                let _ = persist(
-                    self.flash,
-                    self.records,
-                    self.security,
-                    servers,
-                    pending,
-                    slot,
-                );
+                let _ = slots.persist(&mut *flash, &self.accounts.records, slot);
             }
-            if pending.changed.get(slot) == Some(&true) {
-                if let Some(Some((_, s))) = servers.get(slot) {
+            if slots.pending.changed.get(slot) == Some(&true) {
+                if let Some(Some((_, s))) = slots.servers.get(slot) {
                     cx.server_settings(s.settings());
                 }
-                if let Some(changed) = pending.changed.get_mut(slot) {
+                if let Some(changed) = slots.pending.changed.get_mut(slot) {
                     *changed = false;
                 }
             }
         }
-        for id in pending.updates.drain(..) {
+        for id in slots.pending.updates.drain(..) {
             cx.registration_update(id);
         }
-        for (id, seconds) in pending.disables.drain(..) {
+        for (id, seconds) in slots.pending.disables.drain(..) {
             cx.disable_server(id, seconds);
         }
     }

@@ -53,11 +53,21 @@ pub struct SecurityInstance {
 
 impl SecurityInstance {
     /// Sets resource `resource` from a bootstrap write, checked against its type and range:
-    /// 4.04 for a resource /0 does not define, 4.00 for a value outside its definition.
-    /// Resources this crate does not keep are accepted and dropped.
+    /// 4.04 for a resource /0 does not define, 4.00 for a value outside its definition or
+    /// longer than this crate keeps (a key of more than
+    /// [`KEY_MAX`](lwm2m_runtime::client::KEY_MAX) bytes). Resources this crate does not
+    /// keep are accepted and dropped.
     pub fn set(&mut self, resource: u16, value: &Value<'_>) -> Result<(), Error> {
         let info = sec::Spec::INFO.resource(resource).ok_or(Error::NotFound)?;
         info.check(value)?;
+        self.take(resource, value).map_err(|e| match e {
+            Error::TooLarge => Error::BadRequest,
+            e => e,
+        })
+    }
+
+    /// Takes a checked value.
+    fn take(&mut self, resource: u16, value: &Value<'_>) -> Result<(), Error> {
         match resource {
             r::LWM2M_SERVER_URI => self.server_uri = ValueType::from_value(value)?,
             r::BOOTSTRAP_SERVER => self.bootstrap_server = ValueType::from_value(value)?,

@@ -9,7 +9,8 @@
 //!
 //! The client itself needs only the [`ServerSettings`]; the server URI and the [`Security`]
 //! are for whoever binds [`Peer::Server`](super::Peer::Server) to a socket or a DTLS session,
-//! which asks [`Client::account`](super::Client::account) for them.
+//! which asks [`Client::server_target`](super::Client::server_target) for them (the
+//! management server's, or the [`BootstrapAccount`]'s while bootstrapping).
 
 use core::fmt;
 
@@ -221,6 +222,20 @@ impl Account {
             settings: ServerSettings::new(1, lifetime),
         }
     }
+}
+
+/// How to reach the Bootstrap-Server (a Security instance, /0, with Bootstrap-Server set):
+/// the client asks it for accounts when it has no management server it can register with
+/// (see the client's module documentation, Bootstrap).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BootstrapAccount {
+    /// The Bootstrap-Server's URI (`coap://host:port` or `coaps://...`).
+    pub server_uri: heapless::String<URI_MAX>,
+    /// How to secure the connection.
+    pub security: Security,
+    /// Client Hold Off Time (/0/x/11): seconds the client waits before it asks for bootstrap
+    /// when it starts with no management server.
+    pub hold_off_s: u32,
 }
 
 #[cfg(test)]

@@ -15,6 +15,57 @@
 //! only a Bootstrap-Server may reach (Security: every resource without operations) answer a
 //! normal server 4.01 Unauthorized and are not announced in Register.
 //!
+//! # Bootstrap
+//!
+//! A client with a Bootstrap-Server ([`BootstrapAccount`], given to
+//! [`Client::with_accounts`] or [`Client::set_bootstrap_account`]; `lwm2m-servers` reads it
+//! from the /0 instance whose Bootstrap-Server resource is true) bootstraps by itself:
+//!
+//! * at [`Client::register`], when it has no management-server account and none of its
+//!   objects holds one ([`Object::accounts`]), after the Client Hold Off Time;
+//! * when registration failed for as long as the server's Communication Retry settings say
+//!   ([`Retry`]: `count` attempts spaced by a timer doubling from `timer_s`, `sequence_count`
+//!   sequences `sequence_delay_s` apart). A client without a Bootstrap-Server keeps
+//!   retrying with the backoff of the Liveness section, forever;
+//! * when the application calls [`Client::bootstrap`].
+//!
+//! It sends `POST /bs?ep=...` and, once the Bootstrap-Server answered 2.04, serves it the
+//! Bootstrap interface: Bootstrap-Write (PUT of `/o`, `/o/i` or `/o/i/r`, handed whole to
+//! [`Object::bootstrap_write`], which checks it all before it changes anything: a malformed
+//! /0 or /1 instance is 4.00 and changes nothing), Bootstrap-Delete (DELETE of `/`, `/o`,
+//! `/o/i`: [`Object::bootstrap_delete`]; the Bootstrap-Server's own /0 instance stays, a
+//! delete naming it is 4.00), Bootstrap-Discover (GET with Accept link format of `/` or
+//! `/o`: `</>;lwm2m="1.1"`, then objects and instances, with `ssid` and `uri` of the
+//! accounts' instances, [`Object::bootstrap_link`]), Bootstrap-Read (of the objects that
+//! allow it, [`Object::bootstrap_readable`]: the Server object) and Bootstrap-Finish
+//! (`POST /bs`). Anything else the Bootstrap-Server asks is refused with 4.01. Finish is
+//! answered 2.04 when some object holds a whole management-server account (a /0 instance
+//! of a normal server and the /1 instance with its Short Server ID), 4.06 Not Acceptable
+//! otherwise (the client stays in bootstrap). After 2.04 the client takes the account of
+//! the lowest Short Server ID ([`Event::Bootstrapped`]) and registers with it; being
+//! registered with several management servers at once is future work.
+//!
+//! A Bootstrap-Server that stops talking ends the bootstrap [`FINISH_WAIT_MS`] (247 s)
+//! after its last request; an unanswered or refused Bootstrap-Request ends it too
+//! ([`Event::BootstrapFailed`]). The client then goes back to the management server it
+//! had, if any (a new sequence of Register attempts), or asks the Bootstrap-Server again
+//! after a jittered backoff that doubles from 5 s to 300 s. It never stops for good.
+//!
+//! **The runner.** [`Peer::Server`] is the line to the LwM2M server the client talks to:
+//! the Bootstrap-Server while bootstrapping, the management server otherwise. The client
+//! never talks to both at once. [`Client::server_target`] gives the URI and [`Security`] to
+//! bind that line to, and whether it is the Bootstrap-Server's; the runner binds (a socket,
+//! a DTLS session with the account's PSK) before it sends a datagram to [`Peer::Server`],
+//! and binds again when the target changes ([`Event::BootstrapStarted`],
+//! [`Event::Bootstrapped`], [`Event::BootstrapFailed`] tell when). Datagrams from anyone
+//! else than the bound server must not be handed in as [`Peer::Server`]'s: while
+//! bootstrapping, everything the client receives from [`Peer::Server`] is taken as the
+//! Bootstrap-Server's, so a management server's request is dropped by the runner (its
+//! line is closed), and one that still came would be refused with 4.01 unless it is a
+//! Bootstrap operation. Outside bootstrap, the Bootstrap operations are refused as any
+//! management server's request for them is (DELETE 4.05, `POST /bs` 4.04, Discover of `/`
+//! 4.04, /0 4.01).
+//!
 //! ```
 //! use lwm2m_runtime::client::{Client, Config, Device, Instant, Peer};
 //! use lwm2m_runtime::Object;
@@ -50,17 +101,20 @@
 //! * `download`: the downloader over CoAP Block2, for the object that asked.
 //! * `context`: what an object may ask of the client when it is polled ([`Context`]).
 //! * `queue`: LwM2M Queue Mode, the window after the last exchange and the sleep after it.
+//! * `bootstrap`: client-initiated bootstrap: the Bootstrap-Request, the Bootstrap interface
+//!   served, Finish, and the bound on a silent Bootstrap-Server.
 //!
 //! # Liveness
 //!
 //! Every exchange the client starts ends, with an answer, a reset or a timeout (93 s at
-//! most); Register, Update and Deregister have a guard beyond that; a failed Register is
-//! tried again after a wait drawn between half and all of a backoff that doubles from 5 s to
-//! 300 s; and [`Client::timeout`] is never `None` while the client is registered or
-//! registering. Notifications go one at a time when the line to the server is free, each
-//! rendered when it leaves, so a retransmission carries the newest value (RFC 7641 4.5.2).
-//! [`Config::recovery_bound_ms`] states how soon a device is registered again after the
-//! network heals; `tests/tests/network_faults.rs` checks it on a simulated network with loss,
+//! most); Register, Update, Deregister and the Bootstrap-Request have a guard beyond that; a
+//! failed Register is tried again after a wait drawn between half and all of a backoff that
+//! doubles from 5 s to 300 s (or, with a Bootstrap-Server to fall back on, as the Bootstrap
+//! section says); and [`Client::timeout`] is never `None` while the client is registered,
+//! registering or bootstrapping. Notifications go one at a time when the line to the server
+//! is free, each rendered when it leaves, so a retransmission carries the newest value (RFC
+//! 7641 4.5.2). [`Config::recovery_bound_ms`] states how soon a device without a
+//! Bootstrap-Server is registered again after the network heals; `tests/tests/network_faults.rs` checks it on a simulated network with loss,
 //! duplication, reordering, outages, server restarts and address changes.
 //!
 //! # Heap
@@ -87,6 +141,7 @@ use crate::value::Time;
 
 mod account;
 mod blockwise;
+mod bootstrap;
 mod context;
 mod download;
 mod observe;
@@ -96,11 +151,15 @@ mod render;
 mod routing;
 mod transport;
 
-pub use account::{Account, Binding, KEY_MAX, Retry, Secret, Security, ServerSettings, URI_MAX};
+pub use account::{
+    Account, Binding, BootstrapAccount, KEY_MAX, Retry, Secret, Security, ServerSettings, URI_MAX,
+};
+pub use bootstrap::{FINISH_WAIT_MS, ServerTarget};
 pub use context::{Context, DownloadError, DownloadEvent, DownloadRequest, DownloadUri, Scheme};
 pub use observe::Attributes;
 
 use blockwise::Block1;
+use bootstrap::Bootstrapper;
 use context::{Asks, ServerAsk};
 use download::Downloader;
 use observe::Observer;
@@ -129,7 +188,8 @@ impl Instant {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Peer {
-    /// The LwM2M server.
+    /// The LwM2M server the client talks to: the management server, or the
+    /// Bootstrap-Server while bootstrapping ([`Client::server_target`] says which).
     Server,
     /// The CoAP server of a download ([`Client::download_peer`] names it).
     Download,
@@ -179,6 +239,16 @@ pub enum Event {
     Updated,
     /// The client deregistered.
     Deregistered,
+    /// The client started bootstrapping: [`Peer::Server`] leads to the Bootstrap-Server
+    /// now ([`Client::server_target`]).
+    BootstrapStarted,
+    /// The Bootstrap-Server finished (Bootstrap-Finish answered 2.04): [`Peer::Server`]
+    /// leads to the management server it provisioned, which the client registers with.
+    Bootstrapped,
+    /// The bootstrap failed (the Bootstrap-Request unanswered or refused, or no
+    /// Bootstrap-Finish in time): the client goes back to its management server if it has
+    /// one, or asks the Bootstrap-Server again after a backoff.
+    BootstrapFailed,
     /// Queue mode: the device has been quiet for the configured window and may sleep
     /// (radio off) until `until`, when [`Client::poll`] must run again. It announces
     /// itself with a Registration Update when it wakes.
@@ -252,7 +322,11 @@ impl Config {
 /// The LwM2M client. See the [module documentation](self).
 pub struct Client {
     config: Config,
+    /// The management server's account; its settings are in force even when there is none
+    /// (`has_account`), so that the parts need not ask.
     account: Account,
+    has_account: bool,
+    bootstrap: Bootstrapper,
     transport: Transport,
     registrar: Registrar,
     observer: Observer,
@@ -282,12 +356,29 @@ impl Client {
     /// `lwm2m-servers` crate reads it from Objects 0 and 1): its lifetime, binding and
     /// default notification periods.
     pub fn with_account(config: Config, account: Account, seed: u64) -> Self {
+        Self::with_accounts(config, Some(account), None, seed)
+    }
+
+    /// A client that has not registered yet, for the management server of `account` when
+    /// there is one, with the Bootstrap-Server of `bootstrap` to fall back on (see the
+    /// module documentation, Bootstrap). With no management account, [`Client::register`]
+    /// takes one the objects hold ([`Object::accounts`]), or bootstraps.
+    pub fn with_accounts(
+        config: Config,
+        account: Option<Account>,
+        bootstrap: Option<BootstrapAccount>,
+        seed: u64,
+    ) -> Self {
+        let has_account = account.is_some();
+        let account = account.unwrap_or_else(|| Account::unprovisioned(config.lifetime));
         let mut observer = Observer::default();
         observer.set_defaults(&account.settings);
         Self {
             queue: Queue::new(config.queue_mode, config.queue_window_ms),
             config,
             account,
+            has_account,
+            bootstrap: Bootstrapper::new(bootstrap),
             transport: Transport::new(seed),
             registrar: Registrar::new(),
             observer,
@@ -369,6 +460,7 @@ impl Client {
         [
             self.transport.deadline(),
             self.registrar.deadline(),
+            self.bootstrap.deadline(),
             observations,
             self.downloads.deadline(),
             self.wake,
@@ -385,10 +477,11 @@ impl Client {
         self.events.pop_front()
     }
 
-    /// The account of the server the client registers with: its URI and security are for
-    /// whoever binds [`Peer::Server`]; the client follows its settings.
-    pub fn account(&self) -> &Account {
-        &self.account
+    /// The account of the management server the client registers with, if it has one: its
+    /// URI and security are for whoever binds [`Peer::Server`] (outside bootstrap, see
+    /// [`Client::server_target`]); the client follows its settings.
+    pub fn account(&self) -> Option<&Account> {
+        self.has_account.then_some(&self.account)
     }
 
     /// Replaces the account. New settings apply at once: a changed lifetime or binding goes
@@ -398,6 +491,7 @@ impl Client {
     pub fn set_account(&mut self, now: Instant, account: Account) {
         self.set_settings(now, account.settings.clone());
         self.account = account;
+        self.has_account = true;
     }
 
     /// New settings for the server, from the application or from its Server object.
@@ -437,6 +531,7 @@ impl Client {
         for failed in self.transport.on_timeout(now) {
             self.on_outcome(now, Outcome::TimedOut(failed), device);
         }
+        self.tick_bootstrap(now, device);
         self.tick_registration(now, device);
         self.check_observations(now, device);
         self.poll_objects(now, device);
@@ -513,7 +608,7 @@ impl Client {
     /// again. What is asked of another server than the client's is ignored.
     fn apply(&mut self, now: Instant, asks: Asks, device: &mut Device<'_, '_>) {
         for ask in asks.servers {
-            if ask.short_server_id() != self.account.settings.short_server_id {
+            if !self.has_account || ask.short_server_id() != self.account.settings.short_server_id {
                 debug!(
                     "an ask for server {} ignored: the client's is {}",
                     ask.short_server_id(),
@@ -570,6 +665,7 @@ impl Client {
                 None => {}
             },
             Purpose::Fetch => self.on_fetch(now, response, device),
+            Purpose::Bootstrap => self.on_bootstrap_request(now, response.as_ref(), device),
         }
         // The line to the server may be free again: what waited for it goes.
         self.tick_registration(now, device);

@@ -4,13 +4,18 @@
 //! Every state that waits for the server has a deadline ([`Registrar::deadline`]): a retry
 //! time, the next Update, or a guard that ends an exchange that never got an outcome. A
 //! Register or Update whose object list does not fit one block goes block-wise (Block1).
+//!
+//! A failed Register is tried again after a jittered backoff (5 s doubling to 300 s),
+//! forever. When the client has a Bootstrap-Server to fall back on, it follows the server's
+//! Communication Retry settings ([`Retry`]) instead, and gives up after the last sequence:
+//! the client then bootstraps.
 
 extern crate alloc;
 
 use alloc::vec::Vec;
 use core::fmt::Write as _;
 
-use super::account::{Binding, ServerSettings};
+use super::account::{Account, Binding, Retry, ServerSettings};
 use super::observe::{FNV_START, fnv1a};
 use super::transport::{MAX_TRANSMIT_WAIT_MS, Purpose, Rng, SEPARATE_RESPONSE_MS, confirmable};
 use super::{Client, Config, Device, Event, Instant, Peer};
@@ -109,6 +114,10 @@ pub(super) struct Registrar {
     announced_binding: Binding,
     /// A Disable waits for its Deregister: the account stays off until then.
     disable_until: Option<Instant>,
+    /// Failed Registers in the current sequence, and sequences that failed (only counted
+    /// under a [`Retry`] policy).
+    attempts: u32,
+    sequences: u32,
 }
 
 impl Registrar {
@@ -121,6 +130,8 @@ impl Registrar {
             announced_lifetime: 0,
             announced_binding: Binding::udp(),
             disable_until: None,
+            attempts: 0,
+            sequences: 0,
         }
     }
 
@@ -348,14 +359,14 @@ impl Registrar {
         self.is_busy() && self.deadline().is_some_and(|at| at <= now)
     }
 
-    /// The answer to Register (`None`: reset or timed out).
+    /// The answer to Register (`None`: reset or timed out): registered, or the code of the
+    /// failure for [`Registrar::failed`].
     fn on_register(
         &mut self,
         now: Instant,
         settings: &ServerSettings,
-        rng: &mut Rng,
         response: Option<&Packet>,
-    ) -> Event {
+    ) -> Result<(), Option<u8>> {
         if let Some(p) = response.filter(|p| coap::code_of(p) == coap::CREATED) {
             let location: Location = p
                 .get_option(CoapOption::LocationPath)
@@ -366,7 +377,7 @@ impl Registrar {
             if location.len() <= MAX_LOCATION {
                 info!("registered ({} Location-Path segments)", location.len());
                 self.registered(now, settings, location);
-                return Event::Registered;
+                return Ok(());
             }
             warn!(
                 "the server's Location-Path has {} segments, more than {}",
@@ -374,21 +385,67 @@ impl Registrar {
                 MAX_LOCATION
             );
         }
-        self.failed(now, rng, response.map(coap::code_of));
-        Event::RegistrationFailed
+        Err(response.map(coap::code_of))
     }
 
-    /// A Register failed: try again after the backoff, with jitter.
-    fn failed(&mut self, now: Instant, rng: &mut Rng, code: Option<u8>) {
-        let half = self.retry_ms / 2;
-        let wait = half + rng.next() % (half + 1);
+    /// A Register failed: try again after the backoff, with jitter; or, under a `policy`
+    /// (the client has a Bootstrap-Server to fall back on), after the policy's wait. `false`
+    /// when the policy's last sequence failed: registration stops, for the client to
+    /// bootstrap.
+    pub(super) fn failed(
+        &mut self,
+        now: Instant,
+        rng: &mut Rng,
+        code: Option<u8>,
+        policy: Option<&Retry>,
+    ) -> bool {
+        self.blockwise = None;
+        let wait = match policy {
+            None => {
+                let half = self.retry_ms / 2;
+                self.retry_ms = (self.retry_ms * 2).min(MAX_RETRY_MS);
+                half + rng.next() % (half + 1)
+            }
+            Some(policy) => match self.next_attempt(policy) {
+                Some(wait) => wait,
+                None => {
+                    warn!("registration failed (code {:?}) for the last time", code);
+                    self.state = Registration::Stopped;
+                    return false;
+                }
+            },
+        };
         warn!(
             "registration failed (code {:?}); retry in {} ms",
             code, wait
         );
         self.state = Registration::RetryAt(now.after(wait));
+        true
+    }
+
+    /// The wait before the next Register under `policy`: the Communication Retry Timer,
+    /// doubled after each failed attempt of a sequence, the Sequence Delay Timer between
+    /// sequences; `None` once the last sequence failed (the counts start over).
+    fn next_attempt(&mut self, policy: &Retry) -> Option<u64> {
+        self.attempts += 1;
+        if self.attempts < policy.count.max(1) {
+            let doublings = (self.attempts - 1).min(20);
+            return Some((u64::from(policy.timer_s) * 1000) << doublings);
+        }
+        self.attempts = 0;
+        self.sequences += 1;
+        if self.sequences < policy.sequence_count.max(1) {
+            return Some(u64::from(policy.sequence_delay_s) * 1000);
+        }
+        self.sequences = 0;
+        None
+    }
+
+    /// Registration stops without an exchange (bootstrap takes over the server's line).
+    pub(super) fn halt(&mut self) {
         self.blockwise = None;
-        self.retry_ms = (self.retry_ms * 2).min(MAX_RETRY_MS);
+        self.disable_until = None;
+        self.state = Registration::Stopped;
     }
 
     /// The answer to Update: [`Event::Updated`], or `None` when the client must register
@@ -428,6 +485,8 @@ impl Registrar {
         };
         self.blockwise = None;
         self.retry_ms = FIRST_RETRY_MS;
+        self.attempts = 0;
+        self.sequences = 0;
     }
 }
 
@@ -443,8 +502,25 @@ impl Client {
         self.registrar.is_disabled()
     }
 
-    /// Starts (or restarts) registration.
+    /// Starts (or restarts) registration. A client without a management account takes the
+    /// one of the lowest Short Server ID the objects hold ([`Object::accounts`]); with none,
+    /// it bootstraps when it has a Bootstrap-Server, and does nothing otherwise. A client
+    /// that is bootstrapping goes on with it.
+    ///
+    /// [`Object::accounts`]: crate::Object::accounts
     pub fn register(&mut self, now: Instant, device: &mut Device<'_, '_>) {
+        if self.bootstrap.is_active() {
+            return;
+        }
+        if self.account().is_none() {
+            match lowest_account(device) {
+                Some(account) => self.set_account(now, account),
+                None => {
+                    self.start_bootstrap(now);
+                    return;
+                }
+            }
+        }
         self.registrar.disable_until = None;
         let objects = object_list(device);
         let p = self
@@ -483,15 +559,30 @@ impl Client {
     /// A registration exchange ended without an answer.
     fn registration_failed(&mut self, now: Instant, purpose: Purpose) {
         match purpose {
-            Purpose::Register | Purpose::Update => {
-                self.registrar.failed(now, &mut self.transport.rng, None);
-                self.push_event(Event::RegistrationFailed);
-            }
+            Purpose::Register | Purpose::Update => self.register_failed(now, None),
             _ => {
                 self.registrar.stop();
                 self.observer.clear();
                 self.push_event(Event::Deregistered);
             }
+        }
+    }
+
+    /// A Register (or the Update before it) failed: registration is tried again after the
+    /// backoff, or, when the retries for a client with a Bootstrap-Server ran out, the
+    /// client bootstraps.
+    fn register_failed(&mut self, now: Instant, code: Option<u8>) {
+        let policy = self
+            .bootstrap
+            .account()
+            .is_some()
+            .then_some(&self.account.settings.retry);
+        let retrying = self
+            .registrar
+            .failed(now, &mut self.transport.rng, code, policy);
+        self.push_event(Event::RegistrationFailed);
+        if !retrying {
+            self.start_bootstrap(now);
         }
     }
 
@@ -539,18 +630,18 @@ impl Client {
         }
         match purpose {
             Purpose::Register => {
-                let event = self.registrar.on_register(
-                    now,
-                    &self.account.settings,
-                    &mut self.transport.rng,
-                    response,
-                );
-                if event == Event::Registered {
-                    // A new registration: the server observes anew what it wants.
-                    self.observer.clear();
-                    self.transport.abandon_notifications(now);
+                match self
+                    .registrar
+                    .on_register(now, &self.account.settings, response)
+                {
+                    Ok(()) => {
+                        // A new registration: the server observes anew what it wants.
+                        self.observer.clear();
+                        self.transport.abandon_notifications(now);
+                        self.push_event(Event::Registered);
+                    }
+                    Err(code) => self.register_failed(now, code),
                 }
-                self.push_event(event);
             }
             Purpose::Update => {
                 let code = response.map(coap::code_of);
@@ -565,9 +656,26 @@ impl Client {
                 self.observer.clear();
                 self.push_event(Event::Deregistered);
             }
-            Purpose::Notify | Purpose::Fetch => {}
+            Purpose::Notify | Purpose::Fetch | Purpose::Bootstrap => {}
         }
     }
+}
+
+/// The management-server account of the lowest Short Server ID the objects hold.
+pub(super) fn lowest_account(device: &Device<'_, '_>) -> Option<Account> {
+    let mut best: Option<Account> = None;
+    for object in device.objects.iter() {
+        object.accounts(&mut |a| {
+            let id = a.settings.short_server_id;
+            if best
+                .as_ref()
+                .is_none_or(|b| id < b.settings.short_server_id)
+            {
+                best = Some(a);
+            }
+        });
+    }
+    best
 }
 
 /// Every object served, sorted by ID, with its instance IDs; objects reserved to bootstrap

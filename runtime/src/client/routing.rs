@@ -33,12 +33,16 @@ impl Client {
             debug!("a duplicate of request {} is answered from the cache", mid);
             return;
         }
-        let mut router = Router {
-            config: &self.config,
-            observer: &mut self.observer,
-            block1: &mut self.block1,
+        let response = if self.bootstrap.is_active() {
+            self.serve_bootstrap(now, &request, device)
+        } else {
+            let mut router = Router {
+                config: &self.config,
+                observer: &mut self.observer,
+                block1: &mut self.block1,
+            };
+            router.dispatch(now, &request, device)
         };
-        let response = router.dispatch(now, &request, device);
         let mut response = response.unwrap_or_else(|(e, size1)| {
             debug!("request {} refused: {:?}", mid, e);
             let mut r = coap::response_to(&request, coap::error_code(e));
@@ -63,6 +67,34 @@ impl Client {
         self.transport.send_now(Peer::Server, bytes);
         // What the request changed is reported after its response.
         self.poll_objects(now, device);
+        self.after_bootstrap_request(now, device);
+    }
+
+    /// Bootstrap-Read: a Read with no Observe, in the format the request accepts or the
+    /// default one.
+    pub(super) fn bootstrap_read(
+        &mut self,
+        now: Instant,
+        request: &Packet,
+        path: &Path,
+        object: &mut dyn Object,
+    ) -> Result<Packet, Error> {
+        check_path(object, path)?;
+        let accept = coap::uint_option(request, CoapOption::Accept)
+            .transpose()?
+            .map(|a| {
+                u16::try_from(a)
+                    .ok()
+                    .and_then(ContentFormat::from_number)
+                    .ok_or(Error::NotAcceptable)
+            })
+            .transpose()?;
+        let mut router = Router {
+            config: &self.config,
+            observer: &mut self.observer,
+            block1: &mut self.block1,
+        };
+        router.read(now, request, path, accept, object)
     }
 }
 

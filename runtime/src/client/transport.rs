@@ -51,6 +51,8 @@ pub(crate) enum Purpose {
     Notify,
     /// A block of a download an object asked for.
     Fetch,
+    /// The Bootstrap-Request (`POST /bs`).
+    Bootstrap,
 }
 
 /// A confirmable message with this code, numbered when it is started.
@@ -214,7 +216,7 @@ impl Transport {
         if self.inflight.iter().any(|e| e.to == to) {
             let queued = if matches!(
                 purpose,
-                Purpose::Register | Purpose::Update | Purpose::Deregister
+                Purpose::Register | Purpose::Update | Purpose::Deregister | Purpose::Bootstrap
             ) {
                 self.queue.push_front(exchange)
             } else {
@@ -433,6 +435,12 @@ impl Transport {
             // A request: the caller serves it.
             _ => Some(Err(p)),
         }
+    }
+
+    /// Forgets the responses cached for `peer` (it now leads to another server, whose
+    /// message IDs have nothing to do with the last one's).
+    pub(crate) fn forget(&mut self, peer: Peer) {
+        self.dedup.retain(|c| c.peer != peer);
     }
 
     /// The cached response to a duplicate request, if this message ID was answered recently.

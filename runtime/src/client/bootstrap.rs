@@ -1,0 +1,467 @@
+//! Client-initiated bootstrap (LwM2M 1.1 Bootstrap interface): the Bootstrap-Request
+//! (`POST /bs?ep=...`), the Bootstrap-Server's Write, Delete, Discover and Read served while
+//! it configures the device, and Bootstrap-Finish, after which the client registers with the
+//! management server it was given.
+//!
+//! While bootstrapping, [`Peer::Server`] leads to the Bootstrap-Server
+//! ([`Client::server_target`] says so); nothing goes to a management server and every
+//! request is the Bootstrap-Server's, of which only the Bootstrap interface is served: any
+//! other operation answers 4.01 Unauthorized.
+//!
+//! Every wait has an end: the Bootstrap-Request has a guard like a Register, and once the
+//! Bootstrap-Server accepted it, the client waits at most [`FINISH_WAIT_MS`] after its last
+//! request for Bootstrap-Finish. A bootstrap that fails (no answer, refused, no Finish in
+//! time) is told with [`Event::BootstrapFailed`]; the client then goes back to its
+//! management server when it has one, or asks the Bootstrap-Server again after a jittered
+//! backoff that doubles from 5 s to 300 s.
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+use core::fmt::Write as _;
+
+use super::account::{Account, BootstrapAccount, Security};
+use super::registration::{FIRST_RETRY_MS, MAX_RETRY_MS, lowest_account};
+use super::render::instance_ids;
+use super::routing::lookup;
+use super::transport::{
+    EXCHANGE_LIFETIME_MS, MAX_TRANSMIT_WAIT_MS, Purpose, SEPARATE_RESPONSE_MS, confirmable,
+};
+use super::{Client, Device, Event, Instant, Peer};
+use crate::coap::{self, CoapOption, Packet};
+use crate::error::Error;
+use crate::format::link::LinkWriter;
+use crate::format::{self, ContentFormat, Shape};
+use crate::object::{BootstrapLink, Object};
+use crate::path::Path;
+use crate::spec::{Multiplicity, Version};
+
+/// How long the client waits for Bootstrap-Finish after the Bootstrap-Server's last request
+/// (or its answer to the Bootstrap-Request): EXCHANGE_LIFETIME, 247 s.
+pub const FINISH_WAIT_MS: u64 = EXCHANGE_LIFETIME_MS;
+/// How long the Bootstrap-Request may go without an outcome before it is abandoned.
+const GUARD_MS: u64 = MAX_TRANSMIT_WAIT_MS + SEPARATE_RESPONSE_MS;
+/// 2.02 Deleted.
+const DELETED: u8 = coap::code(2, 2);
+
+/// Where the LwM2M server [`Peer::Server`] leads to is, and how to secure the line to it:
+/// what a runner binds the peer to (see [`Client::server_target`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServerTarget<'a> {
+    /// The server's URI (empty when the application binds the server by other means).
+    pub uri: &'a str,
+    /// How to secure the line.
+    pub security: &'a Security,
+    /// Whether it is the Bootstrap-Server (else the management server).
+    pub bootstrap: bool,
+}
+
+/// Where the bootstrap stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// Not bootstrapping.
+    Idle,
+    /// The Bootstrap-Request goes at this time (after the hold-off or the backoff).
+    RequestAt(Instant),
+    /// The Bootstrap-Request waits for its answer until the guard.
+    Requesting { guard: Instant },
+    /// The Bootstrap-Server configures the device; without Finish by `until`, the client
+    /// gives up.
+    Serving { until: Instant },
+}
+
+/// The bootstrap state machine.
+pub(super) struct Bootstrapper {
+    account: Option<BootstrapAccount>,
+    state: State,
+    retry_ms: u64,
+    /// Bootstrap-Finish was accepted with this account: the client takes it once the 2.04
+    /// is queued.
+    finished: Option<Account>,
+}
+
+impl Bootstrapper {
+    pub(super) fn new(account: Option<BootstrapAccount>) -> Self {
+        Self {
+            account,
+            state: State::Idle,
+            retry_ms: FIRST_RETRY_MS,
+            finished: None,
+        }
+    }
+
+    pub(super) fn account(&self) -> Option<&BootstrapAccount> {
+        self.account.as_ref()
+    }
+
+    /// Whether the client bootstraps ([`Peer::Server`] leads to the Bootstrap-Server).
+    pub(super) fn is_active(&self) -> bool {
+        self.state != State::Idle
+    }
+
+    /// When the Bootstrap-Request goes, its guard runs out, or the wait for Finish ends.
+    pub(super) fn deadline(&self) -> Option<Instant> {
+        match self.state {
+            State::Idle => None,
+            State::RequestAt(at) => Some(at),
+            State::Requesting { guard } => Some(guard),
+            State::Serving { until } => Some(until),
+        }
+    }
+}
+
+impl Client {
+    /// The Bootstrap-Server the client falls back on, if it has one.
+    pub fn bootstrap_account(&self) -> Option<&BootstrapAccount> {
+        self.bootstrap.account()
+    }
+
+    /// Gives the client a Bootstrap-Server to fall back on (or takes it away). With one,
+    /// registration follows the server's Communication Retry settings and bootstraps when
+    /// they run out; without, it retries forever.
+    pub fn set_bootstrap_account(&mut self, account: Option<BootstrapAccount>) {
+        self.bootstrap.account = account;
+    }
+
+    /// Whether the client is bootstrapping: [`Peer::Server`] leads to the Bootstrap-Server.
+    pub fn is_bootstrapping(&self) -> bool {
+        self.bootstrap.is_active()
+    }
+
+    /// Where [`Peer::Server`] leads now: the Bootstrap-Server while bootstrapping, the
+    /// management server otherwise; `None` when the client has neither. A runner binds the
+    /// peer to this URI and security, and binds it again when it changes (the client tells
+    /// with [`Event::BootstrapStarted`], [`Event::Bootstrapped`] and
+    /// [`Event::BootstrapFailed`]).
+    pub fn server_target(&self) -> Option<ServerTarget<'_>> {
+        if self.bootstrap.is_active() {
+            let a = self.bootstrap.account()?;
+            return Some(ServerTarget {
+                uri: &a.server_uri,
+                security: &a.security,
+                bootstrap: true,
+            });
+        }
+        self.account().map(|a| ServerTarget {
+            uri: &a.server_uri,
+            security: &a.security,
+            bootstrap: false,
+        })
+    }
+
+    /// Starts a client-initiated bootstrap now (after the Client Hold Off Time): what the
+    /// client does by itself when it has no management server or cannot register with it.
+    /// Registration stops, observations end, and [`Peer::Server`] leads to the
+    /// Bootstrap-Server. Nothing happens without a Bootstrap-Server account.
+    pub fn bootstrap(&mut self, now: Instant) {
+        self.start_bootstrap(now);
+    }
+
+    pub(super) fn start_bootstrap(&mut self, now: Instant) {
+        let Some(account) = self.bootstrap.account() else {
+            warn!("no Bootstrap-Server to ask for an account");
+            return;
+        };
+        let at = now.after(u64::from(account.hold_off_s) * 1000);
+        info!("bootstrap: asking the Bootstrap-Server at {:?}", at);
+        self.leave_server(now);
+        self.bootstrap.state = State::RequestAt(at);
+        self.push_event(Event::BootstrapStarted);
+    }
+
+    /// [`Peer::Server`] is about to lead elsewhere: whatever went on with the server it led
+    /// to ends.
+    fn leave_server(&mut self, now: Instant) {
+        self.registrar.halt();
+        self.transport.abandon(Peer::Server);
+        self.transport.forget(Peer::Server);
+        self.observer.clear();
+        self.queue.touch(now);
+    }
+
+    /// Sends the Bootstrap-Request when it is due; gives up on a guard or a Finish that ran
+    /// out.
+    pub(super) fn tick_bootstrap(&mut self, now: Instant, device: &mut Device<'_, '_>) {
+        match self.bootstrap.state {
+            State::RequestAt(at) if at <= now => {
+                let mut p = confirmable(coap::POST);
+                coap::add_option(&mut p, CoapOption::UriPath, b"bs");
+                let mut q: heapless::String<96> = heapless::String::new();
+                let _ = write!(q, "ep={}", self.config.endpoint);
+                coap::add_option(&mut p, CoapOption::UriQuery, q.as_bytes());
+                self.bootstrap.state = State::Requesting {
+                    guard: now.after(GUARD_MS),
+                };
+                if self
+                    .transport
+                    .request(now, p, Peer::Server, Purpose::Bootstrap)
+                    .is_err()
+                {
+                    self.bootstrap_failed(now, device);
+                }
+            }
+            State::Requesting { guard } if guard <= now => {
+                warn!("bootstrap: the Bootstrap-Request got no outcome in time");
+                self.transport.abandon(Peer::Server);
+                self.bootstrap_failed(now, device);
+            }
+            State::Serving { until } if until <= now => {
+                warn!("bootstrap: no Bootstrap-Finish in time");
+                self.bootstrap_failed(now, device);
+            }
+            _ => {}
+        }
+    }
+
+    /// The outcome of the Bootstrap-Request (`None`: reset or timed out).
+    pub(super) fn on_bootstrap_request(
+        &mut self,
+        now: Instant,
+        response: Option<&Packet>,
+        device: &mut Device<'_, '_>,
+    ) {
+        // The Bootstrap-Server may have started before its answer came (or got lost): it
+        // is configuring the device, which is what counts.
+        if !matches!(self.bootstrap.state, State::Requesting { .. }) {
+            return;
+        }
+        match response.map(coap::code_of) {
+            Some(coap::CHANGED) => {
+                info!("bootstrap: the Bootstrap-Server accepted the request");
+                self.bootstrap.state = State::Serving {
+                    until: now.after(FINISH_WAIT_MS),
+                };
+            }
+            code => {
+                warn!("bootstrap: the request failed (code {:?})", code);
+                self.bootstrap_failed(now, device);
+            }
+        }
+    }
+
+    /// The bootstrap failed: back to the management server when there is one, or ask the
+    /// Bootstrap-Server again after the backoff.
+    fn bootstrap_failed(&mut self, now: Instant, device: &mut Device<'_, '_>) {
+        self.push_event(Event::BootstrapFailed);
+        self.transport.abandon(Peer::Server);
+        self.transport.forget(Peer::Server);
+        if self.account().is_some() {
+            self.bootstrap.state = State::Idle;
+            self.register(now, device);
+            return;
+        }
+        let half = self.bootstrap.retry_ms / 2;
+        let wait = half + self.transport.rng.next() % (half + 1);
+        self.bootstrap.retry_ms = (self.bootstrap.retry_ms * 2).min(MAX_RETRY_MS);
+        warn!("bootstrap: asking again in {} ms", wait);
+        self.bootstrap.state = State::RequestAt(now.after(wait));
+    }
+
+    /// After a request of the Bootstrap-Server is answered: once Finish was accepted, the
+    /// client takes the account it was given and registers.
+    pub(super) fn after_bootstrap_request(&mut self, now: Instant, device: &mut Device<'_, '_>) {
+        let Some(account) = self.bootstrap.finished.take() else {
+            return;
+        };
+        info!(
+            "bootstrapped: registering with server {}",
+            account.settings.short_server_id
+        );
+        self.bootstrap.state = State::Idle;
+        self.bootstrap.retry_ms = FIRST_RETRY_MS;
+        self.leave_server(now);
+        self.set_account(now, account);
+        self.push_event(Event::Bootstrapped);
+        self.register(now, device);
+    }
+
+    /// Serves one request of the Bootstrap-Server: Bootstrap-Finish (`POST /bs`),
+    /// Bootstrap-Discover (GET, link format), Bootstrap-Read (GET, of Object 1),
+    /// Bootstrap-Write (PUT) and Bootstrap-Delete (DELETE). Anything else answers 4.01.
+    pub(super) fn serve_bootstrap(
+        &mut self,
+        now: Instant,
+        request: &Packet,
+        device: &mut Device<'_, '_>,
+    ) -> Result<Packet, (Error, Option<u32>)> {
+        let plain = |e: Error| (e, None);
+        // Every request shows the Bootstrap-Server is at work: Finish may take as long again.
+        self.bootstrap.state = State::Serving {
+            until: now.after(FINISH_WAIT_MS),
+        };
+        let code = coap::code_of(request);
+        let segments: Vec<&[u8]> = coap::path_segments(request).collect();
+        if segments == [b"bs"] {
+            if code != coap::POST {
+                return Err(plain(Error::Unauthorized));
+            }
+            return self.finish(request, device).map_err(plain);
+        }
+        let path = Path::from_segments(segments).map_err(plain)?;
+        if request.get_first_option(CoapOption::Observe).is_some() {
+            return Err(plain(Error::Unauthorized));
+        }
+        match code {
+            coap::GET if accepts_links(request).map_err(plain)? => {
+                discover(request, &path, device).map_err(plain)
+            }
+            coap::GET => {
+                // Bootstrap-Read: of the objects that allow it (LwM2M 1.1: Server).
+                let id = path.object().ok_or(plain(Error::Unauthorized))?;
+                let object = lookup(device.objects, id).ok_or(plain(Error::NotFound))?;
+                if !object.bootstrap_readable() {
+                    return Err(plain(Error::Unauthorized));
+                }
+                self.bootstrap_read(now, request, &path, object)
+                    .map_err(plain)
+            }
+            // Write-Attributes is not for the Bootstrap-Server.
+            coap::PUT if request.payload.is_empty() && coap::queries(request).next().is_some() => {
+                Err(plain(Error::Unauthorized))
+            }
+            coap::PUT => write(request, &path, device).map_err(plain),
+            coap::DELETE => delete(request, &path, device).map_err(plain),
+            _ => Err(plain(Error::Unauthorized)),
+        }
+    }
+
+    /// Bootstrap-Finish: 2.04 when some object holds a whole management-server account
+    /// (the client takes the one of the lowest Short Server ID once the answer is queued),
+    /// 4.06 Not Acceptable otherwise, the client staying in bootstrap.
+    fn finish(&mut self, request: &Packet, device: &mut Device<'_, '_>) -> Result<Packet, Error> {
+        let best = lowest_account(device);
+        let Some(account) = best else {
+            warn!("Bootstrap-Finish without a management server: 4.06");
+            return Err(Error::NotAcceptable);
+        };
+        self.bootstrap.finished = Some(account);
+        Ok(coap::response_to(request, coap::CHANGED))
+    }
+}
+
+/// Whether the request asks for link format (Discover); 4.06 for an Accept the client does
+/// not know.
+fn accepts_links(request: &Packet) -> Result<bool, Error> {
+    match coap::uint_option(request, CoapOption::Accept).transpose()? {
+        None => Ok(false),
+        Some(a) => u16::try_from(a)
+            .ok()
+            .and_then(ContentFormat::from_number)
+            .map(|f| f == ContentFormat::LinkFormat)
+            .ok_or(Error::NotAcceptable),
+    }
+}
+
+/// Bootstrap-Discover of `/` or `/o`: `</>;lwm2m="1.1"`, then every object (with `ver=`
+/// when it is not 1.0, alone when it has no instance) and instance, accounts' instances
+/// with their `ssid` and `uri`.
+fn discover(request: &Packet, path: &Path, device: &mut Device<'_, '_>) -> Result<Packet, Error> {
+    if path.len() > 1 {
+        return Err(Error::BadRequest);
+    }
+    if let Some(id) = path.object() {
+        lookup(device.objects, id).ok_or(Error::NotFound)?;
+    }
+    let mut order: Vec<usize> = (0..device.objects.len()).collect();
+    order.sort_unstable_by_key(|&i| device.objects.get(i).map(|o| o.info().id));
+    let mut out = Vec::new();
+    let mut w = LinkWriter::new(&mut out);
+    w.raw_link("/")?;
+    w.quoted_attr("lwm2m", "1.1")?;
+    for i in order {
+        let Some(object) = device.objects.get_mut(i) else {
+            continue;
+        };
+        let info = object.info();
+        if path.object().is_some_and(|id| id != info.id) {
+            continue;
+        }
+        let instances = instance_ids(*object, &Path::ROOT);
+        let versioned = info.object_version != Version::new(1, 0);
+        if versioned || instances.is_empty() {
+            w.link(&Path::new(&[info.id]).ok_or(Error::Internal)?)?;
+            if versioned {
+                w.attr("ver", info.object_version)?;
+            }
+        }
+        for instance in instances {
+            w.link(&Path::new(&[info.id, instance]).ok_or(Error::Internal)?)?;
+            let mut result = Ok(());
+            object.bootstrap_link(instance, &mut |link: BootstrapLink<'_>| {
+                if let Some(ssid) = link.ssid {
+                    result = result.and_then(|()| w.attr("ssid", ssid));
+                }
+                if let Some(uri) = link.uri {
+                    result = result.and_then(|()| w.quoted_attr("uri", uri));
+                }
+            });
+            result?;
+        }
+    }
+    let mut response = coap::response_to(request, coap::CONTENT);
+    coap::set_uint_option(
+        &mut response,
+        CoapOption::ContentFormat,
+        u32::from(ContentFormat::LinkFormat.number()),
+    );
+    response.payload = out;
+    Ok(response)
+}
+
+/// Bootstrap-Write of `/o`, `/o/i` or `/o/i/r`: decoded, then handed whole to the object,
+/// which checks it all before it changes anything. One datagram's worth: a Block1 write is
+/// refused with 4.13.
+fn write(request: &Packet, path: &Path, device: &mut Device<'_, '_>) -> Result<Packet, Error> {
+    let id = path.object().ok_or(Error::MethodNotAllowed)?;
+    let object = lookup(device.objects, id).ok_or(Error::NotFound)?;
+    if coap::block_option(request, CoapOption::Block1).is_some() {
+        return Err(Error::TooLarge);
+    }
+    let format = match coap::uint_option(request, CoapOption::ContentFormat).transpose()? {
+        Some(cf) => u16::try_from(cf)
+            .ok()
+            .and_then(ContentFormat::from_number)
+            .ok_or(Error::UnsupportedContentFormat)?,
+        None if path.len() >= 3 => ContentFormat::Text,
+        None => return Err(Error::UnsupportedContentFormat),
+    };
+    let info = object.info();
+    let shape = |p: &Path| {
+        let r = info.resource(p.resource()?)?;
+        Some(Shape {
+            kind: r.kind,
+            multiple: r.multiplicity == Multiplicity::Multiple,
+        })
+    };
+    let mut payload = request.payload.clone();
+    let items = format::decode(format, path, &mut payload, &shape)?;
+    if items
+        .iter()
+        .any(|i| !i.path.starts_with(path) || i.path.len() < 3)
+    {
+        return Err(Error::BadRequest);
+    }
+    object.bootstrap_write(&items)?;
+    Ok(coap::response_to(request, coap::CHANGED))
+}
+
+/// Bootstrap-Delete of `/` (every instance of every object that lets them go), `/o` or
+/// `/o/i`.
+fn delete(request: &Packet, path: &Path, device: &mut Device<'_, '_>) -> Result<Packet, Error> {
+    match (path.object(), path.len()) {
+        (None, _) => {
+            for object in device.objects.iter_mut() {
+                match object.bootstrap_delete(None) {
+                    Ok(()) | Err(Error::MethodNotAllowed) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        (Some(id), 1 | 2) => {
+            let object: &mut dyn Object = lookup(device.objects, id).ok_or(Error::NotFound)?;
+            object.bootstrap_delete(path.instance())?;
+        }
+        _ => return Err(Error::BadRequest),
+    }
+    Ok(coap::response_to(request, DELETED))
+}
