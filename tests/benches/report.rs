@@ -399,7 +399,7 @@ fn board_thread(server: SocketAddr, stop: Arc<AtomicBool>) -> std::thread::JoinH
                 http: false,
                 coaps: false,
             };
-            let mut board = Board::start(flash.take().unwrap(), config, net.now())
+            let mut board = Board::start(flash.take().unwrap(), None, config, net.now())
                 .map_err(|(_, e)| e)
                 .unwrap();
             net.serve(&mut board, &|| stop.load(Ordering::Relaxed))

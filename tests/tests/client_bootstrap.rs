@@ -121,7 +121,7 @@ fn path_of(p: &Packet) -> String {
 fn bootstrap_request(h: &mut Harness, device: &mut Device<'_, '_>) -> Packet {
     h.client.register(h.now, device);
     h.pump(device);
-    let request = h.take_server().expect("a Bootstrap-Request");
+    let request = h.take_bootstrap().expect("a Bootstrap-Request");
     assert_eq!(
         (code_of(&request), path_of(&request)),
         (POST, "/bs".to_owned())
@@ -133,8 +133,18 @@ fn bootstrap_request(h: &mut Harness, device: &mut Device<'_, '_>) -> Packet {
 /// Starts the client and has its Bootstrap-Request accepted.
 fn bootstrapping(h: &mut Harness, device: &mut Device<'_, '_>) {
     let request = bootstrap_request(h, device);
-    h.reply(device, Peer::Server, &request, code(2, 4), |_| {});
+    h.reply(device, Peer::Bootstrap, &request, code(2, 4), |_| {});
     assert!(h.client.is_bootstrapping());
+}
+
+/// Sends a request as the Bootstrap-Server and returns the client's answer.
+fn bs(h: &mut Harness, device: &mut Device<'_, '_>, request: Request) -> Packet {
+    static NEXT_MID: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0x7000);
+    let mut req = request.0;
+    let mid = NEXT_MID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    req.header.message_id = mid;
+    req.set_token(mid.to_be_bytes().to_vec());
+    h.send_raw_from(device, Peer::Bootstrap, &req)
 }
 
 /// One exchange, recorded on the wire log: the request as the server sends it, the answer.
@@ -149,7 +159,7 @@ fn exchange(
     req.header.message_id = 0x6000 + wire.len() as u16;
     req.set_token(vec![0xb5, wire.len() as u8]);
     let size = req.to_bytes().unwrap().len();
-    let response = h.send_raw(device, &req);
+    let response = h.send_raw_from(device, Peer::Bootstrap, &req);
     wire.push(format!(
         "BS  -> dev  CON {} {:<6} {:>4} bytes  {op}",
         method(&req),
@@ -183,12 +193,12 @@ fn a_fresh_device_bootstraps_then_registers_with_the_provisioned_server() {
     serving(&mut accounts, |device| {
         h.client.register(h.now, device);
         assert!(h.events().contains(&Event::BootstrapStarted));
-        let target = h.client.server_target().expect("the Bootstrap-Server");
+        let target = h.client.bootstrap_target().expect("the Bootstrap-Server");
         assert!(target.bootstrap);
         assert_eq!(target.uri, BS_URI);
         assert!(matches!(target.security, Security::Psk { .. }));
         h.pump(device);
-        let request = h.take_server().expect("a Bootstrap-Request");
+        let request = h.take_bootstrap().expect("a Bootstrap-Request");
         assert_eq!(
             (code_of(&request), path_of(&request)),
             (POST, "/bs".to_owned())
@@ -205,7 +215,7 @@ fn a_fresh_device_bootstraps_then_registers_with_the_provisioned_server() {
             ack.to_bytes().unwrap().len()
         ));
         h.client
-            .handle(h.now, Peer::Server, &ack.to_bytes().unwrap(), device);
+            .handle(h.now, Peer::Bootstrap, &ack.to_bytes().unwrap(), device);
 
         let r = exchange(
             &mut h,
@@ -335,28 +345,30 @@ fn finish_without_a_management_account_is_4_06_and_nothing_registers() {
     serving(&mut accounts, |device| {
         bootstrapping(&mut h, device);
         // A Security instance without its Server instance is no account yet.
-        let r = h.send(
+        let r = bs(
+            &mut h,
             device,
             Request::new(PUT, "/0/1")
                 .format(TLV)
                 .payload(&tlv_security(1, &management_security())),
         );
         assert_eq!(code_str(&r), "2.04");
-        let r = h.send(device, Request::new(POST, "/bs"));
+        let r = bs(&mut h, device, Request::new(POST, "/bs"));
         assert_eq!(code_str(&r), "4.06");
         h.pump(device);
         assert!(h.take_server().is_none(), "no Register");
         assert!(h.client.is_bootstrapping(), "still bootstrapping");
         assert!(!h.events().contains(&Event::Bootstrapped));
         // The Server instance makes it whole: the next Finish succeeds.
-        let r = h.send(
+        let r = bs(
+            &mut h,
             device,
             Request::new(PUT, "/1/1")
                 .format(TLV)
                 .payload(&tlv_server(1, &management_server())),
         );
         assert_eq!(code_str(&r), "2.04");
-        let r = h.send(device, Request::new(POST, "/bs"));
+        let r = bs(&mut h, device, Request::new(POST, "/bs"));
         assert_eq!(code_str(&r), "2.04");
         assert_eq!(path_of(&h.take_server().expect("Register")), "/rd");
     });
@@ -391,14 +403,16 @@ fn a_malformed_0_write_is_4_00_and_changes_nothing() {
             ("Security Mode 9", mode, TLV),
             ("a 300-byte key", long_key.into_bytes(), 110),
         ] {
-            let r = h.send(
+            let r = bs(
+                &mut h,
                 device,
                 Request::new(PUT, "/0/1").format(cf).payload(&payload),
             );
             assert_eq!(code_str(&r), "4.00", "{what}");
         }
         // A Server instance for a Short Server ID no account has is refused too.
-        let r = h.send(
+        let r = bs(
+            &mut h,
             device,
             Request::new(PUT, "/1/1")
                 .format(TLV)
@@ -424,10 +438,10 @@ fn deleting_the_bootstrap_servers_own_instance_leaves_it() {
     serving(&mut accounts, |device| {
         bootstrapping(&mut h, device);
         for (path, want) in [("/0/0", "4.00"), ("/0", "2.02"), ("/", "2.02")] {
-            let r = h.send(device, Request::new(DELETE, path));
+            let r = bs(&mut h, device, Request::new(DELETE, path));
             assert_eq!(code_str(&r), want, "DELETE {path}");
         }
-        let r = h.send(device, Request::new(GET, "/").accept(LINK_FORMAT));
+        let r = bs(&mut h, device, Request::new(GET, "/").accept(LINK_FORMAT));
         assert_eq!(
             String::from_utf8(r.payload).unwrap(),
             r#"</>;lwm2m="1.1",</0>;ver=1.2,</0/0>;uri="coaps://bs.example:5684",</1>;ver=1.2"#
@@ -448,11 +462,11 @@ fn bootstrap_deletes_reach_the_flash() {
     serving(&mut accounts, |device| {
         h.client.bootstrap(h.now);
         h.pump(device);
-        let request = h.take_server().expect("a Bootstrap-Request");
-        h.reply(device, Peer::Server, &request, code(2, 4), |_| {});
-        let r = h.send(device, Request::new(DELETE, "/1/0"));
+        let request = h.take_bootstrap().expect("a Bootstrap-Request");
+        h.reply(device, Peer::Bootstrap, &request, code(2, 4), |_| {});
+        let r = bs(&mut h, device, Request::new(DELETE, "/1/0"));
         assert_eq!(code_str(&r), "2.02");
-        let r = h.send(device, Request::new(DELETE, "/0/1"));
+        let r = bs(&mut h, device, Request::new(DELETE, "/0/1"));
         assert_eq!(code_str(&r), "2.02");
     });
     let accounts = Accounts::load(accounts.into_flash(), records())
@@ -473,8 +487,8 @@ fn while_bootstrapping_only_the_bootstrap_interface_is_served() {
     serving(&mut accounts, |device| {
         h.client.bootstrap(h.now);
         h.pump(device);
-        let request = h.take_server().expect("a Bootstrap-Request");
-        h.reply(device, Peer::Server, &request, code(2, 4), |_| {});
+        let request = h.take_bootstrap().expect("a Bootstrap-Request");
+        h.reply(device, Peer::Bootstrap, &request, code(2, 4), |_| {});
         // What a management server asks (and the Bootstrap-Server may not): 4.01.
         for request in [
             Request::new(POST, "/1/0/8"),
@@ -486,7 +500,7 @@ fn while_bootstrapping_only_the_bootstrap_interface_is_served() {
             Request::new(POST, "/1"),
         ] {
             let described = format!("{} {}", method(&request.0), path_of(&request.0));
-            let r = h.send(device, request);
+            let r = bs(&mut h, device, request);
             assert_eq!(code_str(&r), "4.01", "{described}");
             assert!(r.get_option(CoapOption::Observe).is_none());
         }
@@ -545,10 +559,10 @@ fn after_failing_to_register_for_the_retries_the_client_bootstraps() {
         );
         assert!(events.contains(&Event::BootstrapStarted));
         let request = h
-            .take_server()
+            .take_bootstrap()
             .expect("a Bootstrap-Request after the retries");
         assert_eq!(path_of(&request), "/bs");
-        assert!(h.client.server_target().unwrap().bootstrap);
+        assert!(h.client.is_bootstrapping());
         // The Bootstrap-Server does not answer: the client goes back to its server.
         for _ in 0..5 {
             h.advance(device, 100_000);
@@ -560,7 +574,7 @@ fn after_failing_to_register_for_the_retries_the_client_bootstraps() {
             .find(|p| path_of(p) == "/rd")
             .expect("a Register again");
         assert_eq!(code_of(register), POST);
-        assert!(!h.client.server_target().unwrap().bootstrap);
+        assert!(!h.client.is_bootstrapping());
     });
 }
 
@@ -599,12 +613,12 @@ fn a_bootstrap_server_that_never_finishes_is_asked_again_with_backoff() {
         bootstrapping(&mut h, device);
         // It is at work for a while: the wait for Finish counts from its last request.
         h.advance(device, 200_000);
-        let r = h.send(device, Request::new(GET, "/").accept(LINK_FORMAT));
+        let r = bs(&mut h, device, Request::new(GET, "/").accept(LINK_FORMAT));
         assert_eq!(code_str(&r), "2.05");
         let last = h.now;
         assert_eq!(h.client.timeout(), Some(last.after(FINISH_WAIT_MS)));
         h.advance(device, FINISH_WAIT_MS - 1);
-        assert!(h.take_server().is_none());
+        assert!(h.take_bootstrap().is_none());
         assert!(!h.events().contains(&Event::BootstrapFailed));
         // Silent for 247 s: the bootstrap failed; it is asked again after a backoff.
         let mut gaps = Vec::new();
@@ -616,7 +630,7 @@ fn a_bootstrap_server_that_never_finishes_is_asked_again_with_backoff() {
                 h.events().contains(&Event::BootstrapFailed),
                 "round {round}"
             );
-            assert!(h.take_server().is_none(), "not at once");
+            assert!(h.take_bootstrap().is_none(), "not at once");
             let at = h
                 .client
                 .timeout()
@@ -624,9 +638,9 @@ fn a_bootstrap_server_that_never_finishes_is_asked_again_with_backoff() {
             gaps.push(at.since(failed_at));
             h.now = at;
             h.pump(device);
-            let request = h.take_server().expect("the Bootstrap-Request again");
+            let request = h.take_bootstrap().expect("the Bootstrap-Request again");
             assert_eq!(path_of(&request), "/bs");
-            h.reply(device, Peer::Server, &request, code(2, 4), |_| {});
+            h.reply(device, Peer::Bootstrap, &request, code(2, 4), |_| {});
             failed_at = h.now.after(FINISH_WAIT_MS);
             h.now = failed_at;
         }
@@ -653,9 +667,12 @@ fn after_a_reboot_the_provisioned_account_registers_without_bootstrap() {
                 .format(TLV)
                 .payload(&tlv_server(1, &management_server())),
         ] {
-            assert_eq!(code_str(&h.send(device, request))[..1], *"2");
+            assert_eq!(code_str(&bs(&mut h, device, request))[..1], *"2");
         }
-        assert_eq!(code_str(&h.send(device, Request::new(POST, "/bs"))), "2.04");
+        assert_eq!(
+            code_str(&bs(&mut h, device, Request::new(POST, "/bs"))),
+            "2.04"
+        );
     });
     // Power off, on: the accounts are read from the same flash.
     let mut accounts = Accounts::load(accounts.into_flash(), records())
@@ -692,9 +709,10 @@ fn a_bootstrap_write_of_one_resource_creates_the_instance() {
     let mut h = client(&accounts);
     serving(&mut accounts, |device| {
         bootstrapping(&mut h, device);
-        let r = h.send(device, Request::new(PUT, "/3/0/1").payload(b"x"));
+        let r = bs(&mut h, device, Request::new(PUT, "/3/0/1").payload(b"x"));
         assert_eq!(code_str(&r), "4.04", "no such object");
-        let r = h.send(
+        let r = bs(
+            &mut h,
             device,
             Request::new(PUT, "/0/1/0").payload(b"coap://x").format(0),
         );
@@ -706,4 +724,44 @@ fn a_bootstrap_write_of_one_resource_creates_the_instance() {
             .map(|s| s.server_uri.as_str().to_owned()),
         Some("coap://x".to_owned())
     );
+}
+
+#[test]
+fn the_answer_to_finish_goes_to_the_bootstrap_server_and_the_register_to_the_new_server() {
+    let mut accounts = fresh();
+    let mut h = client(&accounts);
+    serving(&mut accounts, |device| {
+        bootstrapping(&mut h, device);
+        // A management server's request while bootstrapping: refused.
+        let r = h.send(device, Request::new(GET, "/3/0/0"));
+        assert_eq!(code_str(&r), "4.01");
+        for request in [
+            Request::new(PUT, "/0/1")
+                .format(TLV)
+                .payload(&tlv_security(1, &management_security())),
+            Request::new(PUT, "/1/1")
+                .format(TLV)
+                .payload(&tlv_server(1, &management_server())),
+        ] {
+            assert_eq!(code_str(&bs(&mut h, device, request)), "2.04");
+        }
+        let mut finish = Request::new(POST, "/bs").0;
+        finish.header.message_id = 0x0f1e;
+        finish.set_token(vec![0xf1]);
+        // `send_raw_from` takes the answer only from what went to the Bootstrap-Server.
+        let r = h.send_raw_from(device, Peer::Bootstrap, &finish);
+        assert_eq!(code_str(&r), "2.04");
+        assert!(
+            h.take_bootstrap().is_none(),
+            "nothing else to the Bootstrap-Server"
+        );
+        let register = h.take_server().expect("the Register, to the new server");
+        assert_eq!(path_of(&register), "/rd");
+        // The Bootstrap-Server did not get the answer and sends Finish again: the client
+        // answers it from its cache, to the Bootstrap-Server, and registers only once.
+        let again = h.send_raw_from(device, Peer::Bootstrap, &finish);
+        assert_eq!(code_str(&again), "2.04");
+        assert!(h.take_server().is_none(), "no second Register");
+        assert!(!h.client.is_bootstrapping());
+    });
 }

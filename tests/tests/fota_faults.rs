@@ -106,7 +106,8 @@ impl LossyWorld {
         }
         while let Some(t) = device.poll(Instant(now), &mut [&mut w.radio as &mut dyn Object]) {
             let from = match t.to {
-                Peer::Server => Addr::Lwm2m,
+                // These devices have no Bootstrap-Server account.
+                Peer::Server | Peer::Bootstrap => Addr::Lwm2m,
                 Peer::Download => Addr::Download,
             };
             let d = Datagram {

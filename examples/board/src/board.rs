@@ -10,11 +10,14 @@ use ed25519_dalek::VerifyingKey;
 use embedded_storage::nor_flash::NorFlash;
 use lwm2m_fota::embassy::EmbassyBoot;
 use lwm2m_fota::mcuboot::Mcuboot;
-use lwm2m_fota::{BootError, DeviceConfig, DeviceReboot, FotaDevice, FotaError, Layout, Version};
+use lwm2m_fota::{
+    BootError, DeviceConfig, DeviceReboot, FotaDevice, FotaError, Layout, ServerAccounts, Version,
+};
 use lwm2m_objects::connectivity_monitoring as cm;
 use lwm2m_objects::firmware_update::{FirmwareUpdateProtocolSupport, State, UpdateResult};
 use lwm2m_runtime::client::{self, Event, Instant, Peer, Transmit};
 use lwm2m_runtime::{Enumeration, Error, Instances, Object, Time};
+use lwm2m_servers::{Accounts, SecurityObject, ServerObject};
 
 use crate::demo;
 
@@ -44,6 +47,12 @@ pub enum Notice {
     Firmware(lwm2m_fota::Notice),
     /// The server accepted the registration.
     Registered,
+    /// The client asked the Bootstrap-Server for its accounts.
+    Bootstrapping,
+    /// The Bootstrap-Server provisioned the accounts; registration follows.
+    Bootstrapped,
+    /// A bootstrap failed (refused, or no Finish in time); the client tries again.
+    BootstrapFailed,
 }
 
 /// Object 4 of this board: a simulated radio whose signal improves towards a target.
@@ -115,18 +124,42 @@ impl cm::Handler for Radio {
     }
 }
 
-/// A board: the updatable device, its radio and what it logged.
+/// A board: the updatable device, its radio, its server accounts and what it logged.
 pub struct Board<F> {
     device: FotaDevice<F, Mcuboot, EmbassyBoot>,
     radio: cm::Served<Radio>,
+    /// Objects 0 and 1 on their own flash: where the client registers, and how.
+    accounts: Option<Accounts<F>>,
     notices: heapless::Deque<Notice, 32>,
+}
+
+/// The radio, and Objects 0 and 1 when the board has accounts.
+fn objects<'a, F: NorFlash>(
+    radio: &'a mut cm::Served<Radio>,
+    accounts: &'a mut Option<(SecurityObject<'_, F>, ServerObject<'_, F>)>,
+) -> Vec<&'a mut dyn Object> {
+    let mut all: Vec<&mut dyn Object> = vec![radio];
+    if let Some((security, server)) = accounts.as_mut() {
+        all.push(security);
+        all.push(server);
+    }
+    all
 }
 
 impl<F: NorFlash> Board<F> {
     /// Powers on from `flash`: embassy-boot's bootloader swaps or reverts, then the device
     /// boots (see [`FotaDevice::boot`]; the demo self-test decides whether a new image stays).
     /// Hands the flash back with the error when nothing can run.
-    pub fn start(mut flash: F, config: BoardConfig, now: Instant) -> Result<Self, (F, BootError)> {
+    ///
+    /// With `accounts`, the client registers where they say (or bootstraps from the
+    /// Bootstrap-Server account) and serves them as Objects 0 and 1; without, it registers
+    /// with whatever server the runner binds.
+    pub fn start(
+        mut flash: F,
+        accounts: Option<Accounts<F>>,
+        config: BoardConfig,
+        now: Instant,
+    ) -> Result<Self, (F, BootError)> {
         let bootloader = EmbassyBoot::new(config.layout.clone());
         if let Err(e) = bootloader.prepare_boot_4k(&mut flash) {
             return Err((flash, e));
@@ -138,6 +171,12 @@ impl<F: NorFlash> Board<F> {
             model: heapless::String::try_from("sim-board").unwrap_or_default(),
             layout: config.layout,
             firmware: lwm2m_fota::Settings::default(),
+            accounts: match &accounts {
+                Some(a) => ServerAccounts::Objects {
+                    bootstrap: a.bootstrap_account(),
+                },
+                None => ServerAccounts::Unbound,
+            },
         };
         if config.coaps {
             let _ = device
@@ -161,10 +200,27 @@ impl<F: NorFlash> Board<F> {
         let mut board = Self {
             device,
             radio: cm::Served(Radio::new(config.rssi)),
+            accounts,
             notices: heapless::Deque::new(),
         };
         board.settle(now);
         Ok(board)
+    }
+
+    /// The device, and the objects the board serves beside Objects 3 and 5.
+    #[allow(clippy::type_complexity)]
+    fn split(
+        &mut self,
+    ) -> (
+        &mut FotaDevice<F, Mcuboot, EmbassyBoot>,
+        &mut cm::Served<Radio>,
+        Option<(SecurityObject<'_, F>, ServerObject<'_, F>)>,
+    ) {
+        (
+            &mut self.device,
+            &mut self.radio,
+            self.accounts.as_mut().map(Accounts::objects),
+        )
     }
 
     /// After every input: collect what the agent and the client said, move the radio.
@@ -173,8 +229,12 @@ impl<F: NorFlash> Board<F> {
             self.notice(Notice::Firmware(n));
         }
         while let Some(event) = self.device.client_mut().poll_event() {
-            if event == Event::Registered {
-                self.notice(Notice::Registered);
+            match event {
+                Event::Registered => self.notice(Notice::Registered),
+                Event::BootstrapStarted => self.notice(Notice::Bootstrapping),
+                Event::Bootstrapped => self.notice(Notice::Bootstrapped),
+                Event::BootstrapFailed => self.notice(Notice::BootstrapFailed),
+                _ => {}
             }
         }
         if self.radio.0.tick(now) {
@@ -191,27 +251,23 @@ impl<F: NorFlash> Board<F> {
 
     /// Registers with the server (unless the board must reboot first).
     pub fn register(&mut self, now: Instant) {
-        self.device
-            .register(now, &mut [&mut self.radio as &mut dyn Object]);
+        let (device, radio, mut accounts) = self.split();
+        device.register(now, &mut objects(radio, &mut accounts));
+        self.settle(now);
     }
 
     /// Hands in a datagram from `from`.
     pub fn handle(&mut self, now: Instant, from: Peer, datagram: &[u8]) {
-        self.device.handle(
-            now,
-            from,
-            datagram,
-            &mut [&mut self.radio as &mut dyn Object],
-        );
+        let (device, radio, mut accounts) = self.split();
+        device.handle(now, from, datagram, &mut objects(radio, &mut accounts));
         self.settle(now);
     }
 
     /// The next datagram to send, if any.
     pub fn poll(&mut self, now: Instant) -> Option<Transmit> {
         self.settle(now);
-        let t = self
-            .device
-            .poll(now, &mut [&mut self.radio as &mut dyn Object]);
+        let (device, radio, mut accounts) = self.split();
+        let t = device.poll(now, &mut objects(radio, &mut accounts));
         self.settle(now);
         t
     }

@@ -17,6 +17,7 @@ use lwm2m_fota::{DeviceReboot, FotaError, Layout, Version, keys, mcuboot, slot};
 use lwm2m_runtime::client::{self, Instant, Peer};
 use lwm2m_runtime::{Enumeration, Time};
 
+use crate::accounts::Bound;
 use crate::board::{Board, BoardConfig, Notice};
 use crate::demo;
 use crate::file_flash::{FileFlash, FileMemory};
@@ -24,7 +25,6 @@ use crate::line::Line;
 use crate::logging::init_logging;
 use crate::logging::{LOG, Wire};
 pub use crate::options::Options;
-use crate::options::server_address;
 
 /// The version of the image a blank flash file is provisioned with.
 pub const FACTORY_VERSION: Version = Version::new(1, 0, 0, 0);
@@ -94,13 +94,9 @@ fn say(line: &str) {
 pub fn run(options: &Options, relaunch: &[String]) -> Result<(), String> {
     let layout = crate::LAYOUT;
     let key = key(options)?;
-    let server = server_address(&options.server)?;
     let flash = open_flash(options, &layout, &key)?;
-    let psk = options.psk.as_ref().map(|(identity, key)| Psk {
-        identity: identity.as_bytes(),
-        key,
-    });
-    let mut net = Network::connect(server, psk, false)?;
+    let accounts = crate::accounts::open(options)?;
+    let mut net = Network::unbound(false);
     let seed = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(1, |d| d.as_nanos() as u64)
@@ -115,10 +111,10 @@ pub fn run(options: &Options, relaunch: &[String]) -> Result<(), String> {
         seed,
         rssi: options.rssi,
         http: true,
-        coaps: options.psk.is_some(),
+        coaps: true,
     };
-    let mut board =
-        Board::start(flash, config, net.now()).map_err(|(_, e)| format!("cannot boot: {e}"))?;
+    let mut board = Board::start(flash, Some(accounts), config, net.now())
+        .map_err(|(_, e)| format!("cannot boot: {e}"))?;
     match net.serve(&mut board, &|| false)? {
         Some(reason) => reboot(reason, relaunch),
         None => Ok(()),
@@ -128,7 +124,13 @@ pub fn run(options: &Options, relaunch: &[String]) -> Result<(), String> {
 /// The board's network on a host: a UDP socket to the LwM2M server, another for a CoAP
 /// download, and a thread for an HTTP one.
 pub struct Network {
-    line: Line,
+    /// The line to the server the client talks to (none before one is known).
+    line: Option<Line>,
+    /// What the line was opened for: `None` for a line fixed by [`Network::connect`].
+    bound: Option<Bound>,
+    /// The line to the Bootstrap-Server, while the client bootstraps (and after, for its
+    /// retransmissions), and what it was opened for.
+    bootstrap: Option<(Line, Bound)>,
     download: Option<(Line, String)>,
     /// The server's PSK, which a `coaps://` download uses too.
     psk: Option<(Vec<u8>, Vec<u8>)>,
@@ -144,31 +146,63 @@ impl Network {
     /// A socket connected to `server`, with DTLS when `psk` is given; `quiet` keeps the
     /// board's notices off stdout.
     pub fn connect(server: SocketAddr, psk: Option<Psk<'_>>, quiet: bool) -> Result<Self, String> {
-        let local: SocketAddr = if server.ip().is_loopback() {
-            (server.ip(), 0).into()
-        } else if server.is_ipv6() {
-            (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
-        } else {
-            (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
-        };
-        let socket = UdpSocket::bind(local).map_err(|e| format!("UDP: {e}"))?;
-        socket
-            .connect(server)
-            .map_err(|e| format!("UDP {server}: {e}"))?;
-        let line = match psk {
-            Some(psk) => Line::secure(socket, psk, "server")?,
-            None => Line::plain(socket, "server"),
-        };
-        Ok(Self {
-            line,
+        let mut net = Self::unbound(quiet);
+        net.line = Some(Line::open(server, psk, "server")?);
+        net.psk = psk.map(|p| (p.identity.to_vec(), p.key.to_vec()));
+        Ok(net)
+    }
+
+    /// A network that opens its line to wherever the board's client is to talk (its
+    /// management server, or its Bootstrap-Server), from the account, and again when that
+    /// changes.
+    pub fn unbound(quiet: bool) -> Self {
+        Self {
+            line: None,
+            bound: Some(Bound::default()),
+            bootstrap: None,
             download: None,
-            psk: psk.map(|p| (p.identity.to_vec(), p.key.to_vec())),
+            psk: None,
             http: None,
             http_tries: 0,
             start: std::time::Instant::now(),
             quiet,
             wire: Wire::default(),
-        })
+        }
+    }
+
+    /// Opens the lines to the management server and the Bootstrap-Server the client's
+    /// accounts name, when they changed.
+    fn follow<F: embedded_storage::nor_flash::NorFlash>(&mut self, board: &Board<F>) {
+        let client = board.client();
+        if let (Some(bound), Some(target)) = (self.bound.as_ref(), client.server_target())
+            && let Some(wanted) = Bound::of(&target).filter(|w| w != bound)
+        {
+            match wanted.open("server") {
+                Ok(line) => {
+                    self.say(&format!("talking to the server at {}", wanted.uri));
+                    self.line = Some(line);
+                    self.psk = wanted.psk.clone();
+                    self.bound = Some(wanted);
+                }
+                Err(e) => log::error!(target: LOG, "the server at {}: {}", wanted.uri, e),
+            }
+        }
+        if client.is_bootstrapping()
+            && let Some(target) = client.bootstrap_target()
+            && let Some(wanted) = Bound::of(&target)
+            && self.bootstrap.as_ref().is_none_or(|(_, b)| *b != wanted)
+        {
+            match wanted.open("Bootstrap-Server") {
+                Ok(line) => {
+                    self.say(&format!(
+                        "talking to the Bootstrap-Server at {}",
+                        wanted.uri
+                    ));
+                    self.bootstrap = Some((line, wanted));
+                }
+                Err(e) => log::error!(target: LOG, "the Bootstrap-Server at {}: {}", wanted.uri, e),
+            }
+        }
     }
 
     /// Milliseconds since the network came up: the board's clock.
@@ -190,6 +224,7 @@ impl Network {
         let mut buf = [0u8; 2048];
         board.register(self.now());
         while !stop() {
+            self.follow(board);
             board.set_clock(Time(
                 SystemTime::now()
                     .duration_since(UNIX_EPOCH)
@@ -208,7 +243,12 @@ impl Network {
             self.http_step(board);
             self.receive(board, &mut buf)?;
             let now = self.now().0;
-            self.line.tick(now);
+            if let Some(line) = self.line.as_mut() {
+                line.tick(now);
+            }
+            if let Some((line, _)) = self.bootstrap.as_mut() {
+                line.tick(now);
+            }
             if let Some((line, _)) = self.download.as_mut() {
                 line.tick(now);
             }
@@ -221,7 +261,14 @@ impl Network {
             self.wire.sent(t.to, &t.data);
             let now = self.now().0;
             let sent = match t.to {
-                Peer::Server => self.line.send(now, &t.data),
+                Peer::Server => match self.line.as_mut() {
+                    Some(line) => line.send(now, &t.data),
+                    None => Err(io::Error::other("no server account yet")),
+                },
+                Peer::Bootstrap => match self.bootstrap.as_mut() {
+                    Some((line, _)) => line.send(now, &t.data),
+                    None => Err(io::Error::other("no Bootstrap-Server account")),
+                },
                 Peer::Download => {
                     if let Some((host, port)) = board.client().download_peer() {
                         let key = format!("{host}:{port}");
@@ -268,7 +315,16 @@ impl Network {
             }
         };
         match from {
-            Peer::Server => self.line.received(now.0, data, &mut give),
+            Peer::Server => {
+                if let Some(line) = self.line.as_mut() {
+                    line.received(now.0, data, &mut give);
+                }
+            }
+            Peer::Bootstrap => {
+                if let Some((line, _)) = self.bootstrap.as_mut() {
+                    line.received(now.0, data, &mut give);
+                }
+            }
             Peer::Download => match self.download.as_mut() {
                 Some((line, _)) => line.received(now.0, data, &mut give),
                 None => give(data),
@@ -351,7 +407,8 @@ impl Network {
     ) -> Result<(), String> {
         let pulling = board.client().download_peer().is_some() && self.download.is_some();
         let dtls = [
-            self.line.timeout(),
+            self.line.as_ref().and_then(Line::timeout),
+            self.bootstrap.as_ref().and_then(|(l, _)| l.timeout()),
             self.download.as_ref().and_then(|(l, _)| l.timeout()),
         ];
         let wait = [board.timeout().map(|t| t.0)]
@@ -378,13 +435,18 @@ impl Network {
                     self.deliver(board, Peer::Download, buf.get(..n).unwrap_or_default());
                 }
             }
-            let _ = self.line.socket().set_nonblocking(true);
+            if let Some(line) = &self.line {
+                let _ = line.socket().set_nonblocking(true);
+            }
+        } else if let Some(line) = &self.line {
+            let _ = line.socket().set_nonblocking(near);
+            let _ = line.socket().set_read_timeout(timeout);
         } else {
-            let _ = self.line.socket().set_nonblocking(near);
-            let _ = self.line.socket().set_read_timeout(timeout);
+            // No server yet: nothing to hear from.
+            std::thread::sleep(Duration::from_millis(wait));
         }
-        loop {
-            match self.line.socket().recv(buf) {
+        while let Some(line) = &self.line {
+            match line.socket().recv(buf) {
                 Ok(n) => self.deliver(board, Peer::Server, buf.get(..n).unwrap_or_default()),
                 Err(e)
                     if matches!(
@@ -413,6 +475,12 @@ impl Network {
             line.socket().recv(buf).ok()
         }) {
             self.deliver(board, Peer::Download, buf.get(..n).unwrap_or_default());
+        }
+        while let Some(n) = self.bootstrap.as_ref().and_then(|(line, _)| {
+            let _ = line.socket().set_nonblocking(true);
+            line.socket().recv(buf).ok()
+        }) {
+            self.deliver(board, Peer::Bootstrap, buf.get(..n).unwrap_or_default());
         }
         Ok(())
     }
@@ -454,6 +522,9 @@ fn notice_text(n: &Notice) -> String {
     use lwm2m_fota::Notice as Agent;
     match n {
         Notice::Registered => "registered".to_owned(),
+        Notice::Bootstrapping => "asking the Bootstrap-Server for an account".to_owned(),
+        Notice::Bootstrapped => "bootstrapped: registering with the provisioned server".to_owned(),
+        Notice::BootstrapFailed => "bootstrap failed: trying again".to_owned(),
         Notice::Firmware(Agent::Booted {
             version,
             bootloader,

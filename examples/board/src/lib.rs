@@ -14,6 +14,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
+pub mod accounts;
 pub mod board;
 pub mod cli;
 pub mod demo;

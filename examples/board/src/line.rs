@@ -1,7 +1,7 @@
 //! The board's line to one server: a UDP socket, with DTLS over it for `coaps://`.
 
 use std::io;
-use std::net::UdpSocket;
+use std::net::{SocketAddr, UdpSocket};
 
 use lwm2m_dtls::{Link, LinkEvent, Psk};
 
@@ -25,6 +25,29 @@ fn random(buf: &mut [u8]) {
 }
 
 impl Line {
+    /// A socket connected to `server`, with DTLS when `psk` is given.
+    pub fn open(
+        server: SocketAddr,
+        psk: Option<Psk<'_>>,
+        name: &'static str,
+    ) -> Result<Self, String> {
+        let local: SocketAddr = if server.ip().is_loopback() {
+            (server.ip(), 0).into()
+        } else if server.is_ipv6() {
+            (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+        } else {
+            (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
+        };
+        let socket = UdpSocket::bind(local).map_err(|e| format!("UDP: {e}"))?;
+        socket
+            .connect(server)
+            .map_err(|e| format!("UDP {server}: {e}"))?;
+        match psk {
+            Some(psk) => Line::secure(socket, psk, name),
+            None => Ok(Line::plain(socket, name)),
+        }
+    }
+
     /// A line without DTLS.
     pub fn plain(socket: UdpSocket, name: &'static str) -> Self {
         Self {

@@ -3,15 +3,20 @@
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 
-const USAGE: &str = "usage: lwm2m-board --server coap[s]://HOST:PORT --endpoint NAME --flash FILE
-                   [--psk-key HEX] [--psk-identity ID] [--pubkey PEM] [--radio-rssi DBM]
-                   [--factory-image FILE] [--lifetime SECONDS]
+const USAGE: &str =
+    "usage: lwm2m-board (--server | --bootstrap) coap[s]://HOST:PORT --endpoint NAME
+                   --flash FILE [--psk-key HEX] [--psk-identity ID] [--pubkey PEM]
+                   [--radio-rssi DBM] [--factory-image FILE] [--lifetime SECONDS]
 
-  --server          the LwM2M server: coap://, or coaps:// for DTLS 1.2 with a pre-shared key
+  --server          a fresh device's LwM2M server: coap://, or coaps:// for DTLS 1.2 with a
+                    pre-shared key (kept as the account in Objects 0 and 1)
+  --bootstrap       or its Bootstrap-Server, which provisions the LwM2M server's account
   --endpoint        the endpoint client name to register with
   --psk-key         coaps: the pre-shared key, 1 to 16 bytes as hex digits
   --psk-identity    coaps: the PSK identity (default: the endpoint name)
-  --flash           the flash file (created, erased and provisioned when missing)
+  --flash           the flash file (created, erased and provisioned when missing); the
+                    accounts (Objects 0 and 1) live in FILE.accounts. A device that has
+                    accounts uses them, and ignores --server and --bootstrap
   --pubkey          the Ed25519 key images must be signed with, as `imgtool getpub
                     --encoding pem` prints it (default: the bundled development key)
   --radio-rssi      the signal the simulated radio settles at, in dBm (default -75)
@@ -23,11 +28,22 @@ The log goes to stderr; RUST_LOG picks what (default warn: retransmissions, drop
 failed registrations and backoff, refused packages, flash errors; info adds every /5 State
 change, verification, boot decision and refused request; debug every datagram).";
 
+/// The account a fresh device is given (`--server` or `--bootstrap`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Provision {
+    /// `coap://host:port` or `coaps://host:port`.
+    pub uri: String,
+    /// Whether it is a Bootstrap-Server's.
+    pub bootstrap: bool,
+    /// For `coaps://`: the PSK identity and key.
+    pub psk: Option<(String, Vec<u8>)>,
+}
+
 /// The board's command line.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Options {
-    /// `coap://host:port`.
-    pub server: String,
+    /// The account for a device that has none yet.
+    pub provision: Option<Provision>,
     /// Endpoint client name.
     pub endpoint: String,
     /// The flash file.
@@ -40,14 +56,12 @@ pub struct Options {
     pub factory_image: Option<PathBuf>,
     /// Registration lifetime, seconds.
     pub lifetime: u32,
-    /// For `coaps://`: the PSK identity and key.
-    pub psk: Option<(String, Vec<u8>)>,
 }
 
 impl Options {
     /// Parses the arguments after the program name.
     pub fn parse(args: &[String]) -> Result<Self, String> {
-        let mut server = None;
+        let (mut server, mut bootstrap) = (None, None);
         let mut endpoint = None;
         let mut flash = None;
         let mut pubkey = None;
@@ -59,6 +73,7 @@ impl Options {
         while let Some(flag) = flags.next_flag() {
             match flag {
                 "--server" => server = Some(flags.string()?),
+                "--bootstrap" => bootstrap = Some(flags.string()?),
                 "--endpoint" => endpoint = Some(flags.string()?),
                 "--psk-identity" => psk_identity = Some(flags.string()?),
                 "--psk-key" => {
@@ -88,20 +103,42 @@ impl Options {
             }
         }
         let missing = |what: &str| format!("{what} is required\n\n{USAGE}");
-        let server: String = server.ok_or_else(|| missing("--server"))?;
         let endpoint: String = endpoint.ok_or_else(|| missing("--endpoint"))?;
-        let psk = match (server.starts_with("coaps://"), psk_key) {
-            (true, Some(key)) => Some((psk_identity.unwrap_or_else(|| endpoint.clone()), key)),
-            (true, None) => return Err(missing("--psk-key (for coaps://)")),
-            (false, Some(_)) => {
-                return Err(format!("--psk-key: only for a coaps:// server\n\n{USAGE}"));
+        let (uri, is_bootstrap) = match (server, bootstrap) {
+            (Some(_), Some(_)) => {
+                return Err(format!("--server or --bootstrap, not both\n\n{USAGE}"));
             }
-            (false, None) => None,
+            (Some(uri), None) => (Some(uri), false),
+            (None, Some(uri)) => (Some(uri), true),
+            (None, None) => (None, false),
+        };
+        let provision = match uri {
+            None if psk_key.is_some() => {
+                return Err(format!("--psk-key: only with a coaps:// server\n\n{USAGE}"));
+            }
+            None => None,
+            Some(uri) => {
+                server_address(&uri)?;
+                let psk = match (uri.starts_with("coaps://"), psk_key) {
+                    (true, Some(key)) => {
+                        Some((psk_identity.unwrap_or_else(|| endpoint.clone()), key))
+                    }
+                    (true, None) => return Err(missing("--psk-key (for coaps://)")),
+                    (false, Some(_)) => {
+                        return Err(format!("--psk-key: only for a coaps:// server\n\n{USAGE}"));
+                    }
+                    (false, None) => None,
+                };
+                Some(Provision {
+                    uri,
+                    bootstrap: is_bootstrap,
+                    psk,
+                })
+            }
         };
         Ok(Self {
-            server,
+            provision,
             endpoint,
-            psk,
             flash: flash.ok_or_else(|| missing("--flash"))?,
             pubkey,
             rssi,
@@ -112,11 +149,11 @@ impl Options {
 }
 
 /// `coap://host:port` or `coaps://host:port` into a socket address.
-pub(crate) fn server_address(uri: &str) -> Result<SocketAddr, String> {
+pub fn server_address(uri: &str) -> Result<SocketAddr, String> {
     let (rest, port) = match (uri.strip_prefix("coap://"), uri.strip_prefix("coaps://")) {
         (Some(rest), _) => (rest, 5683),
         (_, Some(rest)) => (rest, 5684),
-        _ => return Err(format!("--server {uri}: coap:// or coaps://")),
+        _ => return Err(format!("{uri}: coap:// or coaps://")),
     };
     let authority = rest.split('/').next().unwrap_or_default();
     let with_port = if authority.contains(':') && !authority.ends_with(']') {
@@ -126,9 +163,9 @@ pub(crate) fn server_address(uri: &str) -> Result<SocketAddr, String> {
     };
     with_port
         .to_socket_addrs()
-        .map_err(|e| format!("--server {uri}: {e}"))?
+        .map_err(|e| format!("{uri}: {e}"))?
         .next()
-        .ok_or_else(|| format!("--server {uri}: no address"))
+        .ok_or_else(|| format!("{uri}: no address"))
 }
 
 #[cfg(test)]
@@ -152,7 +189,11 @@ mod tests {
         .unwrap();
         assert_eq!((o.rssi, o.lifetime), (-95, 60));
         for (bad, says) in [
-            ("--endpoint e --flash f", "--server is required"),
+            ("--server coap://h --flash f", "--endpoint is required"),
+            (
+                "--server coap://h --bootstrap coap://b --endpoint e --flash f",
+                "not both",
+            ),
             (
                 "--server coap://h --endpoint e --flash f --radio-rssi loud",
                 "not a whole number",
@@ -189,14 +230,31 @@ mod tests {
             "--server coaps://h --endpoint dev-1 --flash f --psk-key 000102030405060708090a0b0c0d0e0f",
         ))
         .unwrap();
-        let (identity, key) = o.psk.unwrap();
+        let p = o.provision.unwrap();
+        assert!(!p.bootstrap);
+        let (identity, key) = p.psk.unwrap();
         assert_eq!(identity, "dev-1");
         assert_eq!(key, (0u8..16).collect::<Vec<_>>());
         let o = Options::parse(&args(
             "--server coaps://h --endpoint e --flash f --psk-key 0a --psk-identity id-7",
         ))
         .unwrap();
-        assert_eq!(o.psk, Some(("id-7".to_owned(), vec![10])));
+        assert_eq!(
+            o.provision.unwrap().psk,
+            Some(("id-7".to_owned(), vec![10]))
+        );
+        let o = Options::parse(&args(
+            "--bootstrap coaps://b:5784 --endpoint e --flash f --psk-key 0b",
+        ))
+        .unwrap();
+        let p = o.provision.unwrap();
+        assert!(p.bootstrap);
+        assert_eq!(p.uri, "coaps://b:5784");
+        let o = Options::parse(&args("--endpoint e --flash f")).unwrap();
+        assert_eq!(
+            o.provision, None,
+            "a provisioned device needs no server flag"
+        );
         for (bad, says) in [
             (
                 "--server coaps://h --endpoint e --flash f",

@@ -2,8 +2,10 @@
 //!
 //! It signs three images with the development key, starts the FOTA server on a free UDP port
 //! of 127.0.0.1 (DTLS 1.2 with a pre-shared key drawn for the run; `--insecure` for plain
-//! CoAP), and starts the board as a second process (this same program, `lwm2m-demo
-//! board ...`, so one build holds both) with a fresh flash file. Then:
+//! CoAP) and a Bootstrap-Server beside it, and starts the board as a second process (this
+//! same program, `lwm2m-demo board ...`, so one build holds both) with a fresh flash file
+//! that knows only the Bootstrap-Server. The board bootstraps (Delete, Write of /0 and /1,
+//! Discover, Finish), registers with the FOTA server it was given, and then:
 //!
 //! 1. a PUSH of 1.1.0 once the board's signal reaches -90 dBm (Block1 writes to /5/0/0);
 //! 2. a PULL of 1.2.0 (the board fetches a coaps:// Package URI over Block2);
@@ -14,14 +16,16 @@
 //! exits 0 when all three went as expected.
 
 use std::io::{BufRead, BufReader};
-use std::net::UdpSocket;
+use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use lwm2m_board::demo::demo_body;
 use lwm2m_fota::{Version, keys, mcuboot};
+use lwm2m_fota_server::bootstrap::{Bootstrap, BootstrapEvent, Provision};
 use lwm2m_fota_server::dtls::Dtls;
 use lwm2m_fota_server::report::Reporter;
 use lwm2m_fota_server::{Event, Expect, Job, Method, Server, Settings, udp};
@@ -69,6 +73,66 @@ fn sign(
     let path = dir.join(format!("fw-{version}.bin"));
     std::fs::write(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok((path, bytes))
+}
+
+/// The Bootstrap-Server on its own socket and thread, stopped when dropped.
+struct BootstrapThread {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl BootstrapThread {
+    /// Serves `provision` on a free port of 127.0.0.1, over DTLS with `key` (identity
+    /// demo-board) when given; its steps go to `say`.
+    fn start(
+        provision: Provision,
+        key: Option<[u8; 16]>,
+        say: impl Fn(&str) + Send + 'static,
+    ) -> Result<Self, String> {
+        let socket = UdpSocket::bind("127.0.0.1:0").map_err(|e| format!("UDP: {e}"))?;
+        let addr = socket.local_addr().map_err(|e| format!("UDP: {e}"))?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            let mut bootstrap = Bootstrap::new(provision, 0x0b00);
+            let mut dtls = key.map(|k| Dtls::new(vec![(b"demo-board".to_vec(), k.to_vec())]));
+            let served =
+                udp::serve_bootstrap(&socket, &mut bootstrap, dtls.as_mut(), &stopped, |e| {
+                    say(&match e {
+                        BootstrapEvent::Step {
+                            request,
+                            code,
+                            bytes: (sent, got),
+                            ..
+                        } => format!("bootstrap: {request} -> {code} ({sent} B, {got} B)"),
+                        BootstrapEvent::Provisioned { endpoint } => {
+                            format!("bootstrap: {endpoint} provisioned")
+                        }
+                        BootstrapEvent::Failed { endpoint, why } => {
+                            format!("bootstrap: {endpoint} failed: {why}")
+                        }
+                    })
+                });
+            if let Err(e) = served {
+                eprintln!("bootstrap server: {e}");
+            }
+        });
+        Ok(Self {
+            addr,
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for BootstrapThread {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 /// The board process is killed when the demo ends, however it ends.
@@ -136,7 +200,7 @@ fn demo(options: &Options) -> Result<bool, String> {
         },
     ];
     println!(
-        "demo: server on {scheme}://{addr}{}; starting the board with a fresh flash file",
+        "demo: server on {scheme}://{addr}{}",
         if options.insecure {
             ""
         } else {
@@ -144,18 +208,47 @@ fn demo(options: &Options) -> Result<bool, String> {
         }
     );
 
+    // The lines of the board and of the Bootstrap-Server go through the reporter, so they
+    // never land inside a progress bar.
+    let reporter = Arc::new(Mutex::new(Reporter::default()));
+    let say = {
+        let reporter = Arc::clone(&reporter);
+        move |line: &str| {
+            reporter
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .line(line)
+        }
+    };
+
+    // The board knows only its Bootstrap-Server (and its own key for it): that server
+    // gives it the account of the FOTA server above.
+    let mut bs_key = [0u8; 16];
+    getrandom::fill(&mut bs_key).map_err(|e| format!("random key: {e}"))?;
+    let provision = Provision {
+        server_uri: format!("{scheme}://{addr}"),
+        short_server_id: 101,
+        lifetime: 300,
+        psk: (!options.insecure).then(|| (b"demo-board".to_vec(), key.to_vec())),
+    };
+    let bootstrap = BootstrapThread::start(provision, (!options.insecure).then_some(bs_key), say)?;
+    println!(
+        "demo: Bootstrap-Server on {scheme}://{}; starting the board with a fresh flash file and only that account",
+        bootstrap.addr
+    );
+
     let exe = std::env::current_exe().map_err(|e| format!("current exe: {e}"))?;
     let flash = dir.join("flash.bin");
     let mut board = Command::new(exe);
     board.args([
         "board",
-        "--server",
-        &format!("{scheme}://{addr}"),
+        "--bootstrap",
+        &format!("{scheme}://{}", bootstrap.addr),
         "--endpoint",
         "demo-board",
     ]);
     if !options.insecure {
-        let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        let hex: String = bs_key.iter().map(|b| format!("{b:02x}")).collect();
         board.args(["--psk-key", &hex]);
     }
     let board = board
@@ -167,8 +260,6 @@ fn demo(options: &Options) -> Result<bool, String> {
         .map_err(|e| format!("starting the board: {e}"))?;
     let mut board = BoardProcess(board);
 
-    // The board's lines go through the reporter, so they never land inside a progress bar.
-    let reporter = Arc::new(Mutex::new(Reporter::default()));
     if let Some(out) = board.0.stdout.take() {
         let reporter = Arc::clone(&reporter);
         std::thread::spawn(move || {
@@ -200,6 +291,7 @@ fn demo(options: &Options) -> Result<bool, String> {
     }
     .map_err(|e| format!("server: {e}"))?;
     drop(board);
+    drop(bootstrap);
     println!();
     println!(
         "demo: summary after {:.1} s",

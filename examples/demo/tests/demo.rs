@@ -1,5 +1,5 @@
-//! The demo, as the README runs it: two processes on loopback over DTLS, a flash file, three
-//! updates.
+//! The demo, as the README runs it: a fresh board bootstraps, then takes three updates, over
+//! DTLS on loopback (two processes, a flash file).
 
 use std::process::Command;
 
@@ -17,6 +17,14 @@ fn the_demo_pushes_pulls_and_rolls_back() {
     );
     for line in [
         "(DTLS 1.2, PSK identity demo-board, a new random key)",
+        "board: asking the Bootstrap-Server for an account",
+        "bootstrap: POST /bs?ep=demo-board (from the device) -> 2.04",
+        "bootstrap: DELETE / -> 2.02",
+        "bootstrap: PUT /0/1 -> 2.04",
+        "bootstrap: PUT /1/1 -> 2.04",
+        "bootstrap: POST /bs (Bootstrap-Finish) -> 2.04",
+        "bootstrap: demo-board provisioned",
+        "board: bootstrapped: registering with the provisioned server",
         "server: DTLS session with 127.0.0.1:",
         "(demo-board), 367 bytes in 4 datagrams",
         "server: signal -110 dBm is below -90 dBm: waiting before the push",

@@ -4,6 +4,9 @@ use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::bootstrap::{Bootstrap, BootstrapEvent};
 use crate::dtls::Dtls;
 use crate::server::{Event, Server};
 
@@ -93,4 +96,60 @@ fn serve_with(
             Err(e) => return Err(e),
         }
     }
+}
+
+/// Runs the Bootstrap-Server `bootstrap` on `socket` (over `dtls` when given) until `stop`
+/// is set; every event goes to `on_event`.
+pub fn serve_bootstrap(
+    socket: &UdpSocket,
+    bootstrap: &mut Bootstrap<SocketAddr>,
+    mut dtls: Option<&mut Dtls>,
+    stop: &AtomicBool,
+    mut on_event: impl FnMut(&BootstrapEvent),
+) -> io::Result<()> {
+    let start = Instant::now();
+    let now = || start.elapsed().as_millis() as u64;
+    let mut buf = [0u8; 2048];
+    socket.set_read_timeout(Some(Duration::from_millis(20)))?;
+    while !stop.load(Ordering::Relaxed) {
+        while let Some((to, bytes)) = bootstrap.poll(now()) {
+            match dtls.as_deref_mut() {
+                Some(d) => d.outgoing(now(), to, &bytes),
+                None => {
+                    socket.send_to(&bytes, to)?;
+                }
+            }
+        }
+        if let Some(d) = dtls.as_deref_mut() {
+            if d.timeout().is_some_and(|t| t <= now()) {
+                d.handle_timeout(now());
+            }
+            while let Some((to, record)) = d.poll_transmit() {
+                socket.send_to(&record, to)?;
+            }
+        }
+        while let Some(event) = bootstrap.poll_event() {
+            on_event(&event);
+        }
+        match socket.recv_from(&mut buf) {
+            Ok((n, from)) => {
+                let datagram = buf.get(..n).unwrap_or_default();
+                match dtls.as_deref_mut() {
+                    Some(d) => {
+                        for plain in d.incoming(now(), from, datagram) {
+                            bootstrap.handle(now(), from, &plain);
+                        }
+                    }
+                    None => bootstrap.handle(now(), from, datagram),
+                }
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }

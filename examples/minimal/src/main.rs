@@ -59,7 +59,8 @@ fn run<F: NorFlash>(mut flash: F, key: &[u8; 32], server: &str) -> Result<F, Box
             match (t.to, device.client().download_peer()) {
                 (Peer::Server, _) => socket.send(&t.data)?,
                 (Peer::Download, Some(peer)) => download.send_to(&t.data, peer)?,
-                (Peer::Download, None) => 0,
+                // No Bootstrap-Server in this example; no download without a peer.
+                (Peer::Bootstrap, _) | (Peer::Download, None) => 0,
             };
         }
     }

@@ -34,6 +34,26 @@ pub struct DeviceConfig {
     pub layout: Layout,
     /// What /5 supports.
     pub firmware: Settings,
+    /// Where the client's server account comes from.
+    pub accounts: ServerAccounts,
+}
+
+/// Where a device's client finds its server.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+// Built once, at boot, and moved into the client: its size does not matter.
+#[allow(clippy::large_enum_variant)]
+pub enum ServerAccounts {
+    /// The runner binds the server itself; the client registers with the lifetime of its
+    /// [`client::Config`].
+    #[default]
+    Unbound,
+    /// In Objects 0 and 1 among the objects the runner serves (the `lwm2m-servers` crate):
+    /// the management account of the lowest Short Server ID, or, with none, a bootstrap
+    /// from `bootstrap` (see [`Client::with_accounts`]).
+    Objects {
+        /// The Bootstrap-Server account to fall back on.
+        bootstrap: Option<client::BootstrapAccount>,
+    },
 }
 
 impl DeviceConfig {
@@ -47,6 +67,7 @@ impl DeviceConfig {
             model: String::new(),
             layout,
             firmware: Settings::default(),
+            accounts: ServerAccounts::Unbound,
         })
     }
 }
@@ -126,8 +147,14 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> FotaDevice<F, V, B> {
         let mut version = String::new();
         let _ = core::fmt::write(&mut version, format_args!("{}", firmware.running().version));
         let serial = config.client.endpoint.clone();
+        let client = match config.accounts {
+            ServerAccounts::Unbound => Client::new(config.client, config.seed),
+            ServerAccounts::Objects { bootstrap } => {
+                Client::with_accounts(config.client, None, bootstrap, config.seed)
+            }
+        };
         Ok(Self {
-            client: Client::new(config.client, config.seed),
+            client,
             info: device::Served(DeviceInfo {
                 manufacturer: config.manufacturer,
                 model: config.model,

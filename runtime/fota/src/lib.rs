@@ -51,7 +51,7 @@ pub mod slot;
 
 pub use agent::{DEFAULT_VERIFY_STEP, FirmwareUpdate, Notice, Reboot, SelfTest, Settings};
 pub use boot::{BootError, BootState, Bootloader};
-pub use device::{DeviceConfig, DeviceReboot, FotaDevice};
+pub use device::{DeviceConfig, DeviceReboot, FotaDevice, ServerAccounts};
 pub use error::FotaError;
 pub use image::{ImageError, ImageInfo, Verifier, Version};
 pub use layout::Layout;

@@ -3,10 +3,11 @@
 //! it configures the device, and Bootstrap-Finish, after which the client registers with the
 //! management server it was given.
 //!
-//! While bootstrapping, [`Peer::Server`] leads to the Bootstrap-Server
-//! ([`Client::server_target`] says so); nothing goes to a management server and every
-//! request is the Bootstrap-Server's, of which only the Bootstrap interface is served: any
-//! other operation answers 4.01 Unauthorized.
+//! While bootstrapping, the client talks to [`Peer::Bootstrap`]
+//! ([`Client::bootstrap_target`] says where it is); nothing goes to a management server,
+//! whose requests get 4.01 Unauthorized, and of the Bootstrap-Server's only the Bootstrap
+//! interface is served (anything else is 4.01 too). The answer to Bootstrap-Finish goes to
+//! the Bootstrap-Server before the Register to the new server.
 //!
 //! Every wait has an end: the Bootstrap-Request has a guard like a Register, and once the
 //! Bootstrap-Server accepted it, the client waits at most [`FINISH_WAIT_MS`] after its last
@@ -44,8 +45,9 @@ const GUARD_MS: u64 = MAX_TRANSMIT_WAIT_MS + SEPARATE_RESPONSE_MS;
 /// 2.02 Deleted.
 const DELETED: u8 = coap::code(2, 2);
 
-/// Where the LwM2M server [`Peer::Server`] leads to is, and how to secure the line to it:
-/// what a runner binds the peer to (see [`Client::server_target`]).
+/// Where an LwM2M server is and how to secure the line to it: what a runner binds
+/// [`Peer::Server`] ([`Client::server_target`]) or [`Peer::Bootstrap`]
+/// ([`Client::bootstrap_target`]) to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ServerTarget<'a> {
     /// The server's URI (empty when the application binds the server by other means).
@@ -94,7 +96,7 @@ impl Bootstrapper {
         self.account.as_ref()
     }
 
-    /// Whether the client bootstraps ([`Peer::Server`] leads to the Bootstrap-Server).
+    /// Whether the client bootstraps (talks to [`Peer::Bootstrap`]).
     pub(super) fn is_active(&self) -> bool {
         self.state != State::Idle
     }
@@ -123,25 +125,27 @@ impl Client {
         self.bootstrap.account = account;
     }
 
-    /// Whether the client is bootstrapping: [`Peer::Server`] leads to the Bootstrap-Server.
+    /// Whether the client is bootstrapping (it talks to [`Peer::Bootstrap`], not to
+    /// [`Peer::Server`]).
     pub fn is_bootstrapping(&self) -> bool {
         self.bootstrap.is_active()
     }
 
-    /// Where [`Peer::Server`] leads now: the Bootstrap-Server while bootstrapping, the
-    /// management server otherwise; `None` when the client has neither. A runner binds the
-    /// peer to this URI and security, and binds it again when it changes (the client tells
-    /// with [`Event::BootstrapStarted`], [`Event::Bootstrapped`] and
-    /// [`Event::BootstrapFailed`]).
+    /// Where [`Peer::Bootstrap`] leads: the Bootstrap-Server account, if the client has one.
+    /// A runner binds the peer to this URI and security.
+    pub fn bootstrap_target(&self) -> Option<ServerTarget<'_>> {
+        let a = self.bootstrap.account()?;
+        Some(ServerTarget {
+            uri: &a.server_uri,
+            security: &a.security,
+            bootstrap: true,
+        })
+    }
+
+    /// Where [`Peer::Server`] leads: the management server, `None` before the client has
+    /// one. A runner binds the peer to this URI and security, and binds it again when it
+    /// changes (after [`Event::Bootstrapped`], or a new account).
     pub fn server_target(&self) -> Option<ServerTarget<'_>> {
-        if self.bootstrap.is_active() {
-            let a = self.bootstrap.account()?;
-            return Some(ServerTarget {
-                uri: &a.server_uri,
-                security: &a.security,
-                bootstrap: true,
-            });
-        }
         self.account().map(|a| ServerTarget {
             uri: &a.server_uri,
             security: &a.security,
@@ -151,8 +155,8 @@ impl Client {
 
     /// Starts a client-initiated bootstrap now (after the Client Hold Off Time): what the
     /// client does by itself when it has no management server or cannot register with it.
-    /// Registration stops, observations end, and [`Peer::Server`] leads to the
-    /// Bootstrap-Server. Nothing happens without a Bootstrap-Server account.
+    /// Registration stops, observations end, and the client talks to [`Peer::Bootstrap`].
+    /// Nothing happens without a Bootstrap-Server account.
     pub fn bootstrap(&mut self, now: Instant) {
         self.start_bootstrap(now);
     }
@@ -169,8 +173,7 @@ impl Client {
         self.push_event(Event::BootstrapStarted);
     }
 
-    /// [`Peer::Server`] is about to lead elsewhere: whatever went on with the server it led
-    /// to ends.
+    /// The client stops talking to the management server: whatever went on with it ends.
     fn leave_server(&mut self, now: Instant) {
         self.registrar.halt();
         self.transport.abandon(Peer::Server);
@@ -194,7 +197,7 @@ impl Client {
                 };
                 if self
                     .transport
-                    .request(now, p, Peer::Server, Purpose::Bootstrap)
+                    .request(now, p, Peer::Bootstrap, Purpose::Bootstrap)
                     .is_err()
                 {
                     self.bootstrap_failed(now, device);
@@ -202,7 +205,7 @@ impl Client {
             }
             State::Requesting { guard } if guard <= now => {
                 warn!("bootstrap: the Bootstrap-Request got no outcome in time");
-                self.transport.abandon(Peer::Server);
+                self.transport.abandon(Peer::Bootstrap);
                 self.bootstrap_failed(now, device);
             }
             State::Serving { until } if until <= now => {
@@ -243,8 +246,7 @@ impl Client {
     /// Bootstrap-Server again after the backoff.
     fn bootstrap_failed(&mut self, now: Instant, device: &mut Device<'_, '_>) {
         self.push_event(Event::BootstrapFailed);
-        self.transport.abandon(Peer::Server);
-        self.transport.forget(Peer::Server);
+        self.transport.abandon(Peer::Bootstrap);
         if self.account().is_some() {
             self.bootstrap.state = State::Idle;
             self.register(now, device);

@@ -51,18 +51,14 @@
 //! had, if any (a new sequence of Register attempts), or asks the Bootstrap-Server again
 //! after a jittered backoff that doubles from 5 s to 300 s. It never stops for good.
 //!
-//! **The runner.** [`Peer::Server`] is the line to the LwM2M server the client talks to:
-//! the Bootstrap-Server while bootstrapping, the management server otherwise. The client
-//! never talks to both at once. [`Client::server_target`] gives the URI and [`Security`] to
-//! bind that line to, and whether it is the Bootstrap-Server's; the runner binds (a socket,
-//! a DTLS session with the account's PSK) before it sends a datagram to [`Peer::Server`],
-//! and binds again when the target changes ([`Event::BootstrapStarted`],
-//! [`Event::Bootstrapped`], [`Event::BootstrapFailed`] tell when). Datagrams from anyone
-//! else than the bound server must not be handed in as [`Peer::Server`]'s: while
-//! bootstrapping, everything the client receives from [`Peer::Server`] is taken as the
-//! Bootstrap-Server's, so a management server's request is dropped by the runner (its
-//! line is closed), and one that still came would be refused with 4.01 unless it is a
-//! Bootstrap operation. Outside bootstrap, the Bootstrap operations are refused as any
+//! **The runner.** [`Peer::Server`] is the line to the management server and
+//! [`Peer::Bootstrap`] the line to the Bootstrap-Server; the client talks to one at a time.
+//! [`Client::server_target`] and [`Client::bootstrap_target`] give the URI and [`Security`]
+//! to bind each to; the runner binds (a socket, a DTLS session with the account's PSK)
+//! before it sends a datagram to the peer, and binds [`Peer::Server`] again when its target
+//! changes (after [`Event::Bootstrapped`]). A datagram is handed in as the peer whose line
+//! it came on. While bootstrapping, a management server's request gets 4.01; outside
+//! bootstrap, the Bootstrap-Server's does, and the Bootstrap operations are refused as any
 //! management server's request for them is (DELETE 4.05, `POST /bs` 4.04, Discover of `/`
 //! 4.04, /0 4.01).
 //!
@@ -188,9 +184,11 @@ impl Instant {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Peer {
-    /// The LwM2M server the client talks to: the management server, or the
-    /// Bootstrap-Server while bootstrapping ([`Client::server_target`] says which).
+    /// The LwM2M management server ([`Client::server_target`] says where it is).
     Server,
+    /// The LwM2M Bootstrap-Server, while the client bootstraps
+    /// ([`Client::bootstrap_target`] says where it is).
+    Bootstrap,
     /// The CoAP server of a download ([`Client::download_peer`] names it).
     Download,
 }
@@ -239,11 +237,12 @@ pub enum Event {
     Updated,
     /// The client deregistered.
     Deregistered,
-    /// The client started bootstrapping: [`Peer::Server`] leads to the Bootstrap-Server
-    /// now ([`Client::server_target`]).
+    /// The client started bootstrapping: it talks to [`Peer::Bootstrap`] now
+    /// ([`Client::bootstrap_target`]).
     BootstrapStarted,
     /// The Bootstrap-Server finished (Bootstrap-Finish answered 2.04): [`Peer::Server`]
-    /// leads to the management server it provisioned, which the client registers with.
+    /// leads to the management server it provisioned ([`Client::server_target`]), which the
+    /// client registers with.
     Bootstrapped,
     /// The bootstrap failed (the Bootstrap-Request unanswered or refused, or no
     /// Bootstrap-Finish in time): the client goes back to its management server if it has
@@ -410,13 +409,15 @@ impl Client {
             debug!("the server is disabled: its datagram is ignored");
             return;
         }
-        if from == Peer::Server {
+        if matches!(from, Peer::Server | Peer::Bootstrap) {
             self.queue.touch(now);
         }
         match self.transport.on_message(now, from, packet) {
             None => {}
             Some(Ok(outcome)) => self.on_outcome(now, outcome, device),
-            Some(Err(request)) if from == Peer::Server => self.serve(now, request, device),
+            Some(Err(request)) if matches!(from, Peer::Server | Peer::Bootstrap) => {
+                self.serve(now, from, request, device)
+            }
             Some(Err(request)) => {
                 // Requests from the download server are not served.
                 warn!("a request from the download server: reset");
@@ -443,7 +444,7 @@ impl Client {
                 self.transport.pop()?
             }
         };
-        if transmit.to == Peer::Server {
+        if matches!(transmit.to, Peer::Server | Peer::Bootstrap) {
             self.queue.touch(now);
         }
         Some(transmit)

@@ -22,18 +22,29 @@ use crate::spec::{Multiplicity, ObjectInfo, ResourceType, Version};
 use crate::value::ExecuteArgs;
 
 impl Client {
-    /// Serves one request from the server.
-    pub(super) fn serve(&mut self, now: Instant, request: Packet, device: &mut Device<'_, '_>) {
+    /// Serves one request from the management server or (`from` [`Peer::Bootstrap`]) the
+    /// Bootstrap-Server. Each is served only in its time: the Bootstrap-Server while the
+    /// client bootstraps, the management server otherwise; the other gets 4.01.
+    pub(super) fn serve(
+        &mut self,
+        now: Instant,
+        from: Peer,
+        request: Packet,
+        device: &mut Device<'_, '_>,
+    ) {
         let kind = request.header.get_type();
         let mid = request.header.message_id;
         if !matches!(kind, MessageType::Confirmable | MessageType::NonConfirmable) {
             return;
         }
-        if kind == MessageType::Confirmable && self.transport.duplicate(now, Peer::Server, mid) {
+        if kind == MessageType::Confirmable && self.transport.duplicate(now, from, mid) {
             debug!("a duplicate of request {} is answered from the cache", mid);
             return;
         }
-        let response = if self.bootstrap.is_active() {
+        let bootstrap = from == Peer::Bootstrap;
+        let response = if bootstrap != self.bootstrap.is_active() {
+            Err((Error::Unauthorized, None))
+        } else if bootstrap {
             self.serve_bootstrap(now, &request, device)
         } else {
             let mut router = Router {
@@ -62,12 +73,14 @@ impl Client {
         });
         let Ok(bytes) = bytes else { return };
         if kind == MessageType::Confirmable {
-            self.transport.remember(now, Peer::Server, mid, &bytes);
+            self.transport.remember(now, from, mid, &bytes);
         }
-        self.transport.send_now(Peer::Server, bytes);
+        self.transport.send_now(from, bytes);
         // What the request changed is reported after its response.
         self.poll_objects(now, device);
-        self.after_bootstrap_request(now, device);
+        if bootstrap {
+            self.after_bootstrap_request(now, device);
+        }
     }
 
     /// Bootstrap-Read: a Read with no Observe, in the format the request accepts or the

@@ -137,6 +137,8 @@ pub struct Harness {
     pub to_download: Vec<Packet>,
     /// Notifications and other CONs the client sent to the server, not yet taken.
     pub to_server: Vec<Packet>,
+    /// What the client sent to the Bootstrap-Server, not yet taken.
+    pub to_bootstrap: Vec<Packet>,
 }
 
 impl Harness {
@@ -147,6 +149,7 @@ impl Harness {
             next_mid: 0x4000,
             to_download: Vec::new(),
             to_server: Vec::new(),
+            to_bootstrap: Vec::new(),
         }
     }
 
@@ -167,10 +170,7 @@ impl Harness {
     pub fn pump(&mut self, device: &mut Device<'_, '_>) {
         for t in self.drain(device) {
             let p = Packet::from_bytes(&t.data).expect("the client sends valid CoAP");
-            match t.to {
-                Peer::Server => self.to_server.push(p),
-                Peer::Download => self.to_download.push(p),
-            }
+            self.keep(t.to, p);
         }
     }
 
@@ -183,26 +183,40 @@ impl Harness {
         self.send_raw(device, &req)
     }
 
+    /// Files a datagram the client sent by where it went.
+    fn keep(&mut self, to: Peer, p: Packet) {
+        match to {
+            Peer::Server => self.to_server.push(p),
+            Peer::Bootstrap => self.to_bootstrap.push(p),
+            Peer::Download => self.to_download.push(p),
+        }
+    }
+
     /// Sends a request as it is (same message ID: a retransmission) and returns the response.
     pub fn send_raw(&mut self, device: &mut Device<'_, '_>, req: &Packet) -> Packet {
+        self.send_raw_from(device, Peer::Server, req)
+    }
+
+    /// Sends a request as `from` (the server or the Bootstrap-Server) and returns the
+    /// response, which must go back to `from`.
+    pub fn send_raw_from(
+        &mut self,
+        device: &mut Device<'_, '_>,
+        from: Peer,
+        req: &Packet,
+    ) -> Packet {
         self.client
-            .handle(self.now, Peer::Server, &req.to_bytes().unwrap(), device);
+            .handle(self.now, from, &req.to_bytes().unwrap(), device);
         let mut response = None;
         for t in self.drain(device) {
             let p = Packet::from_bytes(&t.data).unwrap();
             // A piggybacked response shares the message ID; a NON response only the token.
             let same_mid = p.header.message_id == req.header.message_id
                 || req.header.get_type() == MessageType::NonConfirmable;
-            if t.to == Peer::Server
-                && same_mid
-                && p.get_token() == req.get_token()
-                && response.is_none()
-            {
+            if t.to == from && same_mid && p.get_token() == req.get_token() && response.is_none() {
                 response = Some(p);
-            } else if t.to == Peer::Server {
-                self.to_server.push(p);
             } else {
-                self.to_download.push(p);
+                self.keep(t.to, p);
             }
         }
         let r = response.expect("the client answered the request");
@@ -245,6 +259,10 @@ impl Harness {
 
     pub fn take_server(&mut self) -> Option<Packet> {
         (!self.to_server.is_empty()).then(|| self.to_server.remove(0))
+    }
+
+    pub fn take_bootstrap(&mut self) -> Option<Packet> {
+        (!self.to_bootstrap.is_empty()).then(|| self.to_bootstrap.remove(0))
     }
 
     pub fn take_download(&mut self) -> Option<Packet> {

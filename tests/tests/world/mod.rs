@@ -281,7 +281,8 @@ impl World {
                     continue;
                 }
                 let from = match t.to {
-                    Peer::Server => Addr::Lwm2m,
+                    // These devices have no Bootstrap-Server account.
+                    Peer::Server | Peer::Bootstrap => Addr::Lwm2m,
                     Peer::Download => Addr::Download,
                 };
                 if from == Addr::Download
