@@ -118,7 +118,9 @@ impl Options {
             }
             None => None,
             Some(uri) => {
-                server_address(&uri)?;
+                if !uri.starts_with("coap://") && !uri.starts_with("coaps://") {
+                    return Err(format!("{uri}: coap:// or coaps://\n\n{USAGE}"));
+                }
                 let psk = match (uri.starts_with("coaps://"), psk_key) {
                     (true, Some(key)) => {
                         Some((psk_identity.unwrap_or_else(|| endpoint.clone()), key))
