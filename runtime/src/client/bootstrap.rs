@@ -80,6 +80,9 @@ pub(super) struct Bootstrapper {
     /// Bootstrap-Finish was accepted with this account: the client takes it once the 2.04
     /// is queued.
     finished: Option<Account>,
+    /// The answer to the last accepted Finish (its message ID and bytes) until the exchange
+    /// lifetime ends: a retransmission of it gets the same answer.
+    finish_answer: Option<(u16, Vec<u8>, Instant)>,
 }
 
 impl Bootstrapper {
@@ -89,7 +92,22 @@ impl Bootstrapper {
             state: State::Idle,
             retry_ms: FIRST_RETRY_MS,
             finished: None,
+            finish_answer: None,
         }
+    }
+
+    /// A registration succeeded: the next failed bootstrap waits the first backoff again.
+    pub(super) fn registered(&mut self) {
+        self.retry_ms = FIRST_RETRY_MS;
+    }
+
+    /// The answer to a retransmission of the Finish accepted last, if `mid` is its and it
+    /// is recent.
+    pub(super) fn finish_answer(&self, now: Instant, mid: u16) -> Option<&[u8]> {
+        self.finish_answer
+            .as_ref()
+            .filter(|(m, _, until)| *m == mid && now < *until)
+            .map(|(_, bytes, _)| bytes.as_slice())
     }
 
     pub(super) fn account(&self) -> Option<&BootstrapAccount> {
@@ -187,6 +205,8 @@ impl Client {
     pub(super) fn tick_bootstrap(&mut self, now: Instant, device: &mut Device<'_, '_>) {
         match self.bootstrap.state {
             State::RequestAt(at) if at <= now => {
+                // Answers cached for an earlier bootstrap must not answer this one's requests.
+                self.transport.forget(Peer::Bootstrap);
                 let mut p = confirmable(coap::POST);
                 coap::add_option(&mut p, CoapOption::UriPath, b"bs");
                 let mut q: heapless::String<96> = heapless::String::new();
@@ -242,35 +262,52 @@ impl Client {
         }
     }
 
-    /// The bootstrap failed: back to the management server when there is one, or ask the
-    /// Bootstrap-Server again after the backoff.
+    /// The bootstrap failed: after a backoff (half to all of a wait that doubles from 5 s to
+    /// 300 s until a registration succeeds), back to the management server the objects hold
+    /// now (not the one in RAM: the Bootstrap-Server may have deleted it), or, with none,
+    /// ask the Bootstrap-Server again.
     fn bootstrap_failed(&mut self, now: Instant, device: &mut Device<'_, '_>) {
         self.push_event(Event::BootstrapFailed);
         self.transport.abandon(Peer::Bootstrap);
-        if self.account().is_some() {
-            self.bootstrap.state = State::Idle;
-            self.register(now, device);
-            return;
-        }
         let half = self.bootstrap.retry_ms / 2;
         let wait = half + self.transport.rng.next() % (half + 1);
         self.bootstrap.retry_ms = (self.bootstrap.retry_ms * 2).min(MAX_RETRY_MS);
-        warn!("bootstrap: asking again in {} ms", wait);
-        self.bootstrap.state = State::RequestAt(now.after(wait));
+        match lowest_account(device) {
+            Some(account) => {
+                warn!("bootstrap: registering again in {} ms", wait);
+                self.bootstrap.state = State::Idle;
+                self.set_account(now, account);
+                self.registrar.retry_at(now.after(wait));
+            }
+            None => {
+                warn!("bootstrap: asking again in {} ms", wait);
+                self.forget_account();
+                self.bootstrap.state = State::RequestAt(now.after(wait));
+            }
+        }
     }
 
     /// After a request of the Bootstrap-Server is answered: once Finish was accepted, the
     /// client takes the account it was given and registers.
-    pub(super) fn after_bootstrap_request(&mut self, now: Instant, device: &mut Device<'_, '_>) {
+    pub(super) fn after_bootstrap_request(
+        &mut self,
+        now: Instant,
+        answered: (u16, &[u8]),
+        device: &mut Device<'_, '_>,
+    ) {
         let Some(account) = self.bootstrap.finished.take() else {
             return;
         };
+        self.bootstrap.finish_answer =
+            Some((answered.0, answered.1.to_vec(), now.after(FINISH_WAIT_MS)));
         info!(
             "bootstrapped: registering with server {}",
             account.settings.short_server_id
         );
         self.bootstrap.state = State::Idle;
-        self.bootstrap.retry_ms = FIRST_RETRY_MS;
+        // The Bootstrap-Request is answered; a retransmitted Finish is answered from
+        // `finish_answer`, not from the cache, which the new server's requests may fill.
+        self.transport.abandon(Peer::Bootstrap);
         self.leave_server(now);
         self.set_account(now, account);
         self.push_event(Event::Bootstrapped);

@@ -479,8 +479,8 @@ impl Client {
     }
 
     /// The account of the management server the client registers with, if it has one: its
-    /// URI and security are for whoever binds [`Peer::Server`] (outside bootstrap, see
-    /// [`Client::server_target`]); the client follows its settings.
+    /// URI and security are for whoever binds [`Peer::Server`] ([`Client::server_target`]);
+    /// the client follows its settings.
     pub fn account(&self) -> Option<&Account> {
         self.has_account.then_some(&self.account)
     }
@@ -493,6 +493,12 @@ impl Client {
         self.set_settings(now, account.settings.clone());
         self.account = account;
         self.has_account = true;
+    }
+
+    /// The management server's account is gone (a Bootstrap-Delete): nothing to register
+    /// with until a bootstrap gives another.
+    pub(super) fn forget_account(&mut self) {
+        self.has_account = false;
     }
 
     /// New settings for the server, from the application or from its Server object.

@@ -406,8 +406,13 @@ impl Registrar {
                 self.retry_ms = (self.retry_ms * 2).min(MAX_RETRY_MS);
                 half + rng.next() % (half + 1)
             }
+            // The policy's wait, never under the first backoff (a Retry Timer of 0 would
+            // retry at once), with the same jitter.
             Some(policy) => match self.next_attempt(policy) {
-                Some(wait) => wait,
+                Some(wait) => {
+                    let wait = wait.max(FIRST_RETRY_MS);
+                    wait / 2 + rng.next() % (wait / 2 + 1)
+                }
                 None => {
                     warn!("registration failed (code {:?}) for the last time", code);
                     self.state = Registration::Stopped;
@@ -439,6 +444,11 @@ impl Registrar {
         }
         self.sequences = 0;
         None
+    }
+
+    /// Registers again at `at` (after a failed bootstrap).
+    pub(super) fn retry_at(&mut self, at: Instant) {
+        self.state = Registration::RetryAt(at);
     }
 
     /// Registration stops without an exchange (bootstrap takes over the server's line).
@@ -638,6 +648,7 @@ impl Client {
                         // A new registration: the server observes anew what it wants.
                         self.observer.clear();
                         self.transport.abandon_notifications(now);
+                        self.bootstrap.registered();
                         self.push_event(Event::Registered);
                     }
                     Err(code) => self.register_failed(now, code),

@@ -41,6 +41,14 @@ impl Client {
             debug!("a duplicate of request {} is answered from the cache", mid);
             return;
         }
+        if from == Peer::Bootstrap
+            && let Some(answer) = self.bootstrap.finish_answer(now, mid)
+        {
+            debug!("a retransmitted Bootstrap-Finish is answered again");
+            let answer = answer.to_vec();
+            self.transport.send_now(Peer::Bootstrap, answer);
+            return;
+        }
         let bootstrap = from == Peer::Bootstrap;
         let response = if bootstrap != self.bootstrap.is_active() {
             Err((Error::Unauthorized, None))
@@ -75,11 +83,13 @@ impl Client {
         if kind == MessageType::Confirmable {
             self.transport.remember(now, from, mid, &bytes);
         }
+        // The bytes of a Bootstrap answer are kept for the case it answered Finish.
+        let kept = bootstrap.then(|| bytes.clone());
         self.transport.send_now(from, bytes);
         // What the request changed is reported after its response.
         self.poll_objects(now, device);
-        if bootstrap {
-            self.after_bootstrap_request(now, device);
+        if let Some(kept) = kept {
+            self.after_bootstrap_request(now, (mid, &kept), device);
         }
     }
 
