@@ -217,8 +217,7 @@ fn a_retransmitted_finish_gets_the_same_answer_after_the_new_server_kept_the_cli
         &answer(&bsr.data, MessageClass::Response(ResponseType::Changed)),
         &mut d,
     );
-    // the Bootstrap-Server "writes" the account
-    drop(d);
+    // The Bootstrap-Server "writes" the account (the device borrowing the object ends here).
     fake.deleted = false;
     let mut objects: [&mut dyn Object; 1] = [&mut fake];
     let mut d = Device::new(&mut objects);
