@@ -27,18 +27,22 @@ pub struct Bound {
 }
 
 impl Bound {
-    /// What `target` asks for; `None` for a security mode the board does not speak.
-    pub fn of(target: &ServerTarget<'_>) -> Option<Self> {
-        if target.uri.is_empty() {
-            // An account the runner binds by other means.
-            return None;
-        }
+    /// What `target` asks for; why the board cannot, for an account it cannot use (a
+    /// security mode other than NoSec and PSK, or a key the DTLS layer does not take).
+    pub fn of(target: &ServerTarget<'_>) -> Result<Self, String> {
         let psk = match target.security {
             Security::NoSec => None,
-            Security::Psk { identity, key } => Some((identity.to_vec(), key.expose().to_vec())),
-            _ => return None,
+            Security::Psk { identity, key } => {
+                let psk = lwm2m_dtls::Psk {
+                    identity,
+                    key: key.expose(),
+                };
+                psk.check().map_err(|e| e.to_string())?;
+                Some((identity.to_vec(), key.expose().to_vec()))
+            }
+            _ => return Err("only NoSec and pre-shared keys are supported by this board".into()),
         };
-        Some(Self {
+        Ok(Self {
             uri: target.uri.to_owned(),
             psk,
         })
@@ -57,6 +61,17 @@ impl Bound {
     }
 }
 
+/// Whether the management or the Bootstrap-Server account uses a pre-shared key.
+pub fn has_psk(accounts: &Accounts<FileFlash>) -> bool {
+    let psk = |s: &Security| matches!(s, Security::Psk { .. });
+    accounts
+        .management_account()
+        .is_some_and(|a| psk(&a.security))
+        || accounts
+            .bootstrap_account()
+            .is_some_and(|a| psk(&a.security))
+}
+
 /// Opens `FLASH.accounts` (created when missing) and provisions it from `--server` or
 /// `--bootstrap` when it holds no account.
 pub fn open(options: &Options) -> Result<Accounts<FileFlash>, String> {
@@ -71,9 +86,9 @@ pub fn open(options: &Options) -> Result<Accounts<FileFlash>, String> {
     match (&options.provision, has_any) {
         (_, true) => {
             if options.provision.is_some() {
-                log::info!(
+                log::warn!(
                     target: LOG,
-                    "{} holds accounts: --server and --bootstrap are not used (delete it to provision again)",
+                    "{} holds accounts: --server, --bootstrap, --psk-* and --lifetime are not used (delete it to provision again)",
                     path.display()
                 );
             }

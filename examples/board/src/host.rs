@@ -111,7 +111,9 @@ pub fn run(options: &Options, relaunch: &[String]) -> Result<(), String> {
         seed,
         rssi: options.rssi,
         http: true,
-        coaps: true,
+        // coaps:// Package URIs are fetched with the management server's PSK: offered when
+        // the device has a PSK account (or a Bootstrap-Server that can give one).
+        coaps: crate::accounts::has_psk(&accounts),
     };
     let mut board = Board::start(flash, Some(accounts), config, net.now())
         .map_err(|(_, e)| format!("cannot boot: {e}"))?;
@@ -126,8 +128,13 @@ pub fn run(options: &Options, relaunch: &[String]) -> Result<(), String> {
 pub struct Network {
     /// The line to the server the client talks to (none before one is known).
     line: Option<Line>,
-    /// What the line was opened for: `None` for a line fixed by [`Network::connect`].
+    /// What the line was opened for (the default, an empty URI, before any); the client of
+    /// a line fixed by [`Network::connect`] has an unprovisioned account (an empty URI), so
+    /// it is never opened again.
     bound: Option<Bound>,
+    /// A target no line could be opened to, and when to try it again (a DNS name may come
+    /// to resolve; a key the DTLS layer cannot take will not, until the account changes).
+    unreachable: Option<(Bound, Instant)>,
     /// The line to the Bootstrap-Server, while the client bootstraps (and after, for its
     /// retransmissions), and what it was opened for.
     bootstrap: Option<(Line, Bound)>,
@@ -159,6 +166,7 @@ impl Network {
         Self {
             line: None,
             bound: Some(Bound::default()),
+            unreachable: None,
             bootstrap: None,
             download: None,
             psk: None,
@@ -171,26 +179,41 @@ impl Network {
     }
 
     /// Opens the lines to the management server and the Bootstrap-Server the client's
-    /// accounts name, when they changed.
+    /// accounts name, when they changed. A target that cannot be reached closes the old line
+    /// (nothing meant for the new server may reach the old one), is said once, and is tried
+    /// again a minute later.
     fn follow<F: embedded_storage::nor_flash::NorFlash>(&mut self, board: &Board<F>) {
         let client = board.client();
-        if let (Some(bound), Some(target)) = (self.bound.as_ref(), client.server_target())
-            && let Some(wanted) = Bound::of(&target).filter(|w| w != bound)
-        {
-            match wanted.open("server") {
-                Ok(line) => {
-                    self.say(&format!("talking to the server at {}", wanted.uri));
-                    self.line = Some(line);
-                    self.psk = wanted.psk.clone();
-                    self.bound = Some(wanted);
+        let now = self.now();
+        if let (Some(bound), Some(target)) = (self.bound.clone(), client.server_target()) {
+            match Bound::of(&target) {
+                Ok(wanted) if wanted == bound => {}
+                Ok(wanted) if self.held_back(&wanted, now) => {}
+                Ok(wanted) => match wanted.open("server") {
+                    Ok(line) => {
+                        self.say(&format!("talking to the server at {}", wanted.uri));
+                        self.line = Some(line);
+                        self.psk = wanted.psk.clone();
+                        self.bound = Some(wanted);
+                    }
+                    Err(e) => self.unreachable(wanted, now, "server", &e),
+                },
+                Err(e) => {
+                    let wanted = Bound {
+                        uri: target.uri.to_owned(),
+                        psk: None,
+                    };
+                    if !self.held_back(&wanted, now) && wanted != bound {
+                        self.unreachable(wanted, now, "server", &e);
+                    }
                 }
-                Err(e) => log::error!(target: LOG, "the server at {}: {}", wanted.uri, e),
             }
         }
         if client.is_bootstrapping()
             && let Some(target) = client.bootstrap_target()
-            && let Some(wanted) = Bound::of(&target)
+            && let Ok(wanted) = Bound::of(&target)
             && self.bootstrap.as_ref().is_none_or(|(_, b)| *b != wanted)
+            && !self.held_back(&wanted, now)
         {
             match wanted.open("Bootstrap-Server") {
                 Ok(line) => {
@@ -200,9 +223,30 @@ impl Network {
                     ));
                     self.bootstrap = Some((line, wanted));
                 }
-                Err(e) => log::error!(target: LOG, "the Bootstrap-Server at {}: {}", wanted.uri, e),
+                Err(e) => {
+                    self.bootstrap = None;
+                    self.unreachable(wanted, now, "Bootstrap-Server", &e);
+                }
             }
         }
+    }
+
+    /// Whether `target` failed to open less than a minute ago.
+    fn held_back(&self, target: &Bound, now: Instant) -> bool {
+        self.unreachable
+            .as_ref()
+            .is_some_and(|(t, until)| t == target && now < *until)
+    }
+
+    /// No line to `target`: the server's line closes, and the reason is said.
+    fn unreachable(&mut self, target: Bound, now: Instant, who: &str, why: &str) {
+        log::error!(target: LOG, "cannot talk to the {} at {}: {}", who, target.uri, why);
+        if who == "server" {
+            self.line = None;
+            self.psk = None;
+            self.bound = Some(target.clone());
+        }
+        self.unreachable = Some((target, now.after(60_000)));
     }
 
     /// Milliseconds since the network came up: the board's clock.

@@ -75,7 +75,16 @@ impl Options {
                 "--server" => server = Some(flags.string()?),
                 "--bootstrap" => bootstrap = Some(flags.string()?),
                 "--endpoint" => endpoint = Some(flags.string()?),
-                "--psk-identity" => psk_identity = Some(flags.string()?),
+                "--psk-identity" => {
+                    let identity = flags.string()?;
+                    if identity.is_empty() || identity.len() > lwm2m_dtls::MAX_IDENTITY_LEN {
+                        return Err(format!(
+                            "--psk-identity: 1 to {} bytes",
+                            lwm2m_dtls::MAX_IDENTITY_LEN
+                        ));
+                    }
+                    psk_identity = Some(identity);
+                }
                 "--psk-key" => {
                     let key = crate::line::parse_hex(flags.value()?)
                         .map_err(|e| format!("--psk-key {e}"))?;

@@ -52,7 +52,9 @@ impl core::fmt::Debug for Psk<'_> {
 }
 
 impl Psk<'_> {
-    pub(crate) fn check(&self) -> Result<(), Error> {
+    /// Whether this build takes the key and identity: [`Error::KeyLength`] or
+    /// [`Error::IdentityLength`] when not.
+    pub fn check(&self) -> Result<(), Error> {
         if self.key.is_empty() || self.key.len() > MAX_KEY_LEN {
             return Err(Error::KeyLength(self.key.len()));
         }

@@ -9,8 +9,9 @@
 //!
 //! The client itself needs only the [`ServerSettings`]; the server URI and the [`Security`]
 //! are for whoever binds [`Peer::Server`](super::Peer::Server) to a socket or a DTLS session,
-//! which asks [`Client::server_target`](super::Client::server_target) for them (the
-//! management server's, or the [`BootstrapAccount`]'s while bootstrapping).
+//! which asks [`Client::server_target`](super::Client::server_target) for them, and
+//! [`Peer::Bootstrap`](super::Peer::Bootstrap), from
+//! [`Client::bootstrap_target`](super::Client::bootstrap_target) (the [`BootstrapAccount`]).
 
 use core::fmt;
 

@@ -29,8 +29,8 @@
 //!   retrying with the backoff of the Liveness section, forever;
 //! * when the application calls [`Client::bootstrap`].
 //!
-//! It sends `POST /bs?ep=...` and, once the Bootstrap-Server answered 2.04, serves it the
-//! Bootstrap interface: Bootstrap-Write (PUT of `/o`, `/o/i` or `/o/i/r`, handed whole to
+//! It sends `POST /bs?ep=...` and, from then on (the Bootstrap-Server may write before its
+//! answer arrives), serves it the Bootstrap interface: Bootstrap-Write (PUT of `/o`, `/o/i` or `/o/i/r`, handed whole to
 //! [`Object::bootstrap_write`], which checks it all before it changes anything: a malformed
 //! /0 or /1 instance is 4.00 and changes nothing), Bootstrap-Delete (DELETE of `/`, `/o`,
 //! `/o/i`: [`Object::bootstrap_delete`]; the Bootstrap-Server's own /0 instance stays, a
@@ -38,7 +38,8 @@
 //! `/o`: `</>;lwm2m="1.1"`, then objects and instances, with `ssid` and `uri` of the
 //! accounts' instances, [`Object::bootstrap_link`]), Bootstrap-Read (of the objects that
 //! allow it, [`Object::bootstrap_readable`]: the Server object) and Bootstrap-Finish
-//! (`POST /bs`). Anything else the Bootstrap-Server asks is refused with 4.01. Finish is
+//! (`POST /bs`). Anything else the Bootstrap-Server asks is refused with 4.01 (and a
+//! malformed one with its own code: 4.00, 4.04, 4.05, 4.13). Finish is
 //! answered 2.04 when some object holds a whole management-server account (a /0 instance
 //! of a normal server and the /1 instance with its Short Server ID), 4.06 Not Acceptable
 //! otherwise (the client stays in bootstrap). After 2.04 the client takes the account of

@@ -121,7 +121,8 @@ struct Cached {
 pub(crate) struct Transport {
     pub rng: Rng,
     next_mid: u16,
-    inflight: heapless::Vec<Exchange, 2>,
+    /// One exchange in flight per peer: the server, the Bootstrap-Server, the download.
+    inflight: heapless::Vec<Exchange, 3>,
     queue: heapless::Deque<Exchange, QUEUE>,
     out: heapless::Deque<Transmit, OUT>,
     dedup: heapless::Vec<Cached, DEDUP_ENTRIES>,
@@ -237,7 +238,7 @@ impl Transport {
         exchange.deadline = now.after(exchange.timeout);
         exchange.transmissions = 1;
         self.send_now(exchange.to, exchange.bytes.clone());
-        // One in flight per peer and two peers: there is always room.
+        // One in flight per peer and three peers: there is always room.
         self.inflight.push(exchange).map_err(|_| Full)
     }
 
