@@ -321,7 +321,18 @@ impl Session {
         if datagram.is_empty() {
             return Ok(());
         }
-        self.inner.io.put(datagram);
+        if self.inner.state == State::Established {
+            // After the handshake every record is protected (epoch 1 on): an epoch-0 one is
+            // unauthenticated, and Mbed TLS fails the session on some (a ClientHello), so
+            // they are dropped here.
+            let kept = authenticated_epochs(datagram);
+            if kept.is_empty() {
+                return Ok(());
+            }
+            self.inner.io.put(&kept);
+        } else {
+            self.inner.io.put(datagram);
+        }
         let result = self.drive();
         // A datagram Mbed TLS did not ask for (nothing was waiting for it) is dropped.
         self.inner.io.input = None;
@@ -546,6 +557,26 @@ impl Session {
         self.inner.state = State::Failed(error);
         Err(error)
     }
+}
+
+/// The records of `datagram` whose epoch is not 0, in order; a record header that does not
+/// fit ends the datagram (Mbed TLS would drop the rest too).
+fn authenticated_epochs(datagram: &[u8]) -> Vec<u8> {
+    const HEADER: usize = 13;
+    let mut kept = Vec::new();
+    let mut rest = datagram;
+    while let Some(header) = rest.get(..HEADER) {
+        let epoch = u16::from_be_bytes([header[3], header[4]]);
+        let len = usize::from(u16::from_be_bytes([header[11], header[12]]));
+        let Some(record) = rest.get(..HEADER + len) else {
+            break;
+        };
+        if epoch != 0 {
+            kept.extend_from_slice(record);
+        }
+        rest = &rest[HEADER + len..];
+    }
+    kept
 }
 
 impl Inner {

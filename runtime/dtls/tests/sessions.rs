@@ -330,3 +330,32 @@ fn a_full_datagram_of_plaintext_crosses_intact_and_a_larger_one_is_refused() {
     assert_eq!(s.send(0, &[0; 1300]), Err(Error::TooLarge(1300)));
     assert!(s.is_established());
 }
+
+/// Found by the `dtls_records` fuzz target: a plaintext (epoch 0) ClientHello sent to either
+/// side of an established session made Mbed TLS fail it.
+#[test]
+fn an_unauthenticated_handshake_record_after_the_handshake_is_dropped() {
+    let config = server_config();
+    let mut c = client(&KEY, None);
+    let mut s = Session::server(&config, 0, &mut random).unwrap();
+    pump(0, &mut c, &mut s);
+    let hello: Vec<u8> = (0..120)
+        .step_by(2)
+        .map(|i| {
+            u8::from_str_radix(
+                &"16fefd0000000000000000002f0100002c000000000000002cfefdedbd58e8739dd9f686f5dc09963e41f7d13bf47807ffffffffffffff44758f2f8a43b2c8383a6e6c0000"[i..i + 2],
+                16,
+            )
+            .unwrap()
+        })
+        .collect();
+    c.handle(0, &hello).unwrap();
+    s.handle(0, &hello).unwrap();
+    assert!(c.is_established() && s.is_established());
+    // A datagram with that record before a real one: the real one still arrives.
+    c.send(0, b"after").unwrap();
+    let mut both = hello.clone();
+    both.extend(c.poll_transmit().unwrap());
+    s.handle(0, &both).unwrap();
+    assert_eq!(s.recv().as_deref(), Some(&b"after"[..]));
+}

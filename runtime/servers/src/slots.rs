@@ -141,6 +141,7 @@ impl Slots {
             s.set(resource, &item.value)?;
         }
         check_pairs(&security, &servers)?;
+        check_bootstrap_kept(&self.security, &security)?;
         self.replace(*security, *servers, flash, records)
     }
 
@@ -314,6 +315,24 @@ fn new_server(
 
 /// Every Server instance sits beside the normal server's Security instance with its Short
 /// Server ID, and no two normal servers share one.
+/// The Bootstrap-Server's own account stays its: a write may change its URI or keys, not
+/// turn it into a management account, and no second one appears (4.00 otherwise).
+fn check_bootstrap_kept(before: &SecuritySlots, after: &SecuritySlots) -> Result<(), Error> {
+    let bootstrap = |slots: &SecuritySlots| -> heapless::Vec<u16, MAX_ACCOUNTS> {
+        slots
+            .iter()
+            .flatten()
+            .filter(|(_, s)| s.bootstrap_server)
+            .map(|(id, _)| *id)
+            .collect()
+    };
+    let (was, is) = (bootstrap(before), bootstrap(after));
+    if is.len() > 1 || was.iter().any(|id| !is.contains(id)) {
+        return Err(Error::BadRequest);
+    }
+    Ok(())
+}
+
 fn check_pairs(security: &SecuritySlots, servers: &ServerSlots) -> Result<(), Error> {
     for (sec, srv) in security.iter().zip(servers.iter()) {
         if let Some((_, srv)) = srv {
