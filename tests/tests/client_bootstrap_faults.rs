@@ -268,3 +268,49 @@ fn a_retransmitted_finish_gets_the_same_answer_after_the_new_server_kept_the_cli
     assert_eq!(a.header.code, MessageClass::Response(ResponseType::Changed));
     assert_eq!(a.header.code, f.header.code);
 }
+
+#[test]
+fn a_bootstrap_server_that_keeps_talking_without_finishing_is_given_up_on() {
+    use lwm2m_runtime::client::{Event, MAX_BOOTSTRAP_MS};
+    let mut fake = Fake {
+        deleted: true,
+        retry: Retry::DEFAULT,
+    };
+    let mut objects: [&mut dyn Object; 1] = [&mut fake];
+    let mut d = Device::new(&mut objects);
+    let mut c = Client::with_accounts(Config::new("dev").unwrap(), None, Some(bs()), 7);
+    let start = Instant(1000);
+    c.register(start, &mut d);
+    let bsr = drain(&mut c, start, &mut d).pop().unwrap();
+    c.handle(
+        start,
+        Peer::Bootstrap,
+        &answer(&bsr.data, MessageClass::Response(ResponseType::Changed)),
+        &mut d,
+    );
+    // A request every 200 s, never Finish: each one extends the wait, up to the cap.
+    let mut now = start;
+    let mut failed_at = None;
+    for i in 0..20u16 {
+        now = now.after(200_000);
+        drain(&mut c, now, &mut d);
+        if std::iter::from_fn(|| c.poll_event()).any(|e| e == Event::BootstrapFailed) {
+            failed_at = Some(now);
+            break;
+        }
+        let mut get = Packet::new();
+        get.header.set_type(MessageType::Confirmable);
+        get.header.code = MessageClass::Request(RequestType::Get);
+        get.header.message_id = 0x300 + i;
+        get.set_token(vec![3, i as u8]);
+        get.add_option(CoapOption::UriPath, b"1".to_vec());
+        c.handle(now, Peer::Bootstrap, &get.to_bytes().unwrap(), &mut d);
+        drain(&mut c, now, &mut d);
+    }
+    let failed_at = failed_at.expect("the bootstrap was given up on");
+    let took = failed_at.since(start);
+    assert!(
+        (MAX_BOOTSTRAP_MS..MAX_BOOTSTRAP_MS + 200_000).contains(&took),
+        "given up after {took} ms"
+    );
+}

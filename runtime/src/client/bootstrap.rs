@@ -40,6 +40,9 @@ use crate::spec::{Multiplicity, Version};
 /// How long the client waits for Bootstrap-Finish after the Bootstrap-Server's last request
 /// (or its answer to the Bootstrap-Request): EXCHANGE_LIFETIME, 247 s.
 pub const FINISH_WAIT_MS: u64 = EXCHANGE_LIFETIME_MS;
+/// The longest a Bootstrap-Server may keep the client bootstrapping, however busy it keeps
+/// it without finishing: four times [`FINISH_WAIT_MS`], about 16 minutes.
+pub const MAX_BOOTSTRAP_MS: u64 = 4 * FINISH_WAIT_MS;
 /// How long the Bootstrap-Request may go without an outcome before it is abandoned.
 const GUARD_MS: u64 = MAX_TRANSMIT_WAIT_MS + SEPARATE_RESPONSE_MS;
 /// 2.02 Deleted.
@@ -67,9 +70,9 @@ enum State {
     RequestAt(Instant),
     /// The Bootstrap-Request waits for its answer until the guard.
     Requesting { guard: Instant },
-    /// The Bootstrap-Server configures the device; without Finish by `until`, the client
-    /// gives up.
-    Serving { until: Instant },
+    /// The Bootstrap-Server configures the device; without Finish by `until` (a while after
+    /// its last request, and never past `end`), the client gives up.
+    Serving { until: Instant, end: Instant },
 }
 
 /// The bootstrap state machine.
@@ -94,6 +97,19 @@ impl Bootstrapper {
             finished: None,
             finish_answer: None,
         }
+    }
+
+    /// The Bootstrap-Server is at work at `now`: the wait for Finish starts again, within
+    /// [`MAX_BOOTSTRAP_MS`] of the first time it was.
+    fn serving(&mut self, now: Instant) {
+        let end = match self.state {
+            State::Serving { end, .. } => end,
+            _ => now.after(MAX_BOOTSTRAP_MS),
+        };
+        self.state = State::Serving {
+            until: now.after(FINISH_WAIT_MS).min(end),
+            end,
+        };
     }
 
     /// A registration succeeded: the next failed bootstrap waits the first backoff again.
@@ -125,7 +141,7 @@ impl Bootstrapper {
             State::Idle => None,
             State::RequestAt(at) => Some(at),
             State::Requesting { guard } => Some(guard),
-            State::Serving { until } => Some(until),
+            State::Serving { until, .. } => Some(until),
         }
     }
 }
@@ -228,7 +244,7 @@ impl Client {
                 self.transport.abandon(Peer::Bootstrap);
                 self.bootstrap_failed(now, device);
             }
-            State::Serving { until } if until <= now => {
+            State::Serving { until, .. } if until <= now => {
                 warn!("bootstrap: no Bootstrap-Finish in time");
                 self.bootstrap_failed(now, device);
             }
@@ -251,9 +267,7 @@ impl Client {
         match response.map(coap::code_of) {
             Some(coap::CHANGED) => {
                 info!("bootstrap: the Bootstrap-Server accepted the request");
-                self.bootstrap.state = State::Serving {
-                    until: now.after(FINISH_WAIT_MS),
-                };
+                self.bootstrap.serving(now);
             }
             code => {
                 warn!("bootstrap: the request failed (code {:?})", code);
@@ -324,10 +338,9 @@ impl Client {
         device: &mut Device<'_, '_>,
     ) -> Result<Packet, (Error, Option<u32>)> {
         let plain = |e: Error| (e, None);
-        // Every request shows the Bootstrap-Server is at work: Finish may take as long again.
-        self.bootstrap.state = State::Serving {
-            until: now.after(FINISH_WAIT_MS),
-        };
+        // Every request shows the Bootstrap-Server is at work: Finish may take as long again
+        // (but no longer than the whole bootstrap may).
+        self.bootstrap.serving(now);
         let code = coap::code_of(request);
         let segments: Vec<&[u8]> = coap::path_segments(request).collect();
         if segments == [b"bs"] {

@@ -47,7 +47,9 @@
 //! registered with several management servers at once is future work.
 //!
 //! A Bootstrap-Server that stops talking ends the bootstrap [`FINISH_WAIT_MS`] (247 s)
-//! after its last request; an unanswered or refused Bootstrap-Request ends it too
+//! after its last request, and one that keeps talking without finishing ends it
+//! [`MAX_BOOTSTRAP_MS`] (about 16 minutes) after it began; an unanswered or refused
+//! Bootstrap-Request ends it too
 //! ([`Event::BootstrapFailed`]). The client then goes back to the management server it
 //! had, if any (a new sequence of Register attempts), or asks the Bootstrap-Server again
 //! after a jittered backoff that doubles from 5 s to 300 s. It never stops for good.
@@ -151,7 +153,7 @@ mod transport;
 pub use account::{
     Account, Binding, BootstrapAccount, KEY_MAX, Retry, Secret, Security, ServerSettings, URI_MAX,
 };
-pub use bootstrap::{FINISH_WAIT_MS, ServerTarget};
+pub use bootstrap::{FINISH_WAIT_MS, MAX_BOOTSTRAP_MS, ServerTarget};
 pub use context::{Context, DownloadError, DownloadEvent, DownloadRequest, DownloadUri, Scheme};
 pub use observe::Attributes;
 
