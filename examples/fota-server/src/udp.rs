@@ -2,9 +2,8 @@
 
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
-use std::time::{Duration, Instant};
-
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use crate::bootstrap::{Bootstrap, BootstrapEvent};
 use crate::dtls::Dtls;
@@ -18,7 +17,7 @@ pub fn serve(
     limit: Duration,
     on_event: impl FnMut(&Event),
 ) -> io::Result<Option<bool>> {
-    serve_with(socket, server, None, limit, on_event)
+    serve_with(Wire::new(socket, None), server, limit, on_event)
 }
 
 /// [`serve`] over DTLS: only devices that complete a PSK handshake with `dtls` are heard.
@@ -29,72 +28,37 @@ pub fn serve_secure(
     limit: Duration,
     on_event: impl FnMut(&Event),
 ) -> io::Result<Option<bool>> {
-    serve_with(socket, server, Some(dtls), limit, on_event)
+    serve_with(Wire::new(socket, Some(dtls)), server, limit, on_event)
 }
 
 fn serve_with(
-    socket: &UdpSocket,
+    mut wire: Wire<'_>,
     server: &mut Server<SocketAddr>,
-    mut dtls: Option<&mut Dtls>,
     limit: Duration,
     mut on_event: impl FnMut(&Event),
 ) -> io::Result<Option<bool>> {
-    let start = Instant::now();
-    let now = || start.elapsed().as_millis() as u64;
-    let mut buf = [0u8; 2048];
     loop {
-        while let Some((to, bytes)) = server.poll(now()) {
-            match dtls.as_deref_mut() {
-                Some(d) => d.outgoing(now(), to, &bytes),
-                None => {
-                    socket.send_to(&bytes, to)?;
-                }
-            }
+        while let Some((to, bytes)) = server.poll(wire.now()) {
+            wire.send(to, &bytes)?;
         }
-        if let Some(d) = dtls.as_deref_mut() {
-            if d.timeout().is_some_and(|t| t <= now()) {
-                d.handle_timeout(now());
-            }
-            while let Some((to, record)) = d.poll_transmit() {
-                socket.send_to(&record, to)?;
-            }
-        }
+        wire.flush()?;
         while let Some(event) = server.poll_event() {
             on_event(&event);
         }
         if let Some(done) = server.finished() {
             return Ok(Some(done));
         }
-        if start.elapsed() >= limit {
+        if wire.start.elapsed() >= limit {
             return Ok(None);
         }
-        let dtls_due = dtls.as_deref().and_then(Dtls::timeout);
-        let wait = [server.timeout(), dtls_due]
+        let now = wire.now();
+        let wait = [server.timeout(), wire.timeout()]
             .into_iter()
             .flatten()
             .min()
-            .map_or(100, |t| t.saturating_sub(now()))
+            .map_or(100, |t| t.saturating_sub(now))
             .clamp(1, 100);
-        socket.set_read_timeout(Some(Duration::from_millis(wait)))?;
-        match socket.recv_from(&mut buf) {
-            Ok((n, from)) => {
-                let datagram = buf.get(..n).unwrap_or_default();
-                match dtls.as_deref_mut() {
-                    Some(d) => {
-                        for plain in d.incoming(now(), from, datagram) {
-                            server.handle(now(), from, &plain);
-                        }
-                    }
-                    None => server.handle(now(), from, datagram),
-                }
-            }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) => {}
-            Err(e) => return Err(e),
-        }
+        wire.receive(wait, |now, from, plain| server.handle(now, from, plain))?;
     }
 }
 
@@ -103,53 +67,110 @@ fn serve_with(
 pub fn serve_bootstrap(
     socket: &UdpSocket,
     bootstrap: &mut Bootstrap<SocketAddr>,
-    mut dtls: Option<&mut Dtls>,
+    dtls: Option<&mut Dtls>,
     stop: &AtomicBool,
     mut on_event: impl FnMut(&BootstrapEvent),
 ) -> io::Result<()> {
-    let start = Instant::now();
-    let now = || start.elapsed().as_millis() as u64;
-    let mut buf = [0u8; 2048];
-    socket.set_read_timeout(Some(Duration::from_millis(20)))?;
+    let mut wire = Wire::new(socket, dtls);
     while !stop.load(Ordering::Relaxed) {
-        while let Some((to, bytes)) = bootstrap.poll(now()) {
-            match dtls.as_deref_mut() {
-                Some(d) => d.outgoing(now(), to, &bytes),
-                None => {
-                    socket.send_to(&bytes, to)?;
-                }
-            }
+        while let Some((to, bytes)) = bootstrap.poll(wire.now()) {
+            wire.send(to, &bytes)?;
         }
-        if let Some(d) = dtls.as_deref_mut() {
-            if d.timeout().is_some_and(|t| t <= now()) {
-                d.handle_timeout(now());
-            }
-            while let Some((to, record)) = d.poll_transmit() {
-                socket.send_to(&record, to)?;
-            }
-        }
+        wire.flush()?;
         while let Some(event) = bootstrap.poll_event() {
             on_event(&event);
         }
-        match socket.recv_from(&mut buf) {
+        wire.receive(20, |now, from, plain| bootstrap.handle(now, from, plain))?;
+    }
+    Ok(())
+}
+
+/// A socket with the clock of one run, and DTLS over it when there is a [`Dtls`].
+struct Wire<'a> {
+    socket: &'a UdpSocket,
+    dtls: Option<&'a mut Dtls>,
+    start: Instant,
+    buf: [u8; 2048],
+}
+
+impl<'a> Wire<'a> {
+    fn new(socket: &'a UdpSocket, dtls: Option<&'a mut Dtls>) -> Self {
+        Self {
+            socket,
+            dtls,
+            start: Instant::now(),
+            buf: [0; 2048],
+        }
+    }
+
+    /// Milliseconds since the run began.
+    fn now(&self) -> u64 {
+        self.start.elapsed().as_millis() as u64
+    }
+
+    /// Sends one CoAP datagram to `to` (as a record when secure).
+    fn send(&mut self, to: SocketAddr, bytes: &[u8]) -> io::Result<()> {
+        let now = self.now();
+        match self.dtls.as_deref_mut() {
+            Some(d) => d.outgoing(now, to, bytes),
+            None => {
+                self.socket.send_to(bytes, to)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the handshake timers that are due and sends the records DTLS wrote.
+    fn flush(&mut self) -> io::Result<()> {
+        let now = self.now();
+        if let Some(d) = self.dtls.as_deref_mut() {
+            if d.timeout().is_some_and(|t| t <= now) {
+                d.handle_timeout(now);
+            }
+            while let Some((to, record)) = d.poll_transmit() {
+                self.socket.send_to(&record, to)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// When DTLS must run next.
+    fn timeout(&self) -> Option<u64> {
+        self.dtls.as_deref().and_then(Dtls::timeout)
+    }
+
+    /// Waits up to `wait_ms` for a datagram and hands each CoAP datagram it carries to
+    /// `deliver`, with the time and the sender.
+    fn receive(
+        &mut self,
+        wait_ms: u64,
+        mut deliver: impl FnMut(u64, SocketAddr, &[u8]),
+    ) -> io::Result<()> {
+        self.socket
+            .set_read_timeout(Some(Duration::from_millis(wait_ms)))?;
+        match self.socket.recv_from(&mut self.buf) {
             Ok((n, from)) => {
-                let datagram = buf.get(..n).unwrap_or_default();
-                match dtls.as_deref_mut() {
+                let now = self.now();
+                let datagram = self.buf.get(..n).unwrap_or_default();
+                match self.dtls.as_deref_mut() {
                     Some(d) => {
-                        for plain in d.incoming(now(), from, datagram) {
-                            bootstrap.handle(now(), from, &plain);
+                        for plain in d.incoming(now, from, datagram) {
+                            deliver(now, from, &plain);
                         }
                     }
-                    None => bootstrap.handle(now(), from, datagram),
+                    None => deliver(now, from, datagram),
                 }
+                Ok(())
             }
             Err(e)
                 if matches!(
                     e.kind(),
                     io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) => {}
-            Err(e) => return Err(e),
+                ) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(e),
         }
     }
-    Ok(())
 }
