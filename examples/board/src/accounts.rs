@@ -50,6 +50,18 @@ impl Bound {
 }
 
 impl Bound {
+    /// Whether `target` is what this line was opened for.
+    pub fn is(&self, target: &ServerTarget<'_>) -> bool {
+        self.uri == target.uri
+            && match (&self.psk, target.security) {
+                (None, Security::NoSec) => true,
+                (Some((i, k)), Security::Psk { identity, key }) => {
+                    i.as_slice() == identity.as_slice() && k.as_slice() == key.expose()
+                }
+                _ => false,
+            }
+    }
+
     /// A line to the server, named `who` in the log.
     pub fn open(&self, who: &'static str) -> Result<Line, String> {
         let addr = crate::options::server_address(&self.uri)?;

@@ -131,7 +131,7 @@ pub struct Network {
     /// What the line was opened for (the default, an empty URI, before any); the client of
     /// a line fixed by [`Network::connect`] has an unprovisioned account (an empty URI), so
     /// it is never opened again.
-    bound: Option<Bound>,
+    bound: Bound,
     /// A target no line could be opened to, and when to try it again (a DNS name may come
     /// to resolve; a key the DTLS layer cannot take will not, until the account changes).
     unreachable: Option<(Bound, Instant)>,
@@ -165,7 +165,7 @@ impl Network {
     pub fn unbound(quiet: bool) -> Self {
         Self {
             line: None,
-            bound: Some(Bound::default()),
+            bound: Bound::default(),
             unreachable: None,
             bootstrap: None,
             download: None,
@@ -185,16 +185,16 @@ impl Network {
     fn follow<F: embedded_storage::nor_flash::NorFlash>(&mut self, board: &Board<F>) {
         let client = board.client();
         let now = self.now();
-        if let (Some(bound), Some(target)) = (self.bound.clone(), client.server_target()) {
+        // The line stays as long as the target does (checked without copying it).
+        if let Some(target) = client.server_target().filter(|t| !self.bound.is(t)) {
             match Bound::of(&target) {
-                Ok(wanted) if wanted == bound => {}
                 Ok(wanted) if self.held_back(&wanted, now) => {}
                 Ok(wanted) => match wanted.open("server") {
                     Ok(line) => {
                         self.say(&format!("talking to the server at {}", wanted.uri));
                         self.line = Some(line);
                         self.psk = wanted.psk.clone();
-                        self.bound = Some(wanted);
+                        self.bound = wanted;
                     }
                     Err(e) => self.unreachable(wanted, now, "server", &e),
                 },
@@ -203,7 +203,7 @@ impl Network {
                         uri: target.uri.to_owned(),
                         psk: None,
                     };
-                    if !self.held_back(&wanted, now) && wanted != bound {
+                    if !self.held_back(&wanted, now) && wanted != self.bound {
                         self.unreachable(wanted, now, "server", &e);
                     }
                 }
@@ -211,8 +211,8 @@ impl Network {
         }
         if client.is_bootstrapping()
             && let Some(target) = client.bootstrap_target()
+            && self.bootstrap.as_ref().is_none_or(|(_, b)| !b.is(&target))
             && let Ok(wanted) = Bound::of(&target)
-            && self.bootstrap.as_ref().is_none_or(|(_, b)| *b != wanted)
             && !self.held_back(&wanted, now)
         {
             match wanted.open("Bootstrap-Server") {
@@ -244,7 +244,7 @@ impl Network {
         if who == "server" {
             self.line = None;
             self.psk = None;
-            self.bound = Some(target.clone());
+            self.bound = target.clone();
         }
         self.unreachable = Some((target, now.after(60_000)));
     }
