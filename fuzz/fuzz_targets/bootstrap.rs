@@ -6,7 +6,7 @@
 use coap_lite::{MessageClass, MessageType, Packet};
 use libfuzzer_sys::fuzz_target;
 use lwm2m_fota::sim::{ERASED, NorSim, SECTOR_SIZE};
-use lwm2m_fuzz::Dev;
+use lwm2m_fuzz::{Dev, feed};
 use lwm2m_objects::device;
 use lwm2m_objects::lwm2m_security::SecurityMode;
 use lwm2m_runtime::Object;
@@ -50,23 +50,7 @@ fuzz_target!(|data: &[u8]| {
                 client.handle(Instant(0), Peer::Bootstrap, &bytes, &mut device);
             }
         }
-        let mut now = 0u64;
-        // Each datagram: a length byte, a peer byte, then the bytes.
-        let mut rest = data;
-        while let [len, peer, tail @ ..] = rest {
-            let n = usize::from(*len).min(tail.len());
-            let (datagram, next) = tail.split_at(n);
-            let from = if peer & 1 == 0 { Peer::Bootstrap } else { Peer::Server };
-            client.handle(Instant(now), from, datagram, &mut device);
-            let mut sent = 0;
-            while let Some(t) = client.poll(Instant(now), &mut device) {
-                assert!(t.data.len() <= 1280, "a datagram larger than the MTU budget");
-                sent += 1;
-                assert!(sent < 64, "the client keeps sending");
-            }
-            now += u64::from(*peer) * 97;
-            rest = next;
-        }
+        feed(&mut client, &mut device, data, [Peer::Bootstrap, Peer::Server]);
     }
     assert!(
         accounts.bootstrap_account().is_some(),

@@ -59,3 +59,31 @@ pub fn firmware() -> Firmware {
     .map_err(|(_, e)| e)
     .expect("the factory image boots")
 }
+
+/// Feeds `data` to `client` as datagrams (a length byte, a peer byte, then the bytes), the
+/// peer byte choosing between `peers` by its low bit and moving the clock; after each, the
+/// client's output must stay within the MTU and end.
+pub fn feed(
+    client: &mut lwm2m_runtime::client::Client,
+    device: &mut lwm2m_runtime::client::Device<'_, '_>,
+    data: &[u8],
+    peers: [lwm2m_runtime::client::Peer; 2],
+) {
+    use lwm2m_runtime::client::Instant;
+    let mut now = 0u64;
+    let mut rest = data;
+    while let [len, peer, tail @ ..] = rest {
+        let n = usize::from(*len).min(tail.len());
+        let (datagram, next) = tail.split_at(n);
+        let from = peers[usize::from(peer & 1)];
+        client.handle(Instant(now), from, datagram, device);
+        let mut sent = 0;
+        while let Some(t) = client.poll(Instant(now), device) {
+            assert!(t.data.len() <= 1280, "a datagram larger than the MTU budget");
+            sent += 1;
+            assert!(sent < 64, "the client keeps sending");
+        }
+        now += u64::from(*peer) * 97;
+        rest = next;
+    }
+}
