@@ -72,6 +72,20 @@ fn events(link: &mut Link) -> Vec<LinkEvent> {
     std::iter::from_fn(|| link.poll_event()).collect()
 }
 
+/// A link whose first datagram reached the host over a full handshake.
+fn registered() -> (Link, Host) {
+    let mut host = Host::new();
+    let psk = Psk {
+        identity: IDENTITY,
+        key: &KEY,
+    };
+    let mut link = Link::new(psk, random).unwrap();
+    link.send(0, b"register");
+    exchange(0, &mut link, &mut host);
+    assert_eq!(host.received, vec![b"register".to_vec()]);
+    (link, host)
+}
+
 #[test]
 fn what_waits_for_the_handshake_goes_after_it_in_order() {
     let mut host = Host::new();
@@ -157,14 +171,7 @@ fn a_wrong_key_never_registers_and_retries_with_a_growing_backoff() {
 
 #[test]
 fn after_an_address_change_the_session_is_resumed() {
-    let mut host = Host::new();
-    let psk = Psk {
-        identity: IDENTITY,
-        key: &KEY,
-    };
-    let mut link = Link::new(psk, random).unwrap();
-    link.send(0, b"register");
-    exchange(0, &mut link, &mut host);
+    let (mut link, mut host) = registered();
     events(&mut link);
     // The device learns its address changed: it resumes rather than starting over.
     link.reconnect(10_000);
@@ -187,14 +194,7 @@ fn after_an_address_change_the_session_is_resumed() {
 
 #[test]
 fn a_server_that_lost_the_session_gets_a_new_handshake_after_a_silence() {
-    let mut host = Host::new();
-    let psk = Psk {
-        identity: IDENTITY,
-        key: &KEY,
-    };
-    let mut link = Link::new(psk, random).unwrap();
-    link.send(0, b"register");
-    exchange(0, &mut link, &mut host);
+    let (mut link, mut host) = registered();
     events(&mut link);
     // The server restarts: no sessions, no cache.
     host = Host::new();
@@ -223,14 +223,7 @@ fn a_server_that_lost_the_session_gets_a_new_handshake_after_a_silence() {
 
 #[test]
 fn what_arrived_before_the_server_closed_is_still_read() {
-    let mut host = Host::new();
-    let psk = Psk {
-        identity: IDENTITY,
-        key: &KEY,
-    };
-    let mut link = Link::new(psk, random).unwrap();
-    link.send(0, b"register");
-    exchange(0, &mut link, &mut host);
+    let (mut link, mut host) = registered();
     let server = host.session.as_mut().unwrap();
     server.send(0, b"2.01 created").unwrap();
     let data = server.poll_transmit().unwrap();

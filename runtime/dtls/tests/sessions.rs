@@ -49,6 +49,16 @@ fn pump(now: u64, client: &mut Session, server: &mut Session) -> u32 {
     flights
 }
 
+/// A client and a server session that finished a full handshake.
+fn established() -> (Session, Session) {
+    let config = server_config();
+    let mut c = client(&KEY, None);
+    let mut s = Session::server(&config, 0, &mut random).unwrap();
+    pump(0, &mut c, &mut s);
+    assert!(c.is_established() && s.is_established());
+    (c, s)
+}
+
 #[test]
 fn a_full_handshake_carries_data_both_ways() {
     let config = server_config();
@@ -77,10 +87,7 @@ fn a_full_handshake_carries_data_both_ways() {
 
 #[test]
 fn a_resumed_handshake_is_shorter_and_skips_the_key_exchange() {
-    let config = server_config();
-    let mut c = client(&KEY, None);
-    let mut s = Session::server(&config, 0, &mut random).unwrap();
-    pump(0, &mut c, &mut s);
+    let (mut c, mut s) = established();
     let full = c.handshake_traffic().unwrap();
     let resumption = c.resumption().expect("the server gave the session an ID");
 
@@ -143,10 +150,7 @@ fn an_unknown_identity_is_refused() {
 
 #[test]
 fn garbage_forged_and_replayed_records_change_nothing() {
-    let config = server_config();
-    let mut c = client(&KEY, None);
-    let mut s = Session::server(&config, 0, &mut random).unwrap();
-    pump(0, &mut c, &mut s);
+    let (mut c, mut s) = established();
     c.send(0, b"first").unwrap();
     let record = c.poll_transmit().unwrap();
     s.handle(0, &record).unwrap();
@@ -296,10 +300,7 @@ fn a_resumed_session_knows_its_identity_and_a_withdrawn_key_is_not_resumed() {
 
 #[test]
 fn records_not_collected_in_time_are_dropped_oldest_first_without_failing() {
-    let config = server_config();
-    let mut c = client(&KEY, None);
-    let mut s = Session::server(&config, 0, &mut random).unwrap();
-    pump(0, &mut c, &mut s);
+    let (mut c, mut s) = established();
     for i in 0..20u8 {
         c.send(0, &[i; 10]).unwrap();
     }
@@ -315,10 +316,7 @@ fn records_not_collected_in_time_are_dropped_oldest_first_without_failing() {
 
 #[test]
 fn a_full_datagram_of_plaintext_crosses_intact_and_a_larger_one_is_refused() {
-    let config = server_config();
-    let mut c = client(&KEY, None);
-    let mut s = Session::server(&config, 0, &mut random).unwrap();
-    pump(0, &mut c, &mut s);
+    let (mut c, mut s) = established();
     // A 1024-byte block with its CoAP header fits the 1232-byte datagram with the record's
     // 29 bytes; a plaintext that would not is refused, not split.
     let block: Vec<u8> = (0..1150u32).map(|i| i as u8).collect();
@@ -335,10 +333,7 @@ fn a_full_datagram_of_plaintext_crosses_intact_and_a_larger_one_is_refused() {
 /// side of an established session made Mbed TLS fail it.
 #[test]
 fn an_unauthenticated_handshake_record_after_the_handshake_is_dropped() {
-    let config = server_config();
-    let mut c = client(&KEY, None);
-    let mut s = Session::server(&config, 0, &mut random).unwrap();
-    pump(0, &mut c, &mut s);
+    let (mut c, mut s) = established();
     let hello: Vec<u8> = (0..120)
         .step_by(2)
         .map(|i| {
