@@ -194,10 +194,10 @@ fn after_an_address_change_the_session_is_resumed() {
 
 #[test]
 fn a_server_that_lost_the_session_gets_a_new_handshake_after_a_silence() {
-    let (mut link, mut host) = registered();
+    let (mut link, _) = registered();
     events(&mut link);
     // The server restarts: no sessions, no cache.
-    host = Host::new();
+    let mut host = Host::new();
     // CoAP retransmissions of an Update, 2 s doubling: the records go unanswered.
     let mut now = 0;
     let mut gap = 2_000;

@@ -87,7 +87,11 @@ fn a_full_handshake_carries_data_both_ways() {
 
 #[test]
 fn a_resumed_handshake_is_shorter_and_skips_the_key_exchange() {
-    let (mut c, mut s) = established();
+    // The second server shares the first one's resumption cache: one config for both.
+    let config = server_config();
+    let mut c = client(&KEY, None);
+    let mut s = Session::server(&config, 0, &mut random).unwrap();
+    pump(0, &mut c, &mut s);
     let full = c.handshake_traffic().unwrap();
     let resumption = c.resumption().expect("the server gave the session an ID");
 
