@@ -42,7 +42,7 @@ fuzz_target!(|data: &[u8]| {
         }
         p.payload = payload;
         let Ok(bytes) = p.to_bytes() else { return };
-        client.handle(Instant(0), Peer::Server, &bytes, &mut device);
+        client.handle(Instant(0), Peer::Server(1), &bytes, &mut device);
         while let Some(t) = client.poll(Instant(0), &mut device) {
             let r = Packet::from_bytes(&t.data).expect("the client sends valid CoAP");
             let code = u8::from(r.header.code);

@@ -50,7 +50,7 @@ fuzz_target!(|data: &[u8]| {
                 client.handle(Instant(0), Peer::Bootstrap, &bytes, &mut device);
             }
         }
-        feed(&mut client, &mut device, data, [Peer::Bootstrap, Peer::Server]);
+        feed(&mut client, &mut device, data, [Peer::Bootstrap, Peer::Server(1)]);
     }
     assert!(
         accounts.bootstrap_account().is_some(),

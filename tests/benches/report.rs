@@ -234,7 +234,7 @@ fn measured_download(client: &mut Client, firmware: &mut Firmware, datagrams: &[
     let mut device = Device::new(&mut objects);
     let mut sent = 0;
     for d in datagrams {
-        client.handle(client::Instant(0), Peer::Server, d, &mut device);
+        client.handle(client::Instant(0), Peer::Server(1), d, &mut device);
         while let Some(t) = client.poll(client::Instant(0), &mut device) {
             sent += t.data.len();
         }

@@ -1,30 +1,24 @@
 //! Objects 0 and 1 served by `lwm2m-servers` to a management server, and the client following
 //! the account they hold: exchange by exchange against the scripted server.
 
+mod accounts;
 mod common;
 
 use coap_lite::CoapOption;
+use accounts::*;
 use common::*;
-use lwm2m_fota::sim::{ERASED, NorSim, SECTOR_SIZE};
 use lwm2m_objects::lwm2m_security::SecurityMode;
+use lwm2m_runtime::Error;
 use lwm2m_runtime::client::{Client, Config, Device, Event, Peer, Security};
-use lwm2m_runtime::{Error, Object};
-use lwm2m_servers::{Accounts, Records, SecurityInstance, ServerInstance};
-
-type Flash = NorSim<Vec<u8>>;
+use lwm2m_servers::{Accounts, SecurityInstance, ServerInstance};
 
 const SERVER: u16 = 101;
 const PSK: [u8; 16] = [0x5e; 16];
 
-fn records() -> Records {
-    Records::new(0..4 * SECTOR_SIZE as u32)
-}
-
 /// A device provisioned with a Bootstrap-Server (/0/0) and one server, 101 (/0/1 and
 /// /1/0): PSK, lifetime 120 s, default periods 5 s and 60 s, Disable Timeout 30 s.
 fn provisioned() -> Accounts<Flash> {
-    let flash = NorSim::new(vec![ERASED; 4 * SECTOR_SIZE]).unwrap();
-    let mut accounts = Accounts::load(flash, records()).ok().unwrap();
+    let mut accounts = blank();
     let bootstrap = SecurityInstance {
         server_uri: "coaps://bs.example:5684".try_into().unwrap(),
         bootstrap_server: true,
@@ -59,13 +53,6 @@ fn client(accounts: &Accounts<Flash>) -> Harness {
         account,
         42,
     ))
-}
-
-/// Runs `f` with the client serving Objects 0 and 1 of `accounts`.
-fn serving<R>(accounts: &mut Accounts<Flash>, f: impl FnOnce(&mut Device<'_, '_>) -> R) -> R {
-    let (mut security, mut server) = accounts.objects();
-    let mut objects: [&mut dyn Object; 2] = [&mut security, &mut server];
-    f(&mut Device::new(&mut objects))
 }
 
 fn text(h: &mut Harness, device: &mut Device<'_, '_>, path: &str) -> (String, String) {
@@ -203,8 +190,8 @@ fn writing_the_lifetime_sends_an_update_with_the_new_lt_and_persists_it() {
         let update = h.take_server().expect("an Update at once");
         assert_eq!(strings(&update, CoapOption::UriPath), ["rd", "5a3f"]);
         assert_eq!(strings(&update, CoapOption::UriQuery), ["lt=90"]);
-        h.reply(device, Peer::Server, &update, code(2, 4), |_| {});
-        assert_eq!(h.client.account().unwrap().settings.lifetime, 90);
+        h.reply(device, Peer::Server(SERVER), &update, code(2, 4), |_| {});
+        assert_eq!(h.client.account(SERVER).unwrap().settings.lifetime, 90);
         // The next Update is due at three quarters of the new lifetime, without lt.
         assert_eq!(h.client.timeout(), Some(h.now.after(67_500)));
         h.advance(device, 67_500);
@@ -234,8 +221,8 @@ fn registration_update_trigger_sends_an_update_at_once() {
             (POST, vec!["rd".to_owned(), "5a3f".to_owned()])
         );
         assert!(strings(&update, CoapOption::UriQuery).is_empty());
-        h.reply(device, Peer::Server, &update, code(2, 4), |_| {});
-        assert!(h.events().contains(&Event::Updated));
+        h.reply(device, Peer::Server(SERVER), &update, code(2, 4), |_| {});
+        assert!(h.events().contains(&Event::Updated { server: SERVER }));
     });
 }
 
@@ -256,14 +243,24 @@ fn disable_deregisters_then_registers_again_after_the_disable_timeout() {
             ),
             (DELETE, vec!["rd".to_owned(), "5a3f".to_owned()])
         );
-        h.reply(device, Peer::Server, &deregister, code(2, 2), |_| {});
-        assert!(h.events().contains(&Event::Deregistered));
-        assert!(h.client.is_disabled() && !h.client.is_registered());
+        h.reply(
+            device,
+            Peer::Server(SERVER),
+            &deregister,
+            code(2, 2),
+            |_| {},
+        );
+        assert!(h.events().contains(&Event::Deregistered { server: SERVER }));
+        assert!(h.client.is_disabled(SERVER) && !h.client.is_registered());
         // Off: the server's requests go unanswered, nothing goes out.
         let mut read = Request::new(GET, "/1/0/1").0;
         read.header.message_id = 0x7001;
-        h.client
-            .handle(h.now, Peer::Server, &read.to_bytes().unwrap(), device);
+        h.client.handle(
+            h.now,
+            Peer::Server(SERVER),
+            &read.to_bytes().unwrap(),
+            device,
+        );
         assert!(h.drain(device).is_empty(), "a disabled server is ignored");
         // Disable Timeout 30 s, counted from the Execute.
         assert_eq!(h.client.timeout(), Some(h.now.after(30_000)));
@@ -272,7 +269,7 @@ fn disable_deregisters_then_registers_again_after_the_disable_timeout() {
         h.advance(device, 1);
         let register = h.take_server().expect("Register after the timeout");
         assert_eq!(strings(&register, CoapOption::UriPath), ["rd"]);
-        assert!(!h.client.is_disabled());
+        assert!(!h.client.is_disabled(SERVER));
     });
 }
 

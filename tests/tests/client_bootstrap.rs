@@ -4,31 +4,23 @@
 //! usable configuration; the fall-back from a server that cannot be registered with; a
 //! Bootstrap-Server that goes silent; the accounts after a reboot.
 
+mod accounts;
 mod common;
 
 use coap_lite::{CoapOption, MessageType, Packet};
+use accounts::*;
 use common::*;
-use lwm2m_fota::sim::{ERASED, NorSim, SECTOR_SIZE};
 use lwm2m_objects::lwm2m_security::SecurityMode;
-use lwm2m_runtime::Object;
 use lwm2m_runtime::client::{
     Client, Config, Device, Event, FINISH_WAIT_MS, Instant, Peer, Security,
 };
-use lwm2m_runtime::format::{self, ContentFormat, Items};
-use lwm2m_runtime::path::Path;
-use lwm2m_servers::{Accounts, Records, SecurityInstance, ServerInstance};
-
-type Flash = NorSim<Vec<u8>>;
+use lwm2m_servers::{Accounts, SecurityInstance, ServerInstance};
 
 const SERVER: u16 = 101;
 const PSK: [u8; 16] = [0x5e; 16];
 const BS_URI: &str = "coaps://bs.example:5684";
 const TLV: u16 = 11542;
 const LINK_FORMAT: u16 = 40;
-
-fn records() -> Records {
-    Records::new(0..4 * SECTOR_SIZE as u32)
-}
 
 /// The Bootstrap-Server's own account, /0/0.
 fn bootstrap_instance() -> SecurityInstance {
@@ -44,8 +36,7 @@ fn bootstrap_instance() -> SecurityInstance {
 
 /// A fresh device: the factory gave it the Bootstrap-Server's account only.
 fn fresh() -> Accounts<Flash> {
-    let flash = NorSim::new(vec![ERASED; 4 * SECTOR_SIZE]).unwrap();
-    let mut accounts = Accounts::load(flash, records()).ok().unwrap();
+    let mut accounts = blank();
     accounts.provision(0, &bootstrap_instance(), None).unwrap();
     accounts
 }
@@ -75,41 +66,6 @@ fn client(accounts: &Accounts<Flash>) -> Harness {
         accounts.bootstrap_account(),
         42,
     ))
-}
-
-/// Runs `f` with the client serving Objects 0 and 1 of `accounts`.
-fn serving<R>(accounts: &mut Accounts<Flash>, f: impl FnOnce(&mut Device<'_, '_>) -> R) -> R {
-    let (mut security, mut server) = accounts.objects();
-    let mut objects: [&mut dyn Object; 2] = [&mut security, &mut server];
-    f(&mut Device::new(&mut objects))
-}
-
-/// The TLV of Security instance `instance`.
-fn tlv_security(instance: u16, s: &SecurityInstance) -> Vec<u8> {
-    let mut out = Vec::new();
-    let base = Path::new(&[0, instance]).unwrap();
-    format::encode(
-        ContentFormat::Tlv,
-        &base,
-        &mut Items(&s.items(instance).unwrap()),
-        &mut out,
-    )
-    .unwrap();
-    out
-}
-
-/// The TLV of Server instance `instance`.
-fn tlv_server(instance: u16, s: &ServerInstance) -> Vec<u8> {
-    let mut out = Vec::new();
-    let base = Path::new(&[1, instance]).unwrap();
-    format::encode(
-        ContentFormat::Tlv,
-        &base,
-        &mut Items(&s.items(instance).unwrap()),
-        &mut out,
-    )
-    .unwrap();
-    out
 }
 
 /// The path of a request, `/a/b`.
@@ -188,13 +144,13 @@ fn method(p: &Packet) -> &'static str {
 fn a_fresh_device_bootstraps_then_registers_with_the_provisioned_server() {
     let mut accounts = fresh();
     let mut h = client(&accounts);
-    assert_eq!(h.client.account(), None, "no management server yet");
+    assert_eq!(h.client.accounts().count(), 0, "no management server yet");
     let mut wire = Vec::new();
     serving(&mut accounts, |device| {
         h.client.register(h.now, device);
         assert!(h.events().contains(&Event::BootstrapStarted));
         let target = h.client.bootstrap_target().expect("the Bootstrap-Server");
-        assert!(target.bootstrap);
+        assert_eq!(target.peer, Peer::Bootstrap);
         assert_eq!(target.uri, BS_URI);
         assert!(matches!(target.security, Security::Psk { .. }));
         h.pump(device);
@@ -303,8 +259,11 @@ fn a_fresh_device_bootstraps_then_registers_with_the_provisioned_server() {
         assert_eq!(code_str(&r), "2.04");
         assert_eq!(h.events(), [Event::Bootstrapped]);
         assert!(!h.client.is_bootstrapping());
-        let target = h.client.server_target().expect("the management server");
-        assert!(!target.bootstrap);
+        let target = h
+            .client
+            .server_target(SERVER)
+            .expect("the management server");
+        assert_eq!(target.peer, Peer::Server(SERVER));
         assert_eq!(target.uri, "coaps://lwm2m.example:5684");
         match target.security {
             Security::Psk { identity, key } => {
@@ -325,11 +284,11 @@ fn a_fresh_device_bootstraps_then_registers_with_the_provisioned_server() {
             "dev -> LwM2M CON POST  /rd?ep=dev-1&lt=120&lwm2m=1.1&b=U {:>4} bytes  Register",
             register.to_bytes().unwrap().len()
         ));
-        h.reply(device, Peer::Server, &register, code(2, 1), |r| {
+        h.reply(device, Peer::Server(SERVER), &register, code(2, 1), |r| {
             r.add_option(CoapOption::LocationPath, b"rd".to_vec());
             r.add_option(CoapOption::LocationPath, b"7".to_vec());
         });
-        assert!(h.events().contains(&Event::Registered));
+        assert!(h.events().contains(&Event::Registered { server: SERVER }));
     });
     println!("The bootstrap sequence on the wire (CoAP, before DTLS):");
     for line in &wire {
@@ -543,7 +502,7 @@ fn after_failing_to_register_for_the_retries_the_client_bootstraps() {
         for attempt in 1..=5 {
             let register = h.take_server().expect("a Register");
             assert_eq!(path_of(&register), "/rd", "attempt {attempt}");
-            h.reply(device, Peer::Server, &register, code(5, 3), |_| {});
+            h.reply(device, Peer::Server(SERVER), &register, code(5, 3), |_| {});
             let at = h.client.timeout().expect("something is due");
             waits.push(at.since(h.now) / 1000);
             h.now = at;
@@ -559,7 +518,7 @@ fn after_failing_to_register_for_the_retries_the_client_bootstraps() {
         assert_eq!(
             events
                 .iter()
-                .filter(|e| **e == Event::RegistrationFailed)
+                .filter(|e| **e == Event::RegistrationFailed { server: SERVER })
                 .count(),
             5
         );
@@ -601,7 +560,7 @@ fn without_a_bootstrap_server_registration_is_retried_forever() {
         for attempt in 1..=20 {
             let register = h.take_server().expect("a Register");
             assert_eq!(path_of(&register), "/rd", "attempt {attempt}");
-            h.reply(device, Peer::Server, &register, code(5, 3), |_| {});
+            h.reply(device, Peer::Server(SERVER), &register, code(5, 3), |_| {});
             let at = h.client.timeout().expect("a retry is due");
             assert!(at.since(h.now) <= 300_000, "the existing backoff");
             h.now = at;
@@ -706,7 +665,7 @@ fn after_a_reboot_the_provisioned_account_registers_without_bootstrap() {
         );
         assert!(!h.events().contains(&Event::BootstrapStarted));
     });
-    assert_eq!(h.client.account(), Some(&account));
+    assert_eq!(h.client.account(SERVER), Some(&account));
 }
 
 #[test]

@@ -113,7 +113,7 @@ fn a_refusing_server_and_bootstrap_server_are_retried_after_a_backoff_not_at_onc
     for _ in 0..50 {
         let Some(t) = out.pop() else { break };
         match t.to {
-            Peer::Server => registers += 1,
+            Peer::Server(1) => registers += 1,
             Peer::Bootstrap => bsreqs += 1,
             _ => {}
         }
@@ -149,10 +149,10 @@ fn a_failed_bootstrap_after_a_delete_does_not_go_back_to_the_deleted_server() {
     let mut now = Instant(1000);
     c.register(now, &mut d);
     let reg = drain(&mut c, now, &mut d).pop().unwrap();
-    assert_eq!(reg.to, Peer::Server);
+    assert_eq!(reg.to, Peer::Server(1));
     c.handle(
         now,
-        Peer::Server,
+        Peer::Server(1),
         &answer(
             &reg.data,
             MessageClass::Response(ResponseType::ServiceUnavailable),
@@ -188,10 +188,14 @@ fn a_failed_bootstrap_after_a_delete_does_not_go_back_to_the_deleted_server() {
         "{ev:?}"
     );
     assert!(
-        !out.iter().any(|t| t.to == Peer::Server),
+        !out.iter().any(|t| t.to == Peer::Server(1)),
         "a Register to the server the Bootstrap-Server deleted"
     );
-    assert_eq!(c.server_target(), None, "no management server any more");
+    assert_eq!(
+        c.server_targets().count(),
+        0,
+        "no management server any more"
+    );
     // The Bootstrap-Server is asked again after the backoff.
     let at = c.timeout().expect("the next Bootstrap-Request is due");
     let out = drain(&mut c, at, &mut d);
@@ -235,7 +239,11 @@ fn a_retransmitted_finish_gets_the_same_answer_after_the_new_server_kept_the_cli
         .find(|t| t.to == Peer::Bootstrap)
         .unwrap()
         .clone();
-    let reg = out.iter().find(|t| t.to == Peer::Server).unwrap().clone();
+    let reg = out
+        .iter()
+        .find(|t| t.to == Peer::Server(1))
+        .unwrap()
+        .clone();
     let mut created = Packet::from_bytes(&answer(
         &reg.data,
         MessageClass::Response(ResponseType::Created),
@@ -243,7 +251,7 @@ fn a_retransmitted_finish_gets_the_same_answer_after_the_new_server_kept_the_cli
     .unwrap();
     created.add_option(CoapOption::LocationPath, b"rd".to_vec());
     created.add_option(CoapOption::LocationPath, b"x".to_vec());
-    c.handle(now, Peer::Server, &created.to_bytes().unwrap(), &mut d);
+    c.handle(now, Peer::Server(1), &created.to_bytes().unwrap(), &mut d);
     drain(&mut c, now, &mut d);
     for i in 0..8u16 {
         let mut g = Packet::new();
@@ -254,7 +262,7 @@ fn a_retransmitted_finish_gets_the_same_answer_after_the_new_server_kept_the_cli
         g.add_option(CoapOption::UriPath, b"1".to_vec());
         c.handle(
             now.after(1000),
-            Peer::Server,
+            Peer::Server(1),
             &g.to_bytes().unwrap(),
             &mut d,
         );

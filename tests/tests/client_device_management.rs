@@ -436,7 +436,7 @@ fn observe_notifies_on_change_within_pmin_and_pmax() {
     let notification = h.take_server().unwrap();
     let rst = empty(MessageType::Reset, notification.header.message_id);
     h.client
-        .handle(h.now, Peer::Server, &rst.to_bytes().unwrap(), dev!(lab));
+        .handle(h.now, Peer::Server(1), &rst.to_bytes().unwrap(), dev!(lab));
     lab.level = Some(0);
     h.changed(&[42300, 0, 6]);
     h.advance(dev!(lab), 20_000);

@@ -206,15 +206,15 @@ fn observations_end_with_a_new_registration() {
     h.advance(dev!(o), 300_000 * 3 / 4);
     let update = h.take_server().expect("the Update");
     assert!(is_update(&update));
-    h.reply(dev!(o), Peer::Server, &update, code(4, 4), |_| {});
+    h.reply(dev!(o), Peer::Server(1), &update, code(4, 4), |_| {});
     h.pump(dev!(o));
     let register = h.take_server().expect("a Register at once");
     assert!(is_register(&register));
-    h.reply(dev!(o), Peer::Server, &register, code(2, 1), |r| {
+    h.reply(dev!(o), Peer::Server(1), &register, code(2, 1), |r| {
         r.add_option(CoapOption::LocationPath, b"rd".to_vec());
         r.add_option(CoapOption::LocationPath, b"5a3f".to_vec());
     });
-    assert!(h.events().contains(&Event::Registered));
+    assert!(h.events().contains(&Event::Registered { server: 1 }));
     set(&mut h, &mut o, "b");
     h.advance(dev!(o), 10_000);
     let sent = h.ack_all(dev!(o));
@@ -234,7 +234,7 @@ fn a_long_location_path_is_kept_for_updates() {
     h.pump(dev!(o));
     let register = h.take_server().unwrap();
     let long = "0123456789abcdef0123456789abcdef0123456789abcdef";
-    h.reply(dev!(o), Peer::Server, &register, code(2, 1), |r| {
+    h.reply(dev!(o), Peer::Server(1), &register, code(2, 1), |r| {
         r.add_option(CoapOption::LocationPath, b"rd".to_vec());
         r.add_option(CoapOption::LocationPath, long.as_bytes().to_vec());
     });
@@ -282,7 +282,7 @@ fn a_retransmitted_notification_carries_the_newest_value() {
     // Acknowledged: the server has the newest value, nothing more to say.
     let ack = empty(MessageType::Acknowledgement, again.header.message_id);
     h.client
-        .handle(h.now, Peer::Server, &ack.to_bytes().unwrap(), dev!(o));
+        .handle(h.now, Peer::Server(1), &ack.to_bytes().unwrap(), dev!(o));
     h.advance(dev!(o), 60_000);
     assert!(h.take_server().is_none());
     // An unchanged value is retransmitted as it was.
@@ -389,13 +389,13 @@ fn a_register_larger_than_a_datagram_goes_block_wise_with_every_object() {
         payload.extend_from_slice(&p.payload);
         blocks += 1;
         if !more {
-            h.reply(&mut device, Peer::Server, &p, code(2, 1), |r| {
+            h.reply(&mut device, Peer::Server(1), &p, code(2, 1), |r| {
                 r.add_option(CoapOption::LocationPath, b"rd".to_vec());
                 r.add_option(CoapOption::LocationPath, b"big".to_vec());
             });
             break;
         }
-        h.reply(&mut device, Peer::Server, &p, code(2, 31), |r| {
+        h.reply(&mut device, Peer::Server(1), &p, code(2, 31), |r| {
             r.add_option(CoapOption::Block1, block_value(num, true, szx));
         });
         h.pump(&mut device);
@@ -503,7 +503,7 @@ fn a_changed_connection_registers_or_updates_at_once() {
     h.pump(dev!(o));
     let register = h.take_server().expect("a Register at once");
     assert!(is_register(&register));
-    h.reply(dev!(o), Peer::Server, &register, code(2, 1), |r| {
+    h.reply(dev!(o), Peer::Server(1), &register, code(2, 1), |r| {
         r.add_option(CoapOption::LocationPath, b"rd".to_vec());
         r.add_option(CoapOption::LocationPath, b"5a3f".to_vec());
     });
@@ -602,7 +602,7 @@ fn a_late_ack_of_a_replaced_notification_still_ends_it() {
     assert_ne!(refreshed.header.message_id, first.header.message_id);
     let ack = empty(MessageType::Acknowledgement, first.header.message_id);
     h.client
-        .handle(h.now, Peer::Server, &ack.to_bytes().unwrap(), dev!(o));
+        .handle(h.now, Peer::Server(1), &ack.to_bytes().unwrap(), dev!(o));
     h.advance(dev!(o), 60_000);
     let sent = h.ack_all(dev!(o));
     assert!(

@@ -77,7 +77,7 @@ fn update_goes_out_before_the_lifetime_and_a_404_registers_again() {
         (POST, vec!["rd".to_owned(), "5a3f".to_owned()])
     );
     assert!(update.payload.is_empty(), "the object list did not change");
-    h.reply(&mut device, Peer::Server, &update, code(4, 4), |_| {});
+    h.reply(&mut device, Peer::Server(1), &update, code(4, 4), |_| {});
     h.pump(&mut device);
     let again = h.take_server().expect("a new Register after 4.04");
     assert_eq!(strings(&again, CoapOption::UriPath), ["rd"]);
@@ -114,7 +114,7 @@ fn an_object_added_at_run_time_goes_out_in_an_update_at_once() {
         String::from_utf8(update.payload.clone()).unwrap(),
         r#"</>;rt="oma.lwm2m";ct=112,</3>;ver=1.2,</3/0>,</42300/0>"#
     );
-    h.reply(&mut device, Peer::Server, &update, code(2, 4), |_| {});
+    h.reply(&mut device, Peer::Server(1), &update, code(2, 4), |_| {});
     h.advance(&mut device, 10_000);
     assert!(h.take_server().is_none(), "one Update per change");
 }
@@ -142,7 +142,9 @@ fn confirmable_requests_back_off_and_give_up_after_four_retransmissions() {
             );
             times.push(h.now.since(start));
         }
-        if h.events().contains(&Event::RegistrationFailed) {
+        if h.events()
+            .contains(&Event::RegistrationFailed { server: 1 })
+        {
             break;
         }
     }
@@ -213,8 +215,8 @@ fn deregister_deletes_the_registration() {
         (code_of(&delete), strings(&delete, CoapOption::UriPath)),
         (DELETE, vec!["rd".to_owned(), "5a3f".to_owned()])
     );
-    h.reply(&mut device, Peer::Server, &delete, code(2, 2), |_| {});
-    assert_eq!(h.events(), [Event::Deregistered]);
+    h.reply(&mut device, Peer::Server(1), &delete, code(2, 2), |_| {});
+    assert_eq!(h.events(), [Event::Deregistered { server: 1 }]);
     assert!(!h.client.is_registered());
 }
 
@@ -231,7 +233,7 @@ fn garbage_datagrams_are_dropped_without_an_answer() {
         b"\xff\xff\xff\xff\xff",
         b"\x48\x01\x00\x01",
     ] {
-        h.client.handle(h.now, Peer::Server, junk, &mut device);
+        h.client.handle(h.now, Peer::Server(1), junk, &mut device);
         assert!(h.drain(&mut device).is_empty(), "{junk:?}");
     }
     // A response nobody asked for is reset.
@@ -242,7 +244,7 @@ fn garbage_datagrams_are_dropped_without_an_answer() {
     stray.set_token(vec![9, 9]);
     h.client.handle(
         Instant(h.now.0),
-        Peer::Server,
+        Peer::Server(1),
         &stray.to_bytes().unwrap(),
         &mut device,
     );

@@ -94,7 +94,7 @@ impl LossyWorld {
             && let Some(d) = self.down.pop_due(now)
         {
             let peer = match addr(d.addr) {
-                Addr::Lwm2m => Peer::Server,
+                Addr::Lwm2m => Peer::Server(1),
                 Addr::Download => Peer::Download,
             };
             device.handle(
@@ -107,7 +107,7 @@ impl LossyWorld {
         while let Some(t) = device.poll(Instant(now), &mut [&mut w.radio as &mut dyn Object]) {
             let from = match t.to {
                 // These devices have no Bootstrap-Server account.
-                Peer::Server | Peer::Bootstrap => Addr::Lwm2m,
+                Peer::Server(_) | Peer::Bootstrap => Addr::Lwm2m,
                 Peer::Download => Addr::Download,
             };
             let d = Datagram {

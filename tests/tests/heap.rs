@@ -129,7 +129,7 @@ impl Bench {
         };
         bench.run(|client, now, device| client.register(now, device));
         let register = bench.take();
-        bench.answer(Peer::Server, &register, code(2, 1), |r| {
+        bench.answer(Peer::Server(1), &register, code(2, 1), |r| {
             r.add_option(CoapOption::LocationPath, b"rd".to_vec());
             r.add_option(CoapOption::LocationPath, b"1".to_vec());
         });
@@ -168,13 +168,13 @@ impl Bench {
         self.mid = self.mid.wrapping_add(1);
         p.header.message_id = self.mid;
         p.set_token(self.mid.to_be_bytes().to_vec());
-        let cost = self.deliver(Peer::Server, &p.to_bytes().unwrap());
+        let cost = self.deliver(Peer::Server(1), &p.to_bytes().unwrap());
         (cost, self.take())
     }
 
     /// The first datagram the client sent to the server in the last step.
     fn take(&mut self) -> Packet {
-        self.take_to(Peer::Server)
+        self.take_to(Peer::Server(1))
     }
 
     /// The first datagram the client sent to `peer` in the last step.
@@ -200,7 +200,7 @@ impl Bench {
     /// Acknowledges a confirmable message the client sent (a notification).
     fn ack(&mut self, to: &Packet) {
         let ack = common::empty(MessageType::Acknowledgement, to.header.message_id);
-        self.deliver(Peer::Server, &ack.to_bytes().unwrap());
+        self.deliver(Peer::Server(1), &ack.to_bytes().unwrap());
     }
 
     /// Moves the clock and lets the client act.
@@ -309,7 +309,7 @@ fn main() {
     let cost = bench.advance(300_000);
     let update = bench.take();
     assert_eq!(u8::from(update.header.code), POST);
-    bench.answer(Peer::Server, &update, code(2, 4), |_| {});
+    bench.answer(Peer::Server(1), &update, code(2, 4), |_| {});
     rows.push(("Registration Update (timer)", cost));
 
     let reads = [
@@ -352,10 +352,10 @@ fn main() {
     again.header.message_id = 0x7000;
     again.set_token(vec![7]);
     let bytes = again.to_bytes().unwrap();
-    bench.deliver(Peer::Server, &bytes);
+    bench.deliver(Peer::Server(1), &bytes);
     rows.push((
         "Duplicate of a Read (cached response)",
-        bench.deliver(Peer::Server, &bytes),
+        bench.deliver(Peer::Server(1), &bytes),
     ));
 
     // Observe, then a notification when pmax (60 s) runs out.

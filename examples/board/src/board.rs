@@ -230,7 +230,7 @@ impl<F: NorFlash> Board<F> {
         }
         while let Some(event) = self.device.client_mut().poll_event() {
             match event {
-                Event::Registered => self.notice(Notice::Registered),
+                Event::Registered { .. } => self.notice(Notice::Registered),
                 Event::BootstrapStarted => self.notice(Notice::Bootstrapping),
                 Event::Bootstrapped => self.notice(Notice::Bootstrapped),
                 Event::BootstrapFailed => self.notice(Notice::BootstrapFailed),

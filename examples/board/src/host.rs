@@ -5,8 +5,8 @@
 //! for a person or the demo to read, and its log on stderr ([`init_logging`]): the client's,
 //! the update agent's and its own (datagrams, retransmissions, drops, retries).
 
-use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
+use std::io::{self, Write};
+use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
 use std::sync::mpsc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -21,6 +21,7 @@ use crate::accounts::Bound;
 use crate::board::{Board, BoardConfig, Notice};
 use crate::demo;
 use crate::file_flash::{FileFlash, FileMemory};
+use crate::http::{HttpChunk, start_http};
 use crate::line::Line;
 use crate::logging::init_logging;
 use crate::logging::{LOG, Wire};
@@ -123,15 +124,12 @@ pub fn run(options: &Options, relaunch: &[String]) -> Result<(), String> {
     }
 }
 
-/// The board's network on a host: a UDP socket to the LwM2M server, another for a CoAP
+/// The board's network on a host: a UDP socket to each LwM2M server, another for a CoAP
 /// download, and a thread for an HTTP one.
 pub struct Network {
-    /// The line to the server the client talks to (none before one is known).
-    line: Option<Line>,
-    /// What the line was opened for (the default, an empty URI, before any); the client of
-    /// a line fixed by [`Network::connect`] has an unprovisioned account (an empty URI), so
-    /// it is never opened again.
-    bound: Bound,
+    /// The lines to the management servers the client talks to, by Short Server ID (none
+    /// before one is known).
+    servers: Vec<ServerLine>,
     /// A target no line could be opened to, and when to try it again (a DNS name may come
     /// to resolve; a key the DTLS layer cannot take will not, until the account changes).
     unreachable: Option<(Bound, Instant)>,
@@ -139,7 +137,8 @@ pub struct Network {
     /// retransmissions), and what it was opened for.
     bootstrap: Option<(Line, Bound)>,
     download: Option<(Line, String)>,
-    /// The server's PSK, which a `coaps://` download uses too.
+    /// The PSK of a line fixed by [`Network::connect`], which a `coaps://` download uses
+    /// (else the first server's).
     psk: Option<(Vec<u8>, Vec<u8>)>,
     http: Option<mpsc::Receiver<HttpChunk>>,
     http_tries: u32,
@@ -149,12 +148,28 @@ pub struct Network {
     wire: Wire,
 }
 
+/// The line to one management server.
+struct ServerLine {
+    /// The server's Short Server ID.
+    id: u16,
+    /// The line (none when it could not be opened).
+    line: Option<Line>,
+    /// What the line was opened for; the client of a line fixed by [`Network::connect`] has
+    /// an unprovisioned account (an empty URI), so it is never opened again.
+    bound: Bound,
+}
+
 impl Network {
-    /// A socket connected to `server`, with DTLS when `psk` is given; `quiet` keeps the
-    /// board's notices off stdout.
+    /// A socket connected to `server` (the client's server 1, the one of an unprovisioned
+    /// account), with DTLS when `psk` is given; `quiet` keeps the board's notices off
+    /// stdout.
     pub fn connect(server: SocketAddr, psk: Option<Psk<'_>>, quiet: bool) -> Result<Self, String> {
         let mut net = Self::unbound(quiet);
-        net.line = Some(Line::open(server, psk, "server")?);
+        net.servers.push(ServerLine {
+            id: 1,
+            line: Some(Line::open(server, psk, "server")?),
+            bound: Bound::default(),
+        });
         net.psk = psk.map(|p| (p.identity.to_vec(), p.key.to_vec()));
         Ok(net)
     }
@@ -164,8 +179,7 @@ impl Network {
     /// changes.
     pub fn unbound(quiet: bool) -> Self {
         Self {
-            line: None,
-            bound: Bound::default(),
+            servers: Vec::new(),
             unreachable: None,
             bootstrap: None,
             download: None,
@@ -178,33 +192,40 @@ impl Network {
         }
     }
 
-    /// Opens the lines to the management server and the Bootstrap-Server the client's
-    /// accounts name, when they changed. A target that cannot be reached closes the old line
-    /// (nothing meant for the new server may reach the old one), is said once, and is tried
-    /// again a minute later.
+    /// Opens the lines to the management servers and the Bootstrap-Server the client's
+    /// accounts name, when they changed, and closes those of servers the client no longer
+    /// has. A target that cannot be reached closes the old line (nothing meant for the new
+    /// server may reach the old one), is said once, and is tried again a minute later.
     fn follow<F: embedded_storage::nor_flash::NorFlash>(&mut self, board: &Board<F>) {
         let client = board.client();
         let now = self.now();
-        // The line stays as long as the target does (checked without copying it).
-        if let Some(target) = client.server_target().filter(|t| !self.bound.is(t)) {
+        self.servers
+            .retain(|s| client.server_target(s.id).is_some());
+        for target in client.server_targets() {
+            let Peer::Server(id) = target.peer else {
+                continue;
+            };
+            // The line stays as long as the target does (checked without copying it).
+            let bound = self.servers.iter().find(|s| s.id == id).map(|s| &s.bound);
+            if bound.is_some_and(|b| b.is(&target)) {
+                continue;
+            }
             match Bound::of(&target) {
                 Ok(wanted) if self.held_back(&wanted, now) => {}
                 Ok(wanted) => match wanted.open("server") {
                     Ok(line) => {
-                        self.say(&format!("talking to the server at {}", wanted.uri));
-                        self.line = Some(line);
-                        self.psk = wanted.psk.clone();
-                        self.bound = wanted;
+                        self.say(&format!("talking to server {id} at {}", wanted.uri));
+                        self.set_line(id, Some(line), wanted);
                     }
-                    Err(e) => self.unreachable(wanted, now, "server", &e),
+                    Err(e) => self.unreachable(wanted, now, Some(id), &e),
                 },
                 Err(e) => {
                     let wanted = Bound {
                         uri: target.uri.to_owned(),
                         psk: None,
                     };
-                    if !self.held_back(&wanted, now) && wanted != self.bound {
-                        self.unreachable(wanted, now, "server", &e);
+                    if !self.held_back(&wanted, now) && bound != Some(&wanted) {
+                        self.unreachable(wanted, now, Some(id), &e);
                     }
                 }
             }
@@ -225,7 +246,7 @@ impl Network {
                 }
                 Err(e) => {
                     self.bootstrap = None;
-                    self.unreachable(wanted, now, "Bootstrap-Server", &e);
+                    self.unreachable(wanted, now, None, &e);
                 }
             }
         }
@@ -238,15 +259,35 @@ impl Network {
             .is_some_and(|(t, until)| t == target && now < *until)
     }
 
-    /// No line to `target`: the server's line closes, and the reason is said.
-    fn unreachable(&mut self, target: Bound, now: Instant, who: &str, why: &str) {
-        log::error!(target: LOG, "cannot talk to the {} at {}: {}", who, target.uri, why);
-        if who == "server" {
-            self.line = None;
-            self.psk = None;
-            self.bound = target.clone();
+    /// The line to server `id` becomes `line`, opened for `bound`.
+    fn set_line(&mut self, id: u16, line: Option<Line>, bound: Bound) {
+        match self.servers.iter_mut().find(|s| s.id == id) {
+            Some(s) => (s.line, s.bound) = (line, bound),
+            None => self.servers.push(ServerLine { id, line, bound }),
+        }
+    }
+
+    /// No line to `target` (of management server `server`, else of the Bootstrap-Server):
+    /// the server's line closes, and the reason is said.
+    fn unreachable(&mut self, target: Bound, now: Instant, server: Option<u16>, why: &str) {
+        match server {
+            Some(id) => {
+                log::error!(target: LOG, "cannot talk to server {} at {}: {}", id, target.uri, why);
+                self.set_line(id, None, target.clone());
+            }
+            None => {
+                log::error!(target: LOG, "cannot talk to the Bootstrap-Server at {}: {}", target.uri, why);
+            }
         }
         self.unreachable = Some((target, now.after(60_000)));
+    }
+
+    /// The line to server `id`, if it is open.
+    fn line(&mut self, id: u16) -> Option<&mut Line> {
+        self.servers
+            .iter_mut()
+            .find(|s| s.id == id)
+            .and_then(|s| s.line.as_mut())
     }
 
     /// Milliseconds since the network came up: the board's clock.
@@ -287,7 +328,7 @@ impl Network {
             self.http_step(board);
             self.receive(board, &mut buf)?;
             let now = self.now().0;
-            if let Some(line) = self.line.as_mut() {
+            for line in self.servers.iter_mut().filter_map(|s| s.line.as_mut()) {
                 line.tick(now);
             }
             if let Some((line, _)) = self.bootstrap.as_mut() {
@@ -305,9 +346,9 @@ impl Network {
             self.wire.sent(t.to, &t.data);
             let now = self.now().0;
             let sent = match t.to {
-                Peer::Server => match self.line.as_mut() {
+                Peer::Server(id) => match self.line(id) {
                     Some(line) => line.send(now, &t.data),
-                    None => Err(io::Error::other("no server account yet")),
+                    None => Err(io::Error::other("no line to the server")),
                 },
                 Peer::Bootstrap => match self.bootstrap.as_mut() {
                     Some((line, _)) => line.send(now, &t.data),
@@ -359,8 +400,13 @@ impl Network {
             }
         };
         match from {
-            Peer::Server => {
-                if let Some(line) = self.line.as_mut() {
+            Peer::Server(id) => {
+                if let Some(line) = self
+                    .servers
+                    .iter_mut()
+                    .find(|s| s.id == id)
+                    .and_then(|s| s.line.as_mut())
+                {
                     line.received(now.0, data, &mut give);
                 }
             }
@@ -383,9 +429,15 @@ impl Network {
         if !secure {
             return Ok(Line::plain(socket, "download server"));
         }
+        let first_server = || {
+            self.servers
+                .iter()
+                .find_map(|s| s.line.as_ref().and(s.bound.psk.as_ref()))
+        };
         let (identity, psk_key) = self
             .psk
             .as_ref()
+            .or_else(first_server)
             .ok_or("a coaps:// download needs the server's PSK (--psk-key)")?;
         let psk = Psk {
             identity,
@@ -443,7 +495,7 @@ impl Network {
     }
 
     /// Waits for datagrams: on the download socket while a CoAP pull runs (the hot path),
-    /// on the server's otherwise, and drains the other without waiting.
+    /// on the first server's otherwise, and drains the others without waiting.
     fn receive<F: embedded_storage::nor_flash::NorFlash>(
         &mut self,
         board: &mut Board<F>,
@@ -451,13 +503,17 @@ impl Network {
     ) -> Result<(), String> {
         let pulling = board.client().download_peer().is_some() && self.download.is_some();
         let dtls = [
-            self.line.as_ref().and_then(Line::timeout),
             self.bootstrap.as_ref().and_then(|(l, _)| l.timeout()),
             self.download.as_ref().and_then(|(l, _)| l.timeout()),
         ];
+        let servers = self
+            .servers
+            .iter()
+            .map(|s| s.line.as_ref().and_then(Line::timeout));
         let wait = [board.timeout().map(|t| t.0)]
             .into_iter()
             .chain(dtls)
+            .chain(servers)
             .flatten()
             .min()
             .map_or(50, |t| t.saturating_sub(self.now().0))
@@ -470,28 +526,67 @@ impl Network {
         if near {
             std::thread::sleep(Duration::from_millis(wait));
         }
-        if pulling {
-            if let Some((line, _)) = &self.download {
-                let s = line.socket();
-                let _ = s.set_nonblocking(near);
-                let _ = s.set_read_timeout(timeout);
-                if let Ok(n) = s.recv(buf) {
-                    self.deliver(board, Peer::Download, buf.get(..n).unwrap_or_default());
-                }
+        if pulling && let Some((line, _)) = &self.download {
+            let s = line.socket();
+            let _ = s.set_nonblocking(near);
+            let _ = s.set_read_timeout(timeout);
+            if let Ok(n) = s.recv(buf) {
+                self.deliver(board, Peer::Download, buf.get(..n).unwrap_or_default());
             }
-            if let Some(line) = &self.line {
-                let _ = line.socket().set_nonblocking(true);
-            }
-        } else if let Some(line) = &self.line {
-            let _ = line.socket().set_nonblocking(near);
-            let _ = line.socket().set_read_timeout(timeout);
-        } else {
-            // No server yet: nothing to hear from.
-            std::thread::sleep(Duration::from_millis(wait));
         }
-        while let Some(line) = &self.line {
+        // The first server's line waits (unless a pull does); the others are drained.
+        let mut open = self
+            .servers
+            .iter()
+            .filter_map(|s| s.line.as_ref().map(|line| (s.id, line.socket())));
+        match open.next() {
+            Some((_, first)) if !pulling => {
+                let _ = first.set_nonblocking(near);
+                let _ = first.set_read_timeout(timeout);
+            }
+            Some((_, first)) => {
+                let _ = first.set_nonblocking(true);
+            }
+            // No server yet: nothing to hear from.
+            None if !pulling => std::thread::sleep(Duration::from_millis(wait)),
+            None => {}
+        }
+        for (_, other) in open {
+            let _ = other.set_nonblocking(true);
+        }
+        let ids: Vec<u16> = self.servers.iter().map(|s| s.id).collect();
+        for (i, id) in ids.into_iter().enumerate() {
+            self.receive_from(board, id, buf, pulling || i > 0)?;
+        }
+        while let Some(n) = self.download.as_ref().and_then(|(line, _)| {
+            let _ = line.socket().set_nonblocking(true);
+            line.socket().recv(buf).ok()
+        }) {
+            self.deliver(board, Peer::Download, buf.get(..n).unwrap_or_default());
+        }
+        while let Some(n) = self.bootstrap.as_ref().and_then(|(line, _)| {
+            let _ = line.socket().set_nonblocking(true);
+            line.socket().recv(buf).ok()
+        }) {
+            self.deliver(board, Peer::Bootstrap, buf.get(..n).unwrap_or_default());
+        }
+        Ok(())
+    }
+
+    /// Receives on the line to server `id`: one datagram, or every one waiting when `drain`.
+    fn receive_from<F: embedded_storage::nor_flash::NorFlash>(
+        &mut self,
+        board: &mut Board<F>,
+        id: u16,
+        buf: &mut [u8],
+        drain: bool,
+    ) -> Result<(), String> {
+        loop {
+            let Some(line) = self.line(id) else {
+                return Ok(());
+            };
             match line.socket().recv(buf) {
-                Ok(n) => self.deliver(board, Peer::Server, buf.get(..n).unwrap_or_default()),
+                Ok(n) => self.deliver(board, Peer::Server(id), buf.get(..n).unwrap_or_default()),
                 Err(e)
                     if matches!(
                         e.kind(),
@@ -510,21 +605,9 @@ impl Network {
                 }
                 Err(e) => return Err(format!("UDP: {e}")),
             }
-            if !pulling {
-                break;
+            if !drain {
+                return Ok(());
             }
-        }
-        while let Some(n) = self.download.as_ref().and_then(|(line, _)| {
-            let _ = line.socket().set_nonblocking(true);
-            line.socket().recv(buf).ok()
-        }) {
-            self.deliver(board, Peer::Download, buf.get(..n).unwrap_or_default());
-        }
-        while let Some(n) = self.bootstrap.as_ref().and_then(|(line, _)| {
-            let _ = line.socket().set_nonblocking(true);
-            line.socket().recv(buf).ok()
-        }) {
-            self.deliver(board, Peer::Bootstrap, buf.get(..n).unwrap_or_default());
         }
         Ok(())
     }
@@ -617,121 +700,6 @@ fn reboot(reason: DeviceReboot, args: &[String]) -> Result<(), String> {
         cmd.spawn().map_err(|e| format!("reboot: {e}"))?;
         std::process::exit(0);
     }
-}
-
-enum HttpChunk {
-    Data(u32, Vec<u8>),
-    Done,
-    /// What went wrong, and whether resuming may help.
-    Failed(String, bool),
-}
-
-fn start_http<F: embedded_storage::nor_flash::NorFlash>(
-    board: &mut Board<F>,
-) -> Option<mpsc::Receiver<HttpChunk>> {
-    let (uri, offset) = board.external_download()?;
-    let (tx, rx) = mpsc::sync_channel(8);
-    std::thread::spawn(move || {
-        let result = http_get(&uri, offset, &tx);
-        let _ = tx.send(match result {
-            Ok(()) => HttpChunk::Done,
-            Err((e, retry)) => HttpChunk::Failed(e, retry),
-        });
-    });
-    Some(rx)
-}
-
-/// GETs `uri` from byte `offset` on (a Range request), streaming chunks into `tx`.
-fn http_get(
-    uri: &str,
-    offset: u32,
-    tx: &mpsc::SyncSender<HttpChunk>,
-) -> Result<(), (String, bool)> {
-    let rest = uri
-        .strip_prefix("http://")
-        .ok_or_else(|| (format!("{uri}: only http:// is downloaded here"), false))?;
-    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let host_port = if authority.contains(':') {
-        authority.to_owned()
-    } else {
-        format!("{authority}:80")
-    };
-    let addr = host_port
-        .to_socket_addrs()
-        .ok()
-        .and_then(|mut a| a.next())
-        .ok_or_else(|| (format!("{authority}: no address"), false))?;
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))
-        .map_err(|e| (format!("{authority}: {e}"), true))?;
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    write!(
-        stream,
-        "GET /{path} HTTP/1.1\r\nHost: {authority}\r\nRange: bytes={offset}-\r\nConnection: close\r\n\r\n"
-    )
-    .map_err(|e| (format!("{authority}: {e}"), true))?;
-    // The head, at most 8 KiB.
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        if head.len() > 8192 {
-            return Err(("the HTTP response head is too long".into(), false));
-        }
-        match stream.read(&mut byte) {
-            Ok(1) => head.push(byte[0]),
-            Ok(_) => return Err(("the connection closed in the response head".into(), true)),
-            Err(e) => return Err((format!("reading the response: {e}"), true)),
-        }
-    }
-    let head = String::from_utf8_lossy(&head);
-    let status: u16 = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| ("not an HTTP response".to_owned(), false))?;
-    let mut skip = match status {
-        206 => 0,
-        200 => offset, // the server ignored the Range: skip what we have
-        404 => return Err((format!("{uri}: 404 Not Found"), false)),
-        s => return Err((format!("{uri}: HTTP {s}"), false)),
-    };
-    let length: Option<u64> = head.lines().find_map(|l| {
-        let (k, v) = l.split_once(':')?;
-        k.eq_ignore_ascii_case("content-length")
-            .then(|| v.trim().parse().ok())?
-    });
-    let mut at = offset;
-    let mut received = 0u64;
-    let mut chunk = vec![0u8; 4096];
-    loop {
-        let n = stream
-            .read(&mut chunk)
-            .map_err(|e| (format!("reading the body: {e}"), true))?;
-        if n == 0 {
-            break;
-        }
-        received += n as u64;
-        let mut data = chunk.get(..n).unwrap_or_default();
-        if skip > 0 {
-            let s = (skip as usize).min(data.len());
-            data = data.get(s..).unwrap_or_default();
-            skip -= s as u32;
-        }
-        if !data.is_empty() {
-            tx.send(HttpChunk::Data(at, data.to_vec()))
-                .map_err(|_| ("the board stopped listening".to_owned(), false))?;
-            at += data.len() as u32;
-        }
-    }
-    if length.is_some_and(|l| received < l) {
-        return Err((
-            format!(
-                "the connection closed after {received} of {} bytes",
-                length.unwrap_or(0)
-            ),
-            true,
-        ));
-    }
-    Ok(())
 }
 
 /// The `lwm2m-board` program: parses `args` (the board's options) and runs. A reboot runs

@@ -20,6 +20,7 @@ pub mod cli;
 pub mod demo;
 pub mod file_flash;
 pub mod host;
+mod http;
 pub mod line;
 pub mod logging;
 pub mod options;

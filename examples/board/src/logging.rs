@@ -165,14 +165,14 @@ mod tests {
     fn a_confirmable_message_sent_again_is_a_retransmission() {
         let mut wire = Wire::default();
         let con = [0x40, 0x02, 0x00, 0x07];
-        wire.sent(Peer::Server, &con);
-        wire.sent(Peer::Server, &con);
+        wire.sent(Peer::Server(1), &con);
+        wire.sent(Peer::Server(1), &con);
         wire.sent(Peer::Download, &con);
-        assert_eq!(wire.sent.get(&Peer::Server).map(|s| s.1), Some(2));
+        assert_eq!(wire.sent.get(&Peer::Server(1)).map(|s| s.1), Some(2));
         assert_eq!(wire.sent.get(&Peer::Download).map(|s| s.1), Some(1));
-        wire.sent(Peer::Server, &[0x40, 0x02, 0x00, 0x08]);
+        wire.sent(Peer::Server(1), &[0x40, 0x02, 0x00, 0x08]);
         assert_eq!(
-            wire.sent.get(&Peer::Server).map(|s| s.1),
+            wire.sent.get(&Peer::Server(1)).map(|s| s.1),
             Some(1),
             "a new one"
         );

@@ -115,7 +115,7 @@ fn main() -> ! {
         let len = black_box(datagram.len());
         #[cfg(not(feature = "dtls"))]
         if len > 0 {
-            device.handle(Instant(now), Peer::Server, &datagram[..len], &mut objects);
+            device.handle(Instant(now), Peer::Server(1), &datagram[..len], &mut objects);
         }
         #[cfg(feature = "dtls")]
         {
@@ -123,7 +123,7 @@ fn main() -> ! {
                 link.handle(now, &datagram[..len]);
             }
             while let Some(plain) = link.recv() {
-                device.handle(Instant(now), Peer::Server, &plain, &mut objects);
+                device.handle(Instant(now), Peer::Server(1), &plain, &mut objects);
             }
             link.handle_timeout(now);
         }

@@ -49,7 +49,7 @@ fn run<F: NorFlash>(mut flash: F, key: &[u8; 32], server: &str) -> Result<F, Box
         let wait = device.timeout().map_or(100, |t| t.since(now())).clamp(1, 100);
         socket.set_read_timeout(Some(Duration::from_millis(wait)))?;
         if let Ok(n) = socket.recv(&mut buf) {
-            device.handle(now(), Peer::Server, &buf[..n], &mut objects);
+            device.handle(now(), Peer::Server(1), &buf[..n], &mut objects);
         }
         while let Ok(n) = download.recv(&mut buf) {
             device.handle(now(), Peer::Download, &buf[..n], &mut objects);
@@ -57,7 +57,7 @@ fn run<F: NorFlash>(mut flash: F, key: &[u8; 32], server: &str) -> Result<F, Box
         // Everything due goes out, also what is queued before a reboot.
         while let Some(t) = device.poll(now(), &mut objects) {
             match (t.to, device.client().download_peer()) {
-                (Peer::Server, _) => socket.send(&t.data)?,
+                (Peer::Server(_), _) => socket.send(&t.data)?,
                 (Peer::Download, Some(peer)) => download.send_to(&t.data, peer)?,
                 // No Bootstrap-Server in this example; no download without a peer.
                 (Peer::Bootstrap, _) | (Peer::Download, None) => 0,

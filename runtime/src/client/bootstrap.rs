@@ -1,19 +1,19 @@
 //! Client-initiated bootstrap (LwM2M 1.1 Bootstrap interface): the Bootstrap-Request
 //! (`POST /bs?ep=...`), the Bootstrap-Server's Write, Delete, Discover and Read served while
 //! it configures the device, and Bootstrap-Finish, after which the client registers with the
-//! management server it was given.
+//! management servers it was given.
 //!
 //! While bootstrapping, the client talks to [`Peer::Bootstrap`]
-//! ([`Client::bootstrap_target`] says where it is); nothing goes to a management server,
+//! ([`Client::bootstrap_target`] says where it is); nothing goes to the management servers,
 //! whose requests get 4.01 Unauthorized, and of the Bootstrap-Server's only the Bootstrap
 //! interface is served (anything else is 4.01 too). The answer to Bootstrap-Finish goes to
-//! the Bootstrap-Server before the Register to the new server.
+//! the Bootstrap-Server before the Registers to the new servers.
 //!
 //! Every wait has an end: the Bootstrap-Request has a guard like a Register, and once the
 //! Bootstrap-Server accepted it, the client waits at most [`FINISH_WAIT_MS`] after its last
 //! request for Bootstrap-Finish. A bootstrap that fails (no answer, refused, no Finish in
-//! time) is told with [`Event::BootstrapFailed`]; the client then goes back to its
-//! management server when it has one, or asks the Bootstrap-Server again after a jittered
+//! time) is told with [`Event::BootstrapFailed`]; the client then goes back to the
+//! management servers the objects hold, if any, or asks the Bootstrap-Server again after a jittered
 //! backoff that doubles from 5 s to 300 s.
 
 extern crate alloc;
@@ -21,10 +21,11 @@ extern crate alloc;
 use alloc::vec::Vec;
 use core::fmt::Write as _;
 
-use super::account::{Account, BootstrapAccount, Security};
-use super::registration::{FIRST_RETRY_MS, MAX_RETRY_MS, lowest_account};
+use super::account::{BootstrapAccount, Security};
+use super::registration::{FIRST_RETRY_MS, MAX_RETRY_MS};
 use super::render::instance_ids;
 use super::routing::lookup;
+use super::session::device_accounts;
 use super::transport::{
     EXCHANGE_LIFETIME_MS, MAX_TRANSMIT_WAIT_MS, Purpose, SEPARATE_RESPONSE_MS, confirmable,
 };
@@ -48,8 +49,8 @@ const GUARD_MS: u64 = MAX_TRANSMIT_WAIT_MS + SEPARATE_RESPONSE_MS;
 /// 2.02 Deleted.
 const DELETED: u8 = coap::code(2, 2);
 
-/// Where an LwM2M server is and how to secure the line to it: what a runner binds
-/// [`Peer::Server`] ([`Client::server_target`]) or [`Peer::Bootstrap`]
+/// Where an LwM2M server is and how to secure the line to it: what a runner binds a
+/// [`Peer::Server`] ([`Client::server_targets`]) or [`Peer::Bootstrap`]
 /// ([`Client::bootstrap_target`]) to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ServerTarget<'a> {
@@ -57,8 +58,8 @@ pub struct ServerTarget<'a> {
     pub uri: &'a str,
     /// How to secure the line.
     pub security: &'a Security,
-    /// Whether it is the Bootstrap-Server (else the management server).
-    pub bootstrap: bool,
+    /// The peer the client sends to and expects datagrams from on this line.
+    pub peer: Peer,
 }
 
 /// Where the bootstrap stands.
@@ -80,9 +81,9 @@ pub(super) struct Bootstrapper {
     account: Option<BootstrapAccount>,
     state: State,
     retry_ms: u64,
-    /// Bootstrap-Finish was accepted with this account: the client takes it once the 2.04
-    /// is queued.
-    finished: Option<Account>,
+    /// Bootstrap-Finish was accepted: the client takes the accounts once the 2.04 is
+    /// queued.
+    finished: bool,
     /// The answer to the last accepted Finish (its message ID and bytes) until the exchange
     /// lifetime ends: a retransmission of it gets the same answer.
     finish_answer: Option<(u16, Vec<u8>, Instant)>,
@@ -94,7 +95,7 @@ impl Bootstrapper {
             account,
             state: State::Idle,
             retry_ms: FIRST_RETRY_MS,
-            finished: None,
+            finished: false,
             finish_answer: None,
         }
     }
@@ -159,8 +160,8 @@ impl Client {
         self.bootstrap.account = account;
     }
 
-    /// Whether the client is bootstrapping (it talks to [`Peer::Bootstrap`], not to
-    /// [`Peer::Server`]).
+    /// Whether the client is bootstrapping (it talks to [`Peer::Bootstrap`], not to the
+    /// management servers).
     pub fn is_bootstrapping(&self) -> bool {
         self.bootstrap.is_active()
     }
@@ -172,23 +173,12 @@ impl Client {
         Some(ServerTarget {
             uri: &a.server_uri,
             security: &a.security,
-            bootstrap: true,
-        })
-    }
-
-    /// Where [`Peer::Server`] leads: the management server, `None` before the client has
-    /// one. A runner binds the peer to this URI and security, and binds it again when it
-    /// changes (after [`Event::Bootstrapped`], or a new account).
-    pub fn server_target(&self) -> Option<ServerTarget<'_>> {
-        self.account().map(|a| ServerTarget {
-            uri: &a.server_uri,
-            security: &a.security,
-            bootstrap: false,
+            peer: Peer::Bootstrap,
         })
     }
 
     /// Starts a client-initiated bootstrap now (after the Client Hold Off Time): what the
-    /// client does by itself when it has no management server or cannot register with it.
+    /// client does by itself when it has no management server or cannot register with any.
     /// Registration stops, observations end, and the client talks to [`Peer::Bootstrap`].
     /// Nothing happens without a Bootstrap-Server account.
     pub fn bootstrap(&mut self, now: Instant) {
@@ -202,17 +192,19 @@ impl Client {
         };
         let at = now.after(u64::from(account.hold_off_s) * 1000);
         info!("bootstrap: asking the Bootstrap-Server at {:?}", at);
-        self.leave_server(now);
+        self.leave_servers(now);
         self.bootstrap.state = State::RequestAt(at);
         self.push_event(Event::BootstrapStarted);
     }
 
-    /// The client stops talking to the management server: whatever went on with it ends.
-    fn leave_server(&mut self, now: Instant) {
-        self.registrar.halt();
-        self.transport.abandon(Peer::Server);
-        self.transport.forget(Peer::Server);
-        self.observer.clear();
+    /// The client stops talking to the management servers: whatever went on with them ends.
+    fn leave_servers(&mut self, now: Instant) {
+        for s in &mut self.servers {
+            s.registrar.halt();
+            self.transport.abandon(s.peer());
+            self.transport.forget(s.peer());
+            s.observer.clear();
+        }
         self.queue.touch(now);
     }
 
@@ -277,8 +269,8 @@ impl Client {
     }
 
     /// The bootstrap failed: after a backoff (half to all of a wait that doubles from 5 s to
-    /// 300 s until a registration succeeds), back to the management server the objects hold
-    /// now (not the one in RAM: the Bootstrap-Server may have deleted it), or, with none,
+    /// 300 s until a registration succeeds), back to the management servers the objects hold
+    /// now (not those in RAM: the Bootstrap-Server may have deleted them), or, with none,
     /// ask the Bootstrap-Server again.
     fn bootstrap_failed(&mut self, now: Instant, device: &mut Device<'_, '_>) {
         self.push_event(Event::BootstrapFailed);
@@ -286,44 +278,42 @@ impl Client {
         let half = self.bootstrap.retry_ms / 2;
         let wait = half + self.transport.rng.next() % (half + 1);
         self.bootstrap.retry_ms = (self.bootstrap.retry_ms * 2).min(MAX_RETRY_MS);
-        match lowest_account(device) {
-            Some(account) => {
-                warn!("bootstrap: registering again in {} ms", wait);
-                self.bootstrap.state = State::Idle;
-                self.set_account(now, account);
-                self.registrar.retry_at(now.after(wait));
-            }
-            None => {
-                warn!("bootstrap: asking again in {} ms", wait);
-                self.forget_account();
-                self.bootstrap.state = State::RequestAt(now.after(wait));
-            }
+        let accounts = device_accounts(device);
+        if accounts.is_empty() {
+            warn!("bootstrap: asking again in {} ms", wait);
+            self.take_accounts(now, accounts);
+            self.bootstrap.state = State::RequestAt(now.after(wait));
+            return;
+        }
+        warn!("bootstrap: registering again in {} ms", wait);
+        self.bootstrap.state = State::Idle;
+        self.take_accounts(now, accounts);
+        for s in &mut self.servers {
+            s.registrar.retry_at(now.after(wait));
         }
     }
 
     /// After a request of the Bootstrap-Server is answered: once Finish was accepted, the
-    /// client takes the account it was given and registers.
+    /// client takes the accounts it was given and registers with each.
     pub(super) fn after_bootstrap_request(
         &mut self,
         now: Instant,
         answered: (u16, &[u8]),
         device: &mut Device<'_, '_>,
     ) {
-        let Some(account) = self.bootstrap.finished.take() else {
+        if !core::mem::take(&mut self.bootstrap.finished) {
             return;
-        };
+        }
         self.bootstrap.finish_answer =
             Some((answered.0, answered.1.to_vec(), now.after(FINISH_WAIT_MS)));
-        info!(
-            "bootstrapped: registering with server {}",
-            account.settings.short_server_id
-        );
+        let accounts = device_accounts(device);
+        info!("bootstrapped: registering with {} servers", accounts.len());
         self.bootstrap.state = State::Idle;
         // The Bootstrap-Request is answered; a retransmitted Finish is answered from
         // `finish_answer`, not from the cache, which the new server's requests may fill.
         self.transport.abandon(Peer::Bootstrap);
-        self.leave_server(now);
-        self.set_account(now, account);
+        self.leave_servers(now);
+        self.take_accounts(now, accounts);
         self.push_event(Event::Bootstrapped);
         self.register(now, device);
     }
@@ -378,15 +368,14 @@ impl Client {
     }
 
     /// Bootstrap-Finish: 2.04 when some object holds a whole management-server account
-    /// (the client takes the one of the lowest Short Server ID once the answer is queued),
-    /// 4.06 Not Acceptable otherwise, the client staying in bootstrap.
+    /// (the client takes them all once the answer is queued), 4.06 Not Acceptable
+    /// otherwise, the client staying in bootstrap.
     fn finish(&mut self, request: &Packet, device: &mut Device<'_, '_>) -> Result<Packet, Error> {
-        let best = lowest_account(device);
-        let Some(account) = best else {
+        if device_accounts(device).is_empty() {
             warn!("Bootstrap-Finish without a management server: 4.06");
             return Err(Error::NotAcceptable);
-        };
-        self.bootstrap.finished = Some(account);
+        }
+        self.bootstrap.finished = true;
         Ok(coap::response_to(request, coap::CHANGED))
     }
 }

@@ -391,8 +391,10 @@ impl Client {
     /// now, a registered device sends an Update (so the server learns its new address), and
     /// a stalled download resumes from the last block delivered.
     pub fn connection_changed(&mut self, now: Instant) {
-        self.transport.kick(now, Peer::Server);
-        self.registrar.connection_changed(now);
+        for s in &mut self.servers {
+            self.transport.kick(now, s.peer());
+            s.registrar.connection_changed(now);
+        }
         if let Some(pull) = self.downloads.pull.as_mut() {
             info!(
                 "download: the connection changed; going on from byte {}",

@@ -1,17 +1,28 @@
 //! A sans-IO LwM2M client: datagrams and the time go in, datagrams and deadlines come out.
 //!
-//! The client registers with one LwM2M server, serves Read, Write, Execute, Discover,
+//! The client registers with its LwM2M servers, serves Read, Write, Execute, Discover,
 //! Write-Attributes and Observe on the objects it is given, streams block-wise writes to
 //! resources that take chunks, and gives objects with work of their own a [`Context`] to
 //! report changes and download over CoAP (Firmware Update, in the `lwm2m-fota` crate, is
 //! one).
 //!
-//! The server and how to reach it are an [`Account`]: URI and [`Security`] for whoever binds
-//! [`Peer::Server`], and [`ServerSettings`] the client follows (lifetime, binding, default
-//! notification periods, Disable Timeout, retries). [`Client::new`] makes one from the
-//! [`Config`]; [`Client::with_account`] takes one read from Objects 0 and 1 (the
-//! `lwm2m-servers` crate), whose Server object then tells the client through its [`Context`]
-//! when a server changes the settings, triggers an Update or disables itself. Objects that
+//! Each server and how to reach it are an [`Account`]: URI and [`Security`] for whoever binds
+//! its [`Peer::Server`], and [`ServerSettings`] the client follows (Short Server ID,
+//! lifetime, binding, default notification periods, Disable Timeout, retries).
+//! [`Client::new`] makes one (server 1) from the [`Config`]; [`Client::with_account`] takes
+//! one read from Objects 0 and 1 (the `lwm2m-servers` crate), whose Server object then tells
+//! the client through its [`Context`] when a server changes the settings, triggers an Update
+//! or disables itself.
+//!
+//! # Several servers
+//!
+//! A client may have up to [`MAX_SERVERS`] management servers at once
+//! ([`Client::with_accounts`], [`Client::set_account`], or every account the objects hold).
+//! Each has its own line ([`Peer::Server`] with its Short Server ID), its own registration
+//! (Register, Updates, retries, Disable) and its own observations and attributes; a change
+//! an object reports, or a write by one server, reaches every server that observes the value.
+//! Events about a registration name the server. The downloads and the Bootstrap-Server are
+//! the client's, whichever server asked. Objects that
 //! only a Bootstrap-Server may reach (Security: every resource without operations) answer a
 //! normal server 4.01 Unauthorized and are not announced in Register.
 //!
@@ -42,9 +53,9 @@
 //! malformed one with its own code: 4.00, 4.04, 4.05, 4.13). Finish is
 //! answered 2.04 when some object holds a whole management-server account (a /0 instance
 //! of a normal server and the /1 instance with its Short Server ID), 4.06 Not Acceptable
-//! otherwise (the client stays in bootstrap). After 2.04 the client takes the account of
-//! the lowest Short Server ID ([`Event::Bootstrapped`]) and registers with it; being
-//! registered with several management servers at once is future work.
+//! otherwise (the client stays in bootstrap). After 2.04 the client takes every
+//! management-server account the objects hold ([`Event::Bootstrapped`]) and registers with
+//! each. It bootstraps again when registration failed with every one of them.
 //!
 //! A Bootstrap-Server that stops talking ends the bootstrap [`FINISH_WAIT_MS`] (247 s)
 //! after its last request, and one that keeps talking without finishing ends it
@@ -54,11 +65,12 @@
 //! had, if any (a new sequence of Register attempts), or asks the Bootstrap-Server again
 //! after a jittered backoff that doubles from 5 s to 300 s. It never stops for good.
 //!
-//! **The runner.** [`Peer::Server`] is the line to the management server and
-//! [`Peer::Bootstrap`] the line to the Bootstrap-Server; the client talks to one at a time.
-//! [`Client::server_target`] and [`Client::bootstrap_target`] give the URI and [`Security`]
+//! **The runner.** Each [`Peer::Server`] is the line to a management server and
+//! [`Peer::Bootstrap`] the line to the Bootstrap-Server; the client talks to the management
+//! servers or to the Bootstrap-Server, never to both at once.
+//! [`Client::server_targets`] and [`Client::bootstrap_target`] give the URI and [`Security`]
 //! to bind each to; the runner binds (a socket, a DTLS session with the account's PSK)
-//! before it sends a datagram to the peer, and binds [`Peer::Server`] again when its target
+//! before it sends a datagram to the peer, and binds a [`Peer::Server`] again when its target
 //! changes (after [`Event::Bootstrapped`]). A datagram is handed in as the peer whose line
 //! it came on. While bootstrapping, a management server's request gets 4.01; outside
 //! bootstrap, the Bootstrap-Server's does, and the Bootstrap operations are refused as any
@@ -75,7 +87,7 @@
 //! client.register(Instant(0), &mut device);
 //! // The Register request: POST /rd?ep=dev-1&lt=...&lwm2m=1.1&b=U.
 //! let register = client.poll(Instant(0), &mut device).unwrap();
-//! assert_eq!(register.to, Peer::Server);
+//! assert_eq!(register.to, Peer::Server(1));
 //! // ... send it over UDP, hand every datagram received to `client.handle(...)`,
 //! // and call `client.poll(...)` again by `client.timeout()`.
 //! assert!(client.timeout().is_some(), "a retransmission is scheduled");
@@ -97,6 +109,7 @@
 //! * `blockwise`: Block1 writes, streamed to resources that take chunks and reassembled
 //!   (up to 1 KiB) for any other, one transfer at a time, told apart by Request-Tag.
 //! * `observe`: the `Observer` (observations, their attributes, the notification pass).
+//! * `session`: the management servers, each with its account, `Registrar` and `Observer`.
 //! * `download`: the downloader over CoAP Block2, for the object that asked.
 //! * `context`: what an object may ask of the client when it is polled ([`Context`]).
 //! * `queue`: LwM2M Queue Mode, the window after the last exchange and the sleep after it.
@@ -148,6 +161,7 @@ mod queue;
 mod registration;
 mod render;
 mod routing;
+mod session;
 mod transport;
 
 pub use account::{
@@ -156,14 +170,14 @@ pub use account::{
 pub use bootstrap::{FINISH_WAIT_MS, MAX_BOOTSTRAP_MS, ServerTarget};
 pub use context::{Context, DownloadError, DownloadEvent, DownloadRequest, DownloadUri, Scheme};
 pub use observe::Attributes;
+pub use session::{MAX_SERVERS, TooManyServers};
 
 use blockwise::Block1;
 use bootstrap::Bootstrapper;
 use context::{Asks, ServerAsk};
 use download::Downloader;
-use observe::Observer;
 use queue::Queue;
-use registration::Registrar;
+use session::Session;
 use transport::{Exchange, Outcome, Purpose, Transport};
 
 /// A point in time, in milliseconds from any fixed start (monotonic).
@@ -187,8 +201,9 @@ impl Instant {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Peer {
-    /// The LwM2M management server ([`Client::server_target`] says where it is).
-    Server,
+    /// The LwM2M management server of this Short Server ID ([`Client::server_targets`] says
+    /// where it is).
+    Server(u16),
     /// The LwM2M Bootstrap-Server, while the client bootstraps
     /// ([`Client::bootstrap_target`] says where it is).
     Bootstrap,
@@ -232,19 +247,31 @@ impl<'d, 'o> Device<'d, 'o> {
 /// Something the application should know.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
-    /// The server accepted the registration.
-    Registered,
-    /// The registration failed; the client retries with backoff.
-    RegistrationFailed,
+    /// A server accepted the registration.
+    Registered {
+        /// The server's Short Server ID.
+        server: u16,
+    },
+    /// The registration with a server failed; the client retries with backoff.
+    RegistrationFailed {
+        /// The server's Short Server ID.
+        server: u16,
+    },
     /// A registration update succeeded.
-    Updated,
-    /// The client deregistered.
-    Deregistered,
+    Updated {
+        /// The server's Short Server ID.
+        server: u16,
+    },
+    /// The client deregistered from a server.
+    Deregistered {
+        /// The server's Short Server ID.
+        server: u16,
+    },
     /// The client started bootstrapping: it talks to [`Peer::Bootstrap`] now
     /// ([`Client::bootstrap_target`]).
     BootstrapStarted,
-    /// The Bootstrap-Server finished (Bootstrap-Finish answered 2.04): [`Peer::Server`]
-    /// leads to the management server it provisioned ([`Client::server_target`]), which the
+    /// The Bootstrap-Server finished (Bootstrap-Finish answered 2.04): the client's
+    /// management servers are those it provisioned ([`Client::server_targets`]), which the
     /// client registers with.
     Bootstrapped,
     /// The bootstrap failed (the Bootstrap-Request unanswered or refused, or no
@@ -324,14 +351,10 @@ impl Config {
 /// The LwM2M client. See the [module documentation](self).
 pub struct Client {
     config: Config,
-    /// The management server's account; its settings are in force even when there is none
-    /// (`has_account`), so that the parts need not ask.
-    account: Account,
-    has_account: bool,
+    /// The management servers, by Short Server ID (at most [`MAX_SERVERS`]).
+    servers: Vec<Session>,
     bootstrap: Bootstrapper,
     transport: Transport,
-    registrar: Registrar,
-    observer: Observer,
     block1: Block1,
     downloads: Downloader,
     events: heapless::Deque<Event, 16>,
@@ -346,7 +369,7 @@ const POLL_ROUNDS: usize = 16;
 
 impl Client {
     /// A client that has not registered yet, for a server the application binds
-    /// [`Peer::Server`] to: its account is [`Account::unprovisioned`] with the configured
+    /// [`Peer::Server`]`(1)` to: its account is [`Account::unprovisioned`] with the configured
     /// lifetime. `seed` seeds message IDs, tokens and backoff jitter: give each boot a
     /// different one.
     pub fn new(config: Config, seed: u64) -> Self {
@@ -358,37 +381,36 @@ impl Client {
     /// `lwm2m-servers` crate reads it from Objects 0 and 1): its lifetime, binding and
     /// default notification periods.
     pub fn with_account(config: Config, account: Account, seed: u64) -> Self {
-        Self::with_accounts(config, Some(account), None, seed)
+        Self::with_accounts(config, [account], None, seed)
     }
 
-    /// A client that has not registered yet, for the management server of `account` when
-    /// there is one, with the Bootstrap-Server of `bootstrap` to fall back on (see the
-    /// module documentation, Bootstrap). With no management account, [`Client::register`]
-    /// takes one the objects hold ([`Object::accounts`]), or bootstraps.
+    /// A client that has not registered yet, for the management servers of `accounts` (one
+    /// per Short Server ID, at most [`MAX_SERVERS`]: the lowest IDs), with the
+    /// Bootstrap-Server of `bootstrap` to fall back on (see the module documentation,
+    /// Bootstrap). With no management account, [`Client::register`] takes those the objects
+    /// hold ([`Object::accounts`]), or bootstraps.
     pub fn with_accounts(
         config: Config,
-        account: Option<Account>,
+        accounts: impl IntoIterator<Item = Account>,
         bootstrap: Option<BootstrapAccount>,
         seed: u64,
     ) -> Self {
-        let has_account = account.is_some();
-        let account = account.unwrap_or_else(|| Account::unprovisioned(config.lifetime));
-        let mut observer = Observer::default();
-        observer.set_defaults(&account.settings);
-        Self {
+        let mut client = Self {
             queue: Queue::new(config.queue_mode, config.queue_window_ms),
             config,
-            account,
-            has_account,
+            servers: Vec::new(),
             bootstrap: Bootstrapper::new(bootstrap),
             transport: Transport::new(seed),
-            registrar: Registrar::new(),
-            observer,
             block1: Block1::default(),
             downloads: Downloader::default(),
             events: heapless::Deque::new(),
             wake: None,
+        };
+        for account in session::lowest(accounts.into_iter().collect()) {
+            // `lowest` leaves at most MAX_SERVERS: there is always room.
+            let _ = client.set_account(Instant(0), account);
         }
+        client
     }
 
     /// Hands in one datagram received from `from`.
@@ -408,17 +430,21 @@ impl Client {
             );
             return;
         };
-        if from == Peer::Server && self.registrar.is_off() {
-            debug!("the server is disabled: its datagram is ignored");
+        // A server the client has no account for gets 4.01 for a request (`serve`); a
+        // response from it matches nothing in flight.
+        if let Peer::Server(id) = from
+            && self.session(id).is_some_and(|s| s.registrar.is_off())
+        {
+            debug!("server {} is disabled: its datagram is ignored", id);
             return;
         }
-        if matches!(from, Peer::Server | Peer::Bootstrap) {
+        if matches!(from, Peer::Server(_) | Peer::Bootstrap) {
             self.queue.touch(now);
         }
         match self.transport.on_message(now, from, packet) {
             None => {}
             Some(Ok(outcome)) => self.on_outcome(now, outcome, device),
-            Some(Err(request)) if matches!(from, Peer::Server | Peer::Bootstrap) => {
+            Some(Err(request)) if matches!(from, Peer::Server(_) | Peer::Bootstrap) => {
                 self.serve(now, from, request, device)
             }
             Some(Err(request)) => {
@@ -447,7 +473,7 @@ impl Client {
                 self.transport.pop()?
             }
         };
-        if matches!(transmit.to, Peer::Server | Peer::Bootstrap) {
+        if matches!(transmit.to, Peer::Server(_) | Peer::Bootstrap) {
             self.queue.touch(now);
         }
         Some(transmit)
@@ -455,17 +481,24 @@ impl Client {
 
     /// When [`Client::poll`] must run next, if anything is scheduled.
     pub fn timeout(&self) -> Option<Instant> {
-        // Notifications wait while the line to the server is busy: its outcome brings them.
-        let observations = if self.transport.busy(Peer::Server) {
-            None
-        } else {
-            self.observer.deadline()
-        };
+        // Notifications wait while the line to their server is busy: its outcome brings them.
+        let servers = self
+            .servers
+            .iter()
+            .flat_map(|s| {
+                let observations = if self.transport.busy(s.peer()) {
+                    None
+                } else {
+                    s.observer.deadline()
+                };
+                [s.registrar.deadline(), observations]
+            })
+            .flatten()
+            .min();
         [
             self.transport.deadline(),
-            self.registrar.deadline(),
+            servers,
             self.bootstrap.deadline(),
-            observations,
             self.downloads.deadline(),
             self.wake,
             // The end of the queue-mode window matters only once nothing else goes on.
@@ -481,46 +514,6 @@ impl Client {
         self.events.pop_front()
     }
 
-    /// The account of the management server the client registers with, if it has one: its
-    /// URI and security are for whoever binds [`Peer::Server`] ([`Client::server_target`]);
-    /// the client follows its settings.
-    pub fn account(&self) -> Option<&Account> {
-        self.has_account.then_some(&self.account)
-    }
-
-    /// Replaces the account. New settings apply at once: a changed lifetime or binding goes
-    /// to the server in an Update, default periods pace the observations from now on. A new
-    /// URI or security takes effect when the application binds [`Peer::Server`] again
-    /// (then [`Client::register`]).
-    pub fn set_account(&mut self, now: Instant, account: Account) {
-        self.set_settings(now, account.settings.clone());
-        self.account = account;
-        self.has_account = true;
-    }
-
-    /// The management server's account is gone (a Bootstrap-Delete): nothing to register
-    /// with until a bootstrap gives another.
-    pub(super) fn forget_account(&mut self) {
-        self.has_account = false;
-    }
-
-    /// New settings for the server, from the application or from its Server object.
-    fn set_settings(&mut self, now: Instant, settings: ServerSettings) {
-        if settings != self.account.settings {
-            debug!(
-                "server settings changed: lifetime {} s, pmin {} s, pmax {:?} s",
-                settings.lifetime, settings.default_pmin, settings.default_pmax
-            );
-        }
-        let announced = |s: &ServerSettings| (s.lifetime, s.binding.clone());
-        if announced(&settings) != announced(&self.account.settings) {
-            // The server hears the new lifetime or binding in an Update at once.
-            self.registrar.update_now(now);
-        }
-        self.observer.set_defaults(&settings);
-        self.account.settings = settings;
-    }
-
     // --- internals -----------------------------------------------------------------------
 
     /// Runs every part that has something due: timed-out exchanges first, then registration,
@@ -528,15 +521,23 @@ impl Client {
     fn tick(&mut self, now: Instant, device: &mut Device<'_, '_>) {
         let due = |at: Option<Instant>| at.is_some_and(|at| at <= now);
         if self.queue.is_asleep()
-            && (due(self.registrar.deadline()) || due(self.observer.deadline()))
+            && self
+                .servers
+                .iter()
+                .any(|s| due(s.registrar.deadline()) || due(s.observer.deadline()))
             && self.queue.wake(now)
         {
             debug!("queue mode: awake, announcing with an update");
-            self.registrar.update_now(now);
+            for s in &mut self.servers {
+                s.registrar.update_now(now);
+            }
         }
-        if let Some(token) = self.transport.notification_due(now, Peer::Server) {
-            let (config, transport) = (&self.config, &mut self.transport);
-            self.observer.refresh(&token, config, transport, device);
+        let (config, transport) = (&self.config, &mut self.transport);
+        for s in &mut self.servers {
+            let peer = s.peer();
+            if let Some(token) = transport.notification_due(now, peer) {
+                s.observer.refresh(&token, peer, config, transport, device);
+            }
         }
         for failed in self.transport.on_timeout(now) {
             self.on_outcome(now, Outcome::TimedOut(failed), device);
@@ -553,12 +554,14 @@ impl Client {
         }
     }
 
-    /// Registered, and nothing going on: what queue mode waits for before the device may
-    /// sleep.
+    /// Registered with every server, and nothing going on: what queue mode waits for before
+    /// the device may sleep.
     fn idle(&self) -> bool {
-        self.registrar.is_registered()
-            && !self.registrar.is_busy()
-            && !self.transport.busy(Peer::Server)
+        self.is_registered()
+            && self
+                .servers
+                .iter()
+                .all(|s| !s.registrar.is_busy() && !self.transport.busy(s.peer()))
             && self.downloads.owner().is_none()
     }
 
@@ -614,27 +617,29 @@ impl Client {
     }
 
     /// Does what an object asked during a poll: take new server settings, send an Update,
-    /// disable the server, notify the paths it changed, remember when it wants to be polled
-    /// again. What is asked of another server than the client's is ignored.
+    /// disable a server, notify the paths it changed, remember when it wants to be polled
+    /// again. What is asked of a server the client does not have is ignored.
     fn apply(&mut self, now: Instant, asks: Asks, device: &mut Device<'_, '_>) {
         for ask in asks.servers {
-            if !self.has_account || ask.short_server_id() != self.account.settings.short_server_id {
+            let id = ask.short_server_id();
+            let Some(session) = self.session_mut(id) else {
                 debug!(
-                    "an ask for server {} ignored: the client's is {}",
-                    ask.short_server_id(),
-                    self.account.settings.short_server_id
+                    "an ask for server {} ignored: the client has no account for it",
+                    id
                 );
                 continue;
-            }
+            };
             match ask {
                 ServerAsk::Settings(settings) => self.set_settings(now, settings),
-                ServerAsk::Update(_) => self.registrar.update_now(now),
-                ServerAsk::Disable { seconds, .. } => self.disable(now, seconds),
+                ServerAsk::Update(_) => session.registrar.update_now(now),
+                ServerAsk::Disable { seconds, .. } => self.disable(now, id, seconds),
             }
         }
         if !asks.changed.is_empty() {
             for path in &asks.changed {
-                self.observer.changed(path, true);
+                for s in &mut self.servers {
+                    s.observer.changed(path, true);
+                }
             }
             self.check_observations(now, device);
         }
@@ -657,27 +662,38 @@ impl Client {
             Outcome::Response(e, p) => (e, Some(p)),
             Outcome::Reset(e) | Outcome::TimedOut(e) => (e, None),
         };
-        match exchange.purpose {
-            Purpose::Register | Purpose::Update | Purpose::Deregister => {
-                self.on_registration(now, exchange.purpose, response.as_ref(), device);
+        let server = match exchange.to {
+            Peer::Server(id) => Some(id),
+            Peer::Bootstrap | Peer::Download => None,
+        };
+        match (exchange.purpose, server) {
+            (Purpose::Register | Purpose::Update | Purpose::Deregister, Some(id)) => {
+                self.on_registration(now, id, exchange.purpose, response.as_ref(), device);
             }
-            Purpose::Notify => match response {
-                Some(_) => self.observer.delivered(&exchange.token),
-                // A reset or unanswered notification ends the observation (RFC 7641 4.5).
-                // (Unless the server observed again with the same token meanwhile: that
-                // observation is a new one.)
-                None if self.observer.in_flight(&exchange.token) => {
-                    debug!("a notification was reset or not acknowledged: observation ended");
-                    self.observer.remove_token(&exchange.token);
-                    // A server that forgot the observation may have forgotten us too.
-                    self.registrar.update_now(now);
+            (Purpose::Notify, Some(id)) => {
+                let Some(s) = self.session_mut(id) else {
+                    return;
+                };
+                match response {
+                    Some(_) => s.observer.delivered(&exchange.token),
+                    // A reset or unanswered notification ends the observation (RFC 7641
+                    // 4.5). (Unless the server observed again with the same token
+                    // meanwhile: that observation is a new one.)
+                    None if s.observer.in_flight(&exchange.token) => {
+                        debug!("a notification was reset or not acknowledged: observation ended");
+                        s.observer.remove_token(&exchange.token);
+                        // A server that forgot the observation may have forgotten us too.
+                        s.registrar.update_now(now);
+                    }
+                    None => {}
                 }
-                None => {}
-            },
-            Purpose::Fetch => self.on_fetch(now, response, device),
-            Purpose::Bootstrap => self.on_bootstrap_request(now, response.as_ref(), device),
+            }
+            (Purpose::Register | Purpose::Update | Purpose::Deregister | Purpose::Notify, None) => {
+            }
+            (Purpose::Fetch, _) => self.on_fetch(now, response, device),
+            (Purpose::Bootstrap, _) => self.on_bootstrap_request(now, response.as_ref(), device),
         }
-        // The line to the server may be free again: what waited for it goes.
+        // The line to a server may be free again: what waited for it goes.
         self.tick_registration(now, device);
         self.check_observations(now, device);
     }

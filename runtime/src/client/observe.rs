@@ -259,11 +259,12 @@ impl Observer {
     pub(crate) fn notify(
         &mut self,
         now: Instant,
+        peer: Peer,
         config: &Config,
         transport: &mut Transport,
         device: &mut Device<'_, '_>,
     ) {
-        while !transport.busy(Peer::Server) {
+        while !transport.busy(peer) {
             let due = self
                 .list
                 .iter()
@@ -284,7 +285,7 @@ impl Observer {
             let note = match Note::render(&o, config, device) {
                 Ok(note) => note,
                 Err(e) => {
-                    end_with_error(self, transport, now, &o, e);
+                    end_with_error(self, transport, peer, now, &o, e);
                     continue;
                 }
             };
@@ -305,14 +306,7 @@ impl Observer {
                 self.remove_token(&o.token);
                 continue;
             };
-            let started = transport.start(
-                now,
-                mid,
-                o.token.clone(),
-                Peer::Server,
-                bytes,
-                Purpose::Notify,
-            );
+            let started = transport.start(now, mid, o.token.clone(), peer, bytes, Purpose::Notify);
             let Some(entry) = self.entry(&o.token) else {
                 return;
             };
@@ -335,6 +329,7 @@ impl Observer {
     pub(crate) fn refresh(
         &mut self,
         token: &[u8],
+        peer: Peer,
         config: &Config,
         transport: &mut Transport,
         device: &mut Device<'_, '_>,
@@ -359,7 +354,7 @@ impl Observer {
             return;
         };
         debug!("a notification's retransmission carries a newer value");
-        transport.refresh(token, mid, bytes);
+        transport.refresh(peer, token, mid, bytes);
         if let Some(entry) = self.entry(token) {
             entry.sequence = sequence;
             entry.fingerprint = note.fingerprint;
@@ -379,6 +374,7 @@ impl Observer {
 fn end_with_error(
     observer: &mut Observer,
     transport: &mut Transport,
+    peer: Peer,
     now: Instant,
     o: &Observation,
     e: Error,
@@ -393,14 +389,7 @@ fn end_with_error(
         e
     );
     if let Ok(bytes) = coap::to_bytes(&p) {
-        let _ = transport.start(
-            now,
-            mid,
-            o.token.clone(),
-            Peer::Server,
-            bytes,
-            Purpose::Notify,
-        );
+        let _ = transport.start(now, mid, o.token.clone(), peer, bytes, Purpose::Notify);
     }
 }
 
@@ -463,26 +452,33 @@ impl Note {
 }
 
 impl Client {
-    /// Sends the notification due first, if any and if the line to the server is free.
+    /// Sends each server the notification due first, if any and if the line to it is free.
     pub(super) fn check_observations(&mut self, now: Instant, device: &mut Device<'_, '_>) {
         if self.queue.is_asleep() {
             return;
         }
         let (config, transport) = (&self.config, &mut self.transport);
-        self.observer.notify(now, config, transport, device);
+        for s in &mut self.servers {
+            let peer = s.peer();
+            s.observer.notify(now, peer, config, transport, device);
+        }
     }
 
     /// The values at `path` (a resource, an instance or an object) changed: observers hear
     /// them once their pmin allows. Without this (or [`Client::notify_changed`]) the client
     /// reads observed values again only at their pmax.
     pub fn changed(&mut self, now: Instant, path: Path) {
-        self.observer.changed(&path, false);
+        for s in &mut self.servers {
+            s.observer.changed(&path, false);
+        }
         self.check_observations_later(now);
     }
 
     /// Every observed value may have changed: each is read again once its pmin allows.
     pub fn notify_changed(&mut self, now: Instant) {
-        self.observer.values_changed();
+        for s in &mut self.servers {
+            s.observer.values_changed();
+        }
         self.check_observations_later(now);
     }
 

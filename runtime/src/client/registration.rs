@@ -15,8 +15,9 @@ extern crate alloc;
 use alloc::vec::Vec;
 use core::fmt::Write as _;
 
-use super::account::{Account, Binding, Retry, ServerSettings};
+use super::account::{Binding, Retry, ServerSettings};
 use super::observe::{FNV_START, fnv1a};
+use super::session::device_accounts;
 use super::transport::{MAX_TRANSMIT_WAIT_MS, Purpose, Rng, SEPARATE_RESPONSE_MS, confirmable};
 use super::{Client, Config, Device, Event, Instant, Peer};
 use crate::block::Block;
@@ -146,6 +147,12 @@ impl Registrar {
         matches!(self.state, Registration::Disabled { .. })
     }
 
+    /// Whether registration stopped: never started, deregistered, or given up after the
+    /// retry policy ran out.
+    pub(super) fn is_stopped(&self) -> bool {
+        self.state == Registration::Stopped
+    }
+
     pub(super) fn is_registered(&self) -> bool {
         matches!(
             self.state,
@@ -273,7 +280,7 @@ impl Registrar {
 
     /// Registration ends (Deregister answered or given up, or nothing to deregister): it
     /// stays stopped, or, after a Disable, waits for the end of the Disable Timeout.
-    fn stop(&mut self) {
+    pub(super) fn stop(&mut self) {
         self.blockwise = None;
         self.state = match self.disable_until.take() {
             Some(until) => Registration::Disabled { until },
@@ -458,14 +465,9 @@ impl Registrar {
         self.state = Registration::Stopped;
     }
 
-    /// The answer to Update: [`Event::Updated`], or `None` when the client must register
-    /// again.
-    fn on_update(
-        &mut self,
-        now: Instant,
-        settings: &ServerSettings,
-        code: Option<u8>,
-    ) -> Option<Event> {
+    /// The answer to Update: `true` when it was accepted, `false` when the client must
+    /// register again.
+    fn on_update(&mut self, now: Instant, settings: &ServerSettings, code: Option<u8>) -> bool {
         let location = match &self.state {
             Registration::Updating { location, .. } => location.clone(),
             _ => Vec::new(),
@@ -475,10 +477,10 @@ impl Registrar {
                 "registration update failed (code {:?}); registering again",
                 code
             );
-            return None;
+            return false;
         }
         self.registered(now, settings, location);
-        Some(Event::Updated)
+        true
     }
 
     fn registered(&mut self, now: Instant, settings: &ServerSettings, location: Location) {
@@ -501,19 +503,27 @@ impl Registrar {
 }
 
 impl Client {
-    /// Whether the client is registered.
+    /// Whether the client is registered with every management server it has (and has one).
     pub fn is_registered(&self) -> bool {
-        self.registrar.is_registered()
+        !self.servers.is_empty() && self.servers.iter().all(|s| s.registrar.is_registered())
     }
 
-    /// Whether the server disabled the account (Disable, /1/x/4): the client deregistered
-    /// or is deregistering, and registers again when the Disable Timeout ends.
-    pub fn is_disabled(&self) -> bool {
-        self.registrar.is_disabled()
+    /// Whether the client is registered with server `short_server_id`.
+    pub fn is_registered_with(&self, short_server_id: u16) -> bool {
+        self.session(short_server_id)
+            .is_some_and(|s| s.registrar.is_registered())
     }
 
-    /// Starts (or restarts) registration. A client without a management account takes the
-    /// one of the lowest Short Server ID the objects hold ([`Object::accounts`]); with none,
+    /// Whether server `short_server_id` disabled its account (Disable, /1/x/4): the client
+    /// deregistered from it or is deregistering, and registers again when the Disable
+    /// Timeout ends.
+    pub fn is_disabled(&self, short_server_id: u16) -> bool {
+        self.session(short_server_id)
+            .is_some_and(|s| s.registrar.is_disabled())
+    }
+
+    /// Starts (or restarts) registration with every management server. A client without a
+    /// management account takes those the objects hold ([`Object::accounts`]); with none,
     /// it bootstraps when it has a Bootstrap-Server, and does nothing otherwise. A client
     /// that is bootstrapping goes on with it.
     ///
@@ -522,171 +532,189 @@ impl Client {
         if self.bootstrap.is_active() {
             return;
         }
-        if self.account().is_none() {
-            match lowest_account(device) {
-                Some(account) => self.set_account(now, account),
-                None => {
-                    self.start_bootstrap(now);
-                    return;
-                }
+        if self.servers.is_empty() {
+            let accounts = device_accounts(device);
+            if accounts.is_empty() {
+                self.start_bootstrap(now);
+                return;
             }
+            self.take_accounts(now, accounts);
         }
-        self.registrar.disable_until = None;
+        for id in self.server_ids() {
+            self.register_with(now, id, device);
+        }
+    }
+
+    /// Sends Register to server `id`.
+    fn register_with(&mut self, now: Instant, id: u16, device: &mut Device<'_, '_>) {
         let objects = object_list(device);
-        let p = self
+        let Some(s) = self.servers.iter_mut().find(|s| s.id() == id) else {
+            return;
+        };
+        s.registrar.disable_until = None;
+        let p = s
             .registrar
-            .register(now, &self.config, &self.account.settings, &objects);
-        self.send_registration(now, p, Purpose::Register);
+            .register(now, &self.config, &s.account.settings, &objects);
+        self.send_registration(now, id, p, Purpose::Register);
     }
 
-    /// The server disabled the account for `seconds`: deregister (after the answer to the
-    /// Execute, which is queued first), stay off, register again when the time is up.
-    pub(super) fn disable(&mut self, now: Instant, seconds: u32) {
+    /// Server `id` disabled its account for `seconds`: deregister from it (after the answer
+    /// to the Execute, which is queued first), stay off, register again when the time is up.
+    pub(super) fn disable(&mut self, now: Instant, id: u16, seconds: u32) {
         let until = now.after(u64::from(seconds) * 1000);
-        info!("disabled by the server for {} s", seconds);
-        self.registrar.disable_until = Some(until);
-        self.deregister(now);
+        info!("disabled by server {} for {} s", id, seconds);
+        if let Some(s) = self.session_mut(id) {
+            s.registrar.disable_until = Some(until);
+        }
+        self.deregister_from(now, id);
     }
 
-    /// Sends Deregister.
+    /// Sends Deregister to every server the client is registered with.
     pub fn deregister(&mut self, now: Instant) {
-        if let Some(p) = self.registrar.deregister(now) {
-            self.send_registration(now, p, Purpose::Deregister);
+        for id in self.server_ids() {
+            self.deregister_from(now, id);
+        }
+    }
+
+    /// Sends Deregister to server `short_server_id`, if the client is registered with it.
+    pub fn deregister_from(&mut self, now: Instant, short_server_id: u16) {
+        let p = self
+            .session_mut(short_server_id)
+            .and_then(|s| s.registrar.deregister(now));
+        if let Some(p) = p {
+            self.send_registration(now, short_server_id, p, Purpose::Deregister);
         }
     }
 
     /// Starts a registration exchange; one that cannot start counts as failed at once.
-    fn send_registration(&mut self, now: Instant, p: Packet, purpose: Purpose) {
+    fn send_registration(&mut self, now: Instant, id: u16, p: Packet, purpose: Purpose) {
         if self
             .transport
-            .request(now, p, Peer::Server, purpose)
+            .request(now, p, Peer::Server(id), purpose)
             .is_err()
         {
-            self.registration_failed(now, purpose);
+            self.registration_failed(now, id, purpose);
         }
     }
 
-    /// A registration exchange ended without an answer.
-    fn registration_failed(&mut self, now: Instant, purpose: Purpose) {
+    /// A registration exchange with server `id` ended without an answer.
+    fn registration_failed(&mut self, now: Instant, id: u16, purpose: Purpose) {
         match purpose {
-            Purpose::Register | Purpose::Update => self.register_failed(now, None),
-            _ => {
-                self.registrar.stop();
-                self.observer.clear();
-                self.push_event(Event::Deregistered);
-            }
+            Purpose::Register | Purpose::Update => self.register_failed(now, id, None),
+            _ => self.deregistered(id),
         }
     }
 
-    /// A Register (or the Update before it) failed: registration is tried again after the
-    /// backoff, or, when the retries for a client with a Bootstrap-Server ran out, the
-    /// client bootstraps.
-    fn register_failed(&mut self, now: Instant, code: Option<u8>) {
-        let policy = self
-            .bootstrap
-            .account()
-            .is_some()
-            .then_some(&self.account.settings.retry);
-        let retrying = self
+    /// Registration with server `id` ended (Deregister answered or given up).
+    fn deregistered(&mut self, id: u16) {
+        if let Some(s) = self.session_mut(id) {
+            s.registrar.stop();
+            s.observer.clear();
+        }
+        self.push_event(Event::Deregistered { server: id });
+    }
+
+    /// A Register (or the Update before it) with server `id` failed: it is tried again after
+    /// the backoff, or, for a client with a Bootstrap-Server, after the server's retry
+    /// policy says; when the policy ran out for every server, the client bootstraps.
+    fn register_failed(&mut self, now: Instant, id: u16, code: Option<u8>) {
+        let with_policy = self.bootstrap.account().is_some();
+        let Some(s) = self.servers.iter_mut().find(|s| s.id() == id) else {
+            return;
+        };
+        let policy = with_policy.then_some(&s.account.settings.retry);
+        let retrying = s
             .registrar
             .failed(now, &mut self.transport.rng, code, policy);
-        self.push_event(Event::RegistrationFailed);
-        if !retrying {
+        self.push_event(Event::RegistrationFailed { server: id });
+        if !retrying && self.servers.iter().all(|s| s.registrar.is_stopped()) {
             self.start_bootstrap(now);
         }
     }
 
-    /// Sends the Register or Update that is due, and ends one whose guard ran out.
+    /// Sends the Registers and Updates that are due, and ends those whose guard ran out.
     pub(super) fn tick_registration(&mut self, now: Instant, device: &mut Device<'_, '_>) {
-        if self.registrar.guard_expired(now) {
-            warn!("a registration exchange got no outcome in time: abandoned");
-            self.transport.abandon_registration(now);
-            let purpose = match self.registrar.state {
-                Registration::Registering { .. } => Purpose::Register,
-                Registration::Updating { .. } => Purpose::Update,
-                _ => Purpose::Deregister,
+        for id in self.server_ids() {
+            let expired = self.session(id).and_then(|s| {
+                s.registrar
+                    .guard_expired(now)
+                    .then_some(match s.registrar.state {
+                        Registration::Registering { .. } => Purpose::Register,
+                        Registration::Updating { .. } => Purpose::Update,
+                        _ => Purpose::Deregister,
+                    })
+            });
+            if let Some(purpose) = expired {
+                warn!(
+                    "a registration exchange with server {} got no outcome in time: abandoned",
+                    id
+                );
+                self.transport.abandon_registration(now, Peer::Server(id));
+                self.registration_failed(now, id, purpose);
+            }
+            let Some(s) = self.servers.iter_mut().find(|s| s.id() == id) else {
+                continue;
             };
-            self.registration_failed(now, purpose);
-        }
-        let due = self
-            .registrar
-            .due(now, &self.config, &self.account.settings, || {
+            let due = s.registrar.due(now, &self.config, &s.account.settings, || {
                 object_list(device)
             });
-        if let Some((p, purpose)) = due {
-            self.send_registration(now, p, purpose);
+            if let Some((p, purpose)) = due {
+                self.send_registration(now, id, p, purpose);
+            }
         }
     }
 
-    /// The outcome of a Register, Update or Deregister (`None`: reset or timed out).
+    /// The outcome of a Register, Update or Deregister with server `id` (`None`: reset or
+    /// timed out).
     pub(super) fn on_registration(
         &mut self,
         now: Instant,
+        id: u16,
         purpose: Purpose,
         response: Option<&Packet>,
         device: &mut Device<'_, '_>,
     ) {
+        let Some(s) = self.servers.iter_mut().find(|s| s.id() == id) else {
+            return;
+        };
         if let Some(p) = response.filter(|p| coap::code_of(p) == coap::CONTINUE)
             && matches!(purpose, Purpose::Register | Purpose::Update)
         {
-            match self.registrar.next_block(now, p) {
-                Some(next) => self.send_registration(now, next, purpose),
+            match s.registrar.next_block(now, p) {
+                Some(next) => self.send_registration(now, id, next, purpose),
                 None => {
-                    warn!("the server broke the block-wise registration");
-                    self.registration_failed(now, purpose);
+                    warn!("server {} broke the block-wise registration", id);
+                    self.registration_failed(now, id, purpose);
                 }
             }
             return;
         }
         match purpose {
             Purpose::Register => {
-                match self
-                    .registrar
-                    .on_register(now, &self.account.settings, response)
-                {
+                match s.registrar.on_register(now, &s.account.settings, response) {
                     Ok(()) => {
                         // A new registration: the server observes anew what it wants.
-                        self.observer.clear();
-                        self.transport.abandon_notifications(now);
+                        s.observer.clear();
+                        self.transport.abandon_notifications(now, Peer::Server(id));
                         self.bootstrap.registered();
-                        self.push_event(Event::Registered);
+                        self.push_event(Event::Registered { server: id });
                     }
-                    Err(code) => self.register_failed(now, code),
+                    Err(code) => self.register_failed(now, id, code),
                 }
             }
             Purpose::Update => {
                 let code = response.map(coap::code_of);
-                match self.registrar.on_update(now, &self.account.settings, code) {
-                    Some(event) => self.push_event(event),
+                if s.registrar.on_update(now, &s.account.settings, code) {
+                    self.push_event(Event::Updated { server: id });
+                } else {
                     // The server forgot us (4.04) or did not answer: register again.
-                    None => self.register(now, device),
+                    self.register_with(now, id, device);
                 }
             }
-            Purpose::Deregister => {
-                self.registrar.stop();
-                self.observer.clear();
-                self.push_event(Event::Deregistered);
-            }
+            Purpose::Deregister => self.deregistered(id),
             Purpose::Notify | Purpose::Fetch | Purpose::Bootstrap => {}
         }
     }
-}
-
-/// The management-server account of the lowest Short Server ID the objects hold.
-pub(super) fn lowest_account(device: &Device<'_, '_>) -> Option<Account> {
-    let mut best: Option<Account> = None;
-    for object in device.objects.iter() {
-        object.accounts(&mut |a| {
-            let id = a.settings.short_server_id;
-            if best
-                .as_ref()
-                .is_none_or(|b| id < b.settings.short_server_id)
-            {
-                best = Some(a);
-            }
-        });
-    }
-    best
 }
 
 /// Every object served, sorted by ID, with its instance IDs; objects reserved to bootstrap

@@ -22,9 +22,10 @@ use crate::spec::{Multiplicity, ObjectInfo, ResourceType, Version};
 use crate::value::ExecuteArgs;
 
 impl Client {
-    /// Serves one request from the management server or (`from` [`Peer::Bootstrap`]) the
+    /// Serves one request from a management server or (`from` [`Peer::Bootstrap`]) the
     /// Bootstrap-Server. Each is served only in its time: the Bootstrap-Server while the
-    /// client bootstraps, the management server otherwise; the other gets 4.01.
+    /// client bootstraps, the management servers otherwise; the others get 4.01. A write
+    /// or execute makes every server's observations look at their values again.
     pub(super) fn serve(
         &mut self,
         now: Instant,
@@ -50,18 +51,28 @@ impl Client {
             return;
         }
         let bootstrap = from == Peer::Bootstrap;
-        let response = if bootstrap != self.bootstrap.is_active() {
-            Err((Error::Unauthorized, None))
-        } else if bootstrap {
-            self.serve_bootstrap(now, &request, device)
-        } else {
-            let mut router = Router {
-                config: &self.config,
-                observer: &mut self.observer,
-                block1: &mut self.block1,
-            };
-            router.dispatch(now, &request, device)
+        let session = match from {
+            Peer::Server(id) => self.servers.iter_mut().find(|s| s.id() == id),
+            Peer::Bootstrap | Peer::Download => None,
         };
+        let response = match session {
+            _ if bootstrap != self.bootstrap.is_active() => Err((Error::Unauthorized, None)),
+            _ if bootstrap => self.serve_bootstrap(now, &request, device),
+            None => Err((Error::Unauthorized, None)),
+            Some(session) => {
+                let mut router = Router {
+                    config: &self.config,
+                    observer: Some(&mut session.observer),
+                    block1: &mut self.block1,
+                };
+                router.dispatch(now, &request, device)
+            }
+        };
+        if !bootstrap && matches!(coap::code_of(&request), coap::PUT | coap::POST) {
+            for s in &mut self.servers {
+                s.observer.values_changed();
+            }
+        }
         let mut response = response.unwrap_or_else(|(e, size1)| {
             debug!("request {} refused: {:?}", mid, e);
             let mut r = coap::response_to(&request, coap::error_code(e));
@@ -114,18 +125,19 @@ impl Client {
             .transpose()?;
         let mut router = Router {
             config: &self.config,
-            observer: &mut self.observer,
+            observer: None,
             block1: &mut self.block1,
         };
         router.read(now, request, path, accept, object)
     }
 }
 
-/// What serving a request needs of the client: its settings, the observations (a read may
-/// start one, a write may change what they show) and the Block1 reassembler.
+/// What serving a request needs of the client: its settings, the requesting server's
+/// observations and attributes (a read may start one; none for the Bootstrap-Server) and the
+/// Block1 reassembler.
 struct Router<'c> {
     config: &'c Config,
-    observer: &'c mut Observer,
+    observer: Option<&'c mut Observer>,
     block1: &'c mut Block1,
 }
 
@@ -160,7 +172,7 @@ impl Router<'_> {
             return Err(plain(Error::Unauthorized));
         }
         check_path(object, &path).map_err(plain)?;
-        let result = match code {
+        match code {
             coap::GET => {
                 let accept = coap::uint_option(request, CoapOption::Accept)
                     .transpose()
@@ -206,11 +218,7 @@ impl Router<'_> {
             }
             // Create and Delete are bootstrap and access-control business, not served here.
             _ => Err(plain(Error::MethodNotAllowed)),
-        };
-        if matches!(code, coap::PUT | coap::POST) {
-            self.observer.values_changed();
         }
-        result
     }
 
     fn read(
@@ -267,11 +275,15 @@ impl Router<'_> {
                     rendered.fingerprint,
                     rendered.number,
                 );
-                if self.observer.add(observation) {
+                if self.observer.as_mut().is_some_and(|o| o.add(observation)) {
                     coap::set_uint_option(&mut response, CoapOption::Observe, 2);
                 }
             }
-            Some(1) => self.observer.remove_token(request.get_token()),
+            Some(1) => {
+                if let Some(o) = self.observer.as_mut() {
+                    o.remove_token(request.get_token());
+                }
+            }
             _ => {}
         }
         response.payload = rendered.bytes;
@@ -284,6 +296,7 @@ impl Router<'_> {
         path: &Path,
         object: &mut dyn Object,
     ) -> Result<Packet, Error> {
+        let table = self.attributes()?;
         let info = object.info();
         let mut out = Vec::new();
         let mut w = LinkWriter::new(&mut out);
@@ -312,13 +325,13 @@ impl Router<'_> {
             if info.object_version != Version::new(1, 0) {
                 w.attr("ver", info.object_version)?;
             }
-            attrs(&self.observer.attributes, &mut w, path)?;
+            attrs(table, &mut w, path)?;
         }
         for instance in instance_ids(object, path) {
             let ip = Path::new(&[info.id, instance]).ok_or(Error::Internal)?;
             if path.len() <= 2 {
                 w.link(&ip)?;
-                attrs(&self.observer.attributes, &mut w, &ip)?;
+                attrs(table, &mut w, &ip)?;
             }
             for r in info.resources {
                 if path.resource().is_some_and(|id| id != r.id) || !object.implements(r.id) {
@@ -332,7 +345,7 @@ impl Router<'_> {
                         w.attr("dim", count.0)?;
                     }
                 }
-                attrs(&self.observer.attributes, &mut w, &rp)?;
+                attrs(table, &mut w, &rp)?;
             }
         }
         let mut response = coap::response_to(request, coap::CONTENT);
@@ -345,8 +358,17 @@ impl Router<'_> {
         Ok(response)
     }
 
+    /// The requesting server's attributes: the Bootstrap-Server has none (4.01).
+    fn attributes(&mut self) -> Result<&mut AttributeTable, Error> {
+        self.observer
+            .as_deref_mut()
+            .map(|o| &mut o.attributes)
+            .ok_or(Error::Unauthorized)
+    }
+
     fn write_attributes(&mut self, request: &Packet, path: &Path) -> Result<Packet, Error> {
-        let mut a = self.observer.attributes.get(path);
+        let table = self.attributes()?;
+        let mut a = table.get(path);
         for query in coap::queries(request) {
             let text = core::str::from_utf8(query).map_err(|_| Error::BadRequest)?;
             let (name, value) = match text.split_once('=') {
@@ -386,7 +408,7 @@ impl Router<'_> {
         {
             return Err(Error::BadRequest);
         }
-        if !self.observer.attributes.set(*path, a) {
+        if !table.set(*path, a) {
             return Err(Error::Internal);
         }
         Ok(coap::response_to(request, coap::CHANGED))

@@ -5,6 +5,7 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 
+use super::session::MAX_SERVERS;
 use super::{Instant, Peer, Transmit};
 use crate::coap::{self, MessageType, Packet};
 
@@ -28,11 +29,14 @@ pub(crate) const MAX_TRANSMIT_WAIT_MS: u64 =
 
 /// Cached responses for duplicate detection.
 const DEDUP_ENTRIES: usize = 8;
-/// Exchanges waiting for their turn. Each part starts at most one exchange at a time
-/// (registration one Register, Update or Deregister; the downloader one block request) and
-/// notifications never wait in it (they go only when the server's line is free), so two
-/// would do; the rest is margin, and a full queue is still refused, never overwritten.
-const QUEUE: usize = 4;
+/// Exchanges waiting for their turn. Each part starts at most one exchange at a time (each
+/// server's registration one Register, Update or Deregister; the downloader one block
+/// request; the Bootstrap-Request) and notifications never wait in it (they go only when
+/// their server's line is free), so one per peer would do; the rest is margin, and a full
+/// queue is still refused, never overwritten.
+const QUEUE: usize = PEERS + 2;
+/// The peers: the management servers, the Bootstrap-Server, the download server.
+const PEERS: usize = MAX_SERVERS + 2;
 /// Datagrams waiting for the application to send them.
 const OUT: usize = 16;
 
@@ -121,8 +125,8 @@ struct Cached {
 pub(crate) struct Transport {
     pub rng: Rng,
     next_mid: u16,
-    /// One exchange in flight per peer: the server, the Bootstrap-Server, the download.
-    inflight: heapless::Vec<Exchange, 3>,
+    /// One exchange in flight per peer.
+    inflight: heapless::Vec<Exchange, PEERS>,
     queue: heapless::Deque<Exchange, QUEUE>,
     out: heapless::Deque<Transmit, OUT>,
     dedup: heapless::Vec<Cached, DEDUP_ENTRIES>,
@@ -238,7 +242,7 @@ impl Transport {
         exchange.deadline = now.after(exchange.timeout);
         exchange.transmissions = 1;
         self.send_now(exchange.to, exchange.bytes.clone());
-        // One in flight per peer and three peers: there is always room.
+        // One in flight per peer, and room for every peer.
         self.inflight.push(exchange).map_err(|_| Full)
     }
 
@@ -264,11 +268,11 @@ impl Transport {
     /// Replaces the bytes of the notification in flight with this token by a newer one
     /// (new message ID; RFC 7641 4.5.2): its retransmission carries the newest value, with
     /// the retransmission count and timeout going on.
-    pub(crate) fn refresh(&mut self, token: &[u8], mid: u16, bytes: Vec<u8>) {
+    pub(crate) fn refresh(&mut self, peer: Peer, token: &[u8], mid: u16, bytes: Vec<u8>) {
         if let Some(e) = self
             .inflight
             .iter_mut()
-            .find(|e| e.purpose == Purpose::Notify && e.token.as_slice() == token)
+            .find(|e| e.to == peer && e.purpose == Purpose::Notify && e.token.as_slice() == token)
         {
             if e.earlier_mids.is_full() {
                 e.earlier_mids.remove(0);
@@ -279,13 +283,15 @@ impl Transport {
         }
     }
 
-    /// Drops every Register, Update or Deregister in flight or waiting (its guard ran out).
-    pub(crate) fn abandon_registration(&mut self, now: Instant) {
+    /// Drops every Register, Update or Deregister to `peer` in flight or waiting (its guard
+    /// ran out).
+    pub(crate) fn abandon_registration(&mut self, now: Instant, peer: Peer) {
         let registration = |e: &Exchange| {
-            matches!(
-                e.purpose,
-                Purpose::Register | Purpose::Update | Purpose::Deregister
-            )
+            e.to == peer
+                && matches!(
+                    e.purpose,
+                    Purpose::Register | Purpose::Update | Purpose::Deregister
+                )
         };
         self.queue_retain(|e| !registration(e));
         while let Some(i) = self.inflight.iter().position(registration) {
@@ -303,12 +309,12 @@ impl Transport {
         }
     }
 
-    /// Drops every notification in flight (their observations ended).
-    pub(crate) fn abandon_notifications(&mut self, now: Instant) {
+    /// Drops every notification in flight to `peer` (their observations ended).
+    pub(crate) fn abandon_notifications(&mut self, now: Instant, peer: Peer) {
         while let Some(i) = self
             .inflight
             .iter()
-            .position(|e| e.purpose == Purpose::Notify)
+            .position(|e| e.to == peer && e.purpose == Purpose::Notify)
         {
             self.finish(now, i);
         }
@@ -471,7 +477,7 @@ impl Transport {
     }
 
     /// Retransmits what is due and returns the exchanges that gave up.
-    pub(crate) fn on_timeout(&mut self, now: Instant) -> heapless::Vec<Exchange, 2> {
+    pub(crate) fn on_timeout(&mut self, now: Instant) -> heapless::Vec<Exchange, PEERS> {
         let mut failed = heapless::Vec::new();
         let mut i = 0;
         while i < self.inflight.len() {

@@ -186,15 +186,24 @@ impl Harness {
     /// Files a datagram the client sent by where it went.
     fn keep(&mut self, to: Peer, p: Packet) {
         match to {
-            Peer::Server => self.to_server.push(p),
+            Peer::Server(_) => self.to_server.push(p),
             Peer::Bootstrap => self.to_bootstrap.push(p),
             Peer::Download => self.to_download.push(p),
         }
     }
 
+    /// The line to the client's first management server (the lowest Short Server ID; server
+    /// 1 before it has any).
+    pub fn server(&self) -> Peer {
+        self.client
+            .server_targets()
+            .next()
+            .map_or(Peer::Server(1), |t| t.peer)
+    }
+
     /// Sends a request as it is (same message ID: a retransmission) and returns the response.
     pub fn send_raw(&mut self, device: &mut Device<'_, '_>, req: &Packet) -> Packet {
-        self.send_raw_from(device, Peer::Server, req)
+        self.send_raw_from(device, self.server(), req)
     }
 
     /// Sends a request as `from` (the server or the Bootstrap-Server) and returns the
@@ -249,11 +258,14 @@ impl Harness {
         self.client.register(self.now, device);
         self.pump(device);
         let register = self.take_server().expect("a Register request");
-        self.reply(device, Peer::Server, &register, code(2, 1), |r| {
+        self.reply(device, self.server(), &register, code(2, 1), |r| {
             r.add_option(CoapOption::LocationPath, b"rd".to_vec());
             r.add_option(CoapOption::LocationPath, b"5a3f".to_vec());
         });
-        assert!(self.events().contains(&Event::Registered));
+        let server = self.server();
+        assert!(self.events().iter().any(
+            |e| matches!((e, server), (Event::Registered { server: a }, Peer::Server(b)) if *a == b)
+        ));
         register
     }
 
@@ -293,6 +305,7 @@ impl Harness {
     /// get an empty ACK, requests (a registration Update) a piggybacked 2.04 Changed.
     pub fn ack_all(&mut self, device: &mut Device<'_, '_>) -> Vec<Packet> {
         let sent: Vec<Packet> = std::mem::take(&mut self.to_server);
+        let server = self.server();
         for p in &sent {
             if p.header.get_type() == MessageType::Confirmable {
                 let mut ack = empty(MessageType::Acknowledgement, p.header.message_id);
@@ -301,7 +314,7 @@ impl Harness {
                     ack.set_token(p.get_token().to_vec());
                 }
                 self.client
-                    .handle(self.now, Peer::Server, &ack.to_bytes().unwrap(), device);
+                    .handle(self.now, server, &ack.to_bytes().unwrap(), device);
             }
         }
         self.pump(device);

@@ -447,7 +447,7 @@ impl<M: Meter> Sim<M> {
         self.meter.enter();
         let mut objects: [&mut dyn Object; 1] = [&mut self.app.meter];
         self.client
-            .handle(now, Peer::Server, bytes, &mut Device::new(&mut objects));
+            .handle(now, Peer::Server(1), bytes, &mut Device::new(&mut objects));
         self.meter.leave(0);
         self.deliveries += 1;
         let p = Packet::from_bytes(bytes).ok();
@@ -466,7 +466,7 @@ impl<M: Meter> Sim<M> {
     /// `created` means the device now holds that one.
     fn take_events(&mut self, created: Option<u32>) {
         while let Some(e) = self.client.poll_event() {
-            if e == Event::Registered
+            if matches!(e, Event::Registered { .. })
                 && let Some(id) = created
             {
                 self.device_registration = self.device_registration.max((id, self.deliveries));
@@ -491,7 +491,7 @@ impl<M: Meter> Sim<M> {
         let now = self.now;
         let len = t.data.len();
         let parsed = Packet::from_bytes(&t.data).ok();
-        let Some(p) = parsed.filter(|_| t.to == Peer::Server) else {
+        let Some(p) = parsed.filter(|_| t.to == Peer::Server(1)) else {
             self.report.sent.push(Sent {
                 at: now,
                 kind: Kind::Other,

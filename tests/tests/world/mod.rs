@@ -282,7 +282,7 @@ impl World {
                 }
                 let from = match t.to {
                     // These devices have no Bootstrap-Server account.
-                    Peer::Server | Peer::Bootstrap => Addr::Lwm2m,
+                    Peer::Server(_) | Peer::Bootstrap => Addr::Lwm2m,
                     Peer::Download => Addr::Download,
                 };
                 if from == Addr::Download
@@ -301,7 +301,8 @@ impl World {
                     continue;
                 }
                 let peer = match to {
-                    Addr::Lwm2m => Peer::Server,
+                    // The device's one server, of an unprovisioned account.
+                    Addr::Lwm2m => Peer::Server(1),
                     Addr::Download => Peer::Download,
                 };
                 let device = self.device.as_mut().unwrap();
@@ -323,7 +324,7 @@ impl World {
             if device.reboot_requested().is_some() {
                 // What the device queued before rebooting is handed over first.
                 while let Some(t) = device.poll(now, &mut [&mut self.radio as &mut dyn Object]) {
-                    if t.to == Peer::Server
+                    if matches!(t.to, Peer::Server(_))
                         && !self.outage.is_some_and(|(a, b)| (a..b).contains(&self.now))
                     {
                         self.server.handle(self.now, Addr::Lwm2m, &t.data);

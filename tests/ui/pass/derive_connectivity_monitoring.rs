@@ -77,7 +77,7 @@ fn main() {
     get.add_option(CoapOption::UriPath, b"4".to_vec());
     get.add_option(CoapOption::UriPath, b"0".to_vec());
     get.add_option(CoapOption::Accept, vec![110]); // SenML JSON
-    client.handle(Instant(0), Peer::Server, &get.to_bytes().unwrap(), &mut device);
+    client.handle(Instant(0), Peer::Server(1), &get.to_bytes().unwrap(), &mut device);
     let response = client.poll(Instant(0), &mut device).unwrap();
     let response = Packet::from_bytes(&response.data).unwrap();
     assert_eq!(u8::from(response.header.code), 0x45, "2.05 Content");
