@@ -5,8 +5,8 @@
 mod accounts;
 mod common;
 
-use coap_lite::{CoapOption, MessageType, Packet};
 use accounts::*;
+use coap_lite::{CoapOption, MessageType, Packet};
 use common::*;
 use lwm2m_objects::lwm2m_security::SecurityMode;
 use lwm2m_runtime::client::{
@@ -32,7 +32,8 @@ fn security(ssid: u16) -> SecurityInstance {
 }
 
 /// Server A: lifetime 120 s, default pmin 5 s, Disable Timeout 30 s, one Register attempt
-/// before it gives up. Server B: lifetime 300 s, no default periods, the same retries.
+/// before it gives up (then tried again after 600 s). Server B: lifetime 300 s, no default
+/// periods, the same retries.
 fn servers() -> [ServerInstance; 2] {
     let mut a = ServerInstance::new(A, 120);
     a.default_minimum_period = Some(5);
@@ -41,6 +42,7 @@ fn servers() -> [ServerInstance; 2] {
     for s in [&mut a, &mut b] {
         s.communication_retry_count = Some(1);
         s.communication_sequence_retry_count = Some(1);
+        s.communication_sequence_delay_timer = Some(600);
     }
     [a, b]
 }
@@ -385,6 +387,84 @@ fn the_client_bootstraps_only_when_every_server_gave_up() {
             ]
         );
         assert!(!h.client.is_bootstrapping() && h.client.is_registered_with(A));
+        // B is not given up for good: it is tried again after its Sequence Delay (600 s).
+        h.now = h.now.after(599_000);
+        assert!(
+            sent(&mut h, device)
+                .iter()
+                .all(|(to, _)| *to != Peer::Server(B))
+        );
+        h.now = h.now.after(1_000);
+        let register = only_to(&sent(&mut h, device), B);
+        assert_eq!(strings(&register, CoapOption::UriPath), ["rd"]);
+    });
+}
+
+#[test]
+fn block_wise_writes_from_two_servers_do_not_cut_each_other_off() {
+    let mut accounts = provisioned();
+    let mut h = client(&accounts);
+    serving(&mut accounts, |device| {
+        register_both(&mut h, device);
+        // Each server writes its own lifetime in 16-byte blocks (text, zero-padded to 21
+        // bytes), the two transfers interleaved.
+        let writes = [
+            (A, 0u16, format!("{:021}", 100)),
+            (B, 1, format!("{:021}", 200)),
+        ];
+        let block = |instance: u16, payload: &str, num: u32| {
+            let more = num == 0;
+            let bytes = if more { &payload[..16] } else { &payload[16..] };
+            Request::new(PUT, &format!("/1/{instance}/1"))
+                .format(0)
+                .block1(num, more, 0)
+                .payload(bytes.as_bytes())
+        };
+        let mut mid = 0x0900;
+        for num in [0, 1] {
+            for (ssid, instance, payload) in &writes {
+                mid += 1;
+                let (r, _) = ask(&mut h, device, *ssid, mid, block(*instance, payload, num));
+                let want = if num == 0 { "2.31" } else { "2.04" };
+                assert_eq!(code_str(&r), want, "server {ssid}, block {num}");
+            }
+        }
+        for (ssid, instance, lifetime) in [(A, 0, "100"), (B, 1, "200")] {
+            mid += 1;
+            let (r, _) = ask(
+                &mut h,
+                device,
+                ssid,
+                mid,
+                Request::new(GET, &format!("/1/{instance}/1")),
+            );
+            assert_eq!(r.payload, lifetime.as_bytes(), "server {ssid}");
+        }
+    });
+}
+
+#[test]
+fn one_servers_requests_do_not_push_the_others_answer_out_of_the_duplicate_cache() {
+    let mut accounts = provisioned();
+    let mut h = client(&accounts);
+    serving(&mut accounts, |device| {
+        register_both(&mut h, device);
+        // B triggers a Registration Update (/1/1/8); the Update goes and is answered.
+        let trigger = || Request::new(POST, "/1/1/8");
+        let (first, out) = ask(&mut h, device, B, 0x0a00, trigger());
+        assert_eq!(code_str(&first), "2.04");
+        let update = only_to(&out, B);
+        h.reply(device, Peer::Server(B), &update, code(2, 4), |_| {});
+        // A sends more requests than the cache holds answers.
+        for mid in 0x0b00..0x0b10 {
+            let (r, _) = ask(&mut h, device, A, mid, Request::new(GET, "/1/0/1"));
+            assert_eq!(code_str(&r), "2.05");
+        }
+        // B's Execute arrives again (its ACK was lost): answered from the cache, not run
+        // again (no second Update).
+        let (again, out) = ask(&mut h, device, B, 0x0a00, trigger());
+        assert_eq!(again.to_bytes().unwrap(), first.to_bytes().unwrap());
+        assert!(out.is_empty(), "the Execute ran twice: {out:?}");
     });
 }
 
@@ -478,4 +558,103 @@ fn accounts_past_max_servers_are_left_out() {
         Ok(())
     );
     assert_eq!(client.account(2).map(|a| a.settings.lifetime), Some(99));
+}
+
+#[test]
+fn registering_again_leaves_the_servers_already_registered_alone() {
+    let mut accounts = provisioned();
+    let mut h = client(&accounts);
+    serving(&mut accounts, |device| {
+        register_both(&mut h, device);
+        let c = Account {
+            server_uri: "coap://s103.example".try_into().unwrap(),
+            security: Security::NoSec,
+            settings: ServerSettings::new(103, 60),
+        };
+        h.client.set_account(h.now, c).unwrap();
+        h.client.register(h.now, device);
+        let out = sent(&mut h, device);
+        assert_eq!(out.len(), 1, "a Register to the new server only: {out:?}");
+        assert_eq!(out[0].0, Peer::Server(103));
+        assert!(h.client.is_registered_with(A) && h.client.is_registered_with(B));
+    });
+}
+
+#[test]
+fn in_queue_mode_the_device_sleeps_while_one_server_waits_to_be_tried_again() {
+    let mut accounts = provisioned();
+    let mut config = Config::new("dev-1").unwrap();
+    config.queue_mode = true;
+    config.queue_window_ms = 10_000;
+    let mut h = Harness::new(Client::with_accounts(
+        config,
+        None,
+        accounts.bootstrap_account(),
+        42,
+    ));
+    serving(&mut accounts, |device| {
+        h.client.register(h.now, device);
+        let out = sent(&mut h, device);
+        h.reply(
+            device,
+            Peer::Server(A),
+            &only_to(&out, A),
+            code(2, 1),
+            |_| {},
+        );
+        h.reply(
+            device,
+            Peer::Server(B),
+            &only_to(&out, B),
+            code(4, 3),
+            |_| {},
+        );
+        h.events();
+        h.now = h.now.after(10_000);
+        sent(&mut h, device);
+        let events = h.events();
+        let until = events.iter().find_map(|e| match e {
+            Event::MaySleep { until } => Some(*until),
+            _ => None,
+        });
+        // A's Update, at three quarters of 120 s, comes before B's retry at 600 s.
+        assert_eq!(until, Some(h.now.after(80_000)), "{events:?}");
+    });
+}
+
+#[test]
+fn a_server_disabled_while_its_register_is_in_flight_stays_off() {
+    let mut accounts = provisioned();
+    let mut h = client(&accounts);
+    serving(&mut accounts, |device| {
+        h.client.register(h.now, device);
+        let out = sent(&mut h, device);
+        let register_b = only_to(&out, B);
+        h.reply(
+            device,
+            Peer::Server(A),
+            &only_to(&out, A),
+            code(2, 1),
+            |_| {},
+        );
+        // A disables B (its Server instance is /1/1) before B answers.
+        let (r, _) = ask(&mut h, device, A, 0x0c00, Request::new(POST, "/1/1/4"));
+        assert_eq!(code_str(&r), "2.04");
+        assert!(h.client.is_disabled(B));
+        // B's late answer changes nothing, and nothing goes to B for its Disable Timeout
+        // (a day), not even a retransmission of the Register.
+        h.reply(device, Peer::Server(B), &register_b, code(2, 1), |_| {});
+        for _ in 0..40 {
+            h.now = h.now.after(30_000);
+            let out = sent(&mut h, device);
+            assert!(out.iter().all(|(to, _)| *to != Peer::Server(B)), "{out:?}");
+            for (to, p) in out {
+                if p.header.get_type() == MessageType::Confirmable {
+                    h.reply(device, to, &p, code(2, 4), |_| {});
+                }
+            }
+        }
+        assert!(h.client.is_disabled(B) && !h.client.is_registered_with(B));
+        assert!(h.client.is_registered_with(A));
+    });
 }

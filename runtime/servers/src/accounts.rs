@@ -82,8 +82,8 @@ impl<F: NorFlash> Accounts<F> {
             .find(|a| a.settings.short_server_id == short_server_id)
     }
 
-    /// The management server the client registers with: the account of the lowest Short
-    /// Server ID (several at once are for later).
+    /// The account of the lowest Short Server ID. (A client given no account takes every
+    /// one the objects hold when it registers; [`Accounts::servers`] lists them.)
     pub fn management_account(&self) -> Option<Account> {
         let slots = self.slots.try_borrow().ok()?;
         slots.accounts().min_by_key(|a| a.settings.short_server_id)

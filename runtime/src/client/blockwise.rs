@@ -3,10 +3,10 @@
 //! instance, in any content format) is reassembled up to [`MAX_REASSEMBLED`] bytes and then
 //! served as one write.
 //!
-//! One transfer runs at a time. Its blocks are told apart from other requests by what names a
-//! request body: the method, the path, the Content-Format and the Request-Tag options
-//! (RFC 9175); not by the token, which may change from block to block (RFC 7959 2.3), nor by
-//! the sender, which is always the one LwM2M server. A reassembled transfer left without a
+//! One transfer runs at a time for each management server (each has its own [`Block1`]).
+//! Its blocks are told apart from other requests by what names a request body: the method,
+//! the path, the Content-Format and the Request-Tag options (RFC 9175); not by the token,
+//! which may change from block to block (RFC 7959 2.3). A reassembled transfer left without a
 //! block for [`SESSION_LIFETIME_MS`] is forgotten (and its buffer freed); a later block of it
 //! is answered 4.08 Request Entity Incomplete, as is a block that leaves a gap. A transfer
 //! streamed to a resource that takes chunks holds no buffer and does not expire: a server

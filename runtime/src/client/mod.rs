@@ -61,9 +61,10 @@
 //! after its last request, and one that keeps talking without finishing ends it
 //! [`MAX_BOOTSTRAP_MS`] (about 16 minutes) after it began; an unanswered or refused
 //! Bootstrap-Request ends it too
-//! ([`Event::BootstrapFailed`]). The client then goes back to the management server it
-//! had, if any (a new sequence of Register attempts), or asks the Bootstrap-Server again
-//! after a jittered backoff that doubles from 5 s to 300 s. It never stops for good.
+//! ([`Event::BootstrapFailed`]). The client then goes back to the management servers the
+//! objects hold, if any (a new sequence of Register attempts with each), or asks the
+//! Bootstrap-Server again after a jittered backoff that doubles from 5 s to 300 s. It never
+//! stops for good.
 //!
 //! **The runner.** Each [`Peer::Server`] is the line to a management server and
 //! [`Peer::Bootstrap`] the line to the Bootstrap-Server; the client talks to the management
@@ -107,7 +108,8 @@
 //!   Write, Write-Attributes, Execute), with the path checks and default formats.
 //! * `render`: a read encoded in a content format, block by block, with a fingerprint.
 //! * `blockwise`: Block1 writes, streamed to resources that take chunks and reassembled
-//!   (up to 1 KiB) for any other, one transfer at a time, told apart by Request-Tag.
+//!   (up to 1 KiB) for any other, one transfer at a time per server, told apart by
+//!   Request-Tag.
 //! * `observe`: the `Observer` (observations, their attributes, the notification pass).
 //! * `session`: the management servers, each with its account, `Registrar` and `Observer`.
 //! * `download`: the downloader over CoAP Block2, for the object that asked.
@@ -134,9 +136,11 @@
 //! `coap-lite` needs `alloc`: each received datagram is parsed into a `Packet` (a few small
 //! allocations per option, plus the payload), each response is built the same way, and
 //! content formats that decode in place (JSON, base64) use the payload's own buffer. Nothing
-//! on the heap outlives the request except cached responses for duplicate detection (at most
-//! 8, one datagram each), confirmable messages in flight or queued (at most 6), a Register
-//! or Update payload being sent block-wise, and a Block1 value being reassembled (1 KiB). `cargo test -p lwm2m-tests --test
+//! on the heap outlives the request except the servers' sessions (account, observations and
+//! attributes, a few KiB each), cached responses for duplicate detection (at most 8, one
+//! datagram each), confirmable messages in flight or queued (one in flight per peer, at most
+//! 14 in all), a Register or Update payload being sent block-wise (one per server), and a
+//! Block1 value being reassembled (1 KiB, one per server). `cargo test -p lwm2m-tests --test
 //! heap` measures the peak per request kind: 0.4 to 1.5 KiB for registration, reads in every
 //! format, writes, Discover, Observe and notifications, and 1.9 KiB for a 1 KiB firmware block,
 //! the same for a 16 KiB and a 256 KiB image.
@@ -172,7 +176,6 @@ pub use context::{Context, DownloadError, DownloadEvent, DownloadRequest, Downlo
 pub use observe::Attributes;
 pub use session::{MAX_SERVERS, TooManyServers};
 
-use blockwise::Block1;
 use bootstrap::Bootstrapper;
 use context::{Asks, ServerAsk};
 use download::Downloader;
@@ -252,7 +255,8 @@ pub enum Event {
         /// The server's Short Server ID.
         server: u16,
     },
-    /// The registration with a server failed; the client retries with backoff.
+    /// The registration with a server failed; the client tries again after a backoff (or
+    /// the server's retry settings, see the module documentation, Bootstrap).
     RegistrationFailed {
         /// The server's Short Server ID.
         server: u16,
@@ -355,7 +359,6 @@ pub struct Client {
     servers: Vec<Session>,
     bootstrap: Bootstrapper,
     transport: Transport,
-    block1: Block1,
     downloads: Downloader,
     events: heapless::Deque<Event, 16>,
     /// The earliest time an object asked to be polled again.
@@ -401,7 +404,6 @@ impl Client {
             servers: Vec::new(),
             bootstrap: Bootstrapper::new(bootstrap),
             transport: Transport::new(seed),
-            block1: Block1::default(),
             downloads: Downloader::default(),
             events: heapless::Deque::new(),
             wake: None,
@@ -554,10 +556,10 @@ impl Client {
         }
     }
 
-    /// Registered with every server, and nothing going on: what queue mode waits for before
-    /// the device may sleep.
+    /// Registered with some server, and nothing going on with any: what queue mode waits for
+    /// before the device may sleep (until the next retry, Update or notification).
     fn idle(&self) -> bool {
-        self.is_registered()
+        self.servers.iter().any(|s| s.registrar.is_registered())
             && self
                 .servers
                 .iter()

@@ -7,8 +7,9 @@
 //!
 //! A failed Register is tried again after a jittered backoff (5 s doubling to 300 s),
 //! forever. When the client has a Bootstrap-Server to fall back on, it follows the server's
-//! Communication Retry settings ([`Retry`]) instead, and gives up after the last sequence:
-//! the client then bootstraps.
+//! Communication Retry settings ([`Retry`]) instead, and gives up on the server after the
+//! last sequence: the client bootstraps once it gave up on every server, and until then tries
+//! the server again after the Sequence Delay (at least [`MAX_RETRY_MS`]).
 
 extern crate alloc;
 
@@ -64,6 +65,11 @@ enum Registration {
         guard: Instant,
     },
     RetryAt(Instant),
+    /// The retry settings ran out: tried again at `retry` (unless the client bootstraps
+    /// first, having given up on every server).
+    GaveUp {
+        retry: Instant,
+    },
     /// The server executed Disable: nothing goes to it, nothing from it is served, until the
     /// time comes to register again.
     Disabled {
@@ -147,10 +153,9 @@ impl Registrar {
         matches!(self.state, Registration::Disabled { .. })
     }
 
-    /// Whether registration stopped: never started, deregistered, or given up after the
-    /// retry policy ran out.
-    pub(super) fn is_stopped(&self) -> bool {
-        self.state == Registration::Stopped
+    /// Whether the retry settings ran out for this server.
+    pub(super) fn gave_up(&self) -> bool {
+        matches!(self.state, Registration::GaveUp { .. })
     }
 
     pub(super) fn is_registered(&self) -> bool {
@@ -175,7 +180,9 @@ impl Registrar {
         match &self.state {
             Registration::Stopped => None,
             Registration::Registered { update_at, .. } => Some(*update_at),
-            Registration::RetryAt(at) | Registration::Disabled { until: at } => Some(*at),
+            Registration::RetryAt(at)
+            | Registration::Disabled { until: at }
+            | Registration::GaveUp { retry: at } => Some(*at),
             Registration::Registering { guard }
             | Registration::Updating { guard, .. }
             | Registration::Deregistering { guard } => Some(*guard),
@@ -317,7 +324,11 @@ impl Registrar {
         objects: impl FnOnce() -> ObjectList,
     ) -> Option<(Packet, Purpose)> {
         match &self.state {
-            Registration::RetryAt(at) | Registration::Disabled { until: at } if *at <= now => {
+            Registration::RetryAt(at)
+            | Registration::Disabled { until: at }
+            | Registration::GaveUp { retry: at }
+                if *at <= now =>
+            {
                 let p = self.register(now, config, settings, &objects());
                 Some((p, Purpose::Register))
             }
@@ -397,8 +408,8 @@ impl Registrar {
 
     /// A Register failed: try again after the backoff, with jitter; or, under a `policy`
     /// (the client has a Bootstrap-Server to fall back on), after the policy's wait. `false`
-    /// when the policy's last sequence failed: registration stops, for the client to
-    /// bootstrap.
+    /// when the policy's last sequence failed: the server is given up on, and tried again
+    /// after the Sequence Delay unless the client bootstraps first.
     pub(super) fn failed(
         &mut self,
         now: Instant,
@@ -421,8 +432,14 @@ impl Registrar {
                     wait / 2 + rng.next() % (wait / 2 + 1)
                 }
                 None => {
-                    warn!("registration failed (code {:?}) for the last time", code);
-                    self.state = Registration::Stopped;
+                    let wait = (u64::from(policy.sequence_delay_s) * 1000).max(MAX_RETRY_MS);
+                    warn!(
+                        "registration failed (code {:?}) for the last time; again in {} ms",
+                        code, wait
+                    );
+                    self.state = Registration::GaveUp {
+                        retry: now.after(wait),
+                    };
                     return false;
                 }
             },
@@ -522,10 +539,11 @@ impl Client {
             .is_some_and(|s| s.registrar.is_disabled())
     }
 
-    /// Starts (or restarts) registration with every management server. A client without a
-    /// management account takes those the objects hold ([`Object::accounts`]); with none,
-    /// it bootstraps when it has a Bootstrap-Server, and does nothing otherwise. A client
-    /// that is bootstrapping goes on with it.
+    /// Starts registration with every management server the client is not registered with
+    /// and not registering with (one disabled, or waiting for a retry, registers now). A
+    /// client without a management account takes those the objects hold
+    /// ([`Object::accounts`]); with none, it bootstraps when it has a Bootstrap-Server, and
+    /// does nothing otherwise. A client that is bootstrapping goes on with it.
     ///
     /// [`Object::accounts`]: crate::Object::accounts
     pub fn register(&mut self, now: Instant, device: &mut Device<'_, '_>) {
@@ -541,7 +559,12 @@ impl Client {
             self.take_accounts(now, accounts);
         }
         for id in self.server_ids() {
-            self.register_with(now, id, device);
+            let going = self
+                .session(id)
+                .is_some_and(|s| s.registrar.is_registered() || s.registrar.is_busy());
+            if !going {
+                self.register_with(now, id, device);
+            }
         }
     }
 
@@ -563,8 +586,13 @@ impl Client {
     pub(super) fn disable(&mut self, now: Instant, id: u16, seconds: u32) {
         let until = now.after(u64::from(seconds) * 1000);
         info!("disabled by server {} for {} s", id, seconds);
-        if let Some(s) = self.session_mut(id) {
-            s.registrar.disable_until = Some(until);
+        let Some(s) = self.servers.iter_mut().find(|s| s.id() == id) else {
+            return;
+        };
+        s.registrar.disable_until = Some(until);
+        if !s.registrar.is_registered() {
+            // A Register in flight would be answered to a server that is off by then.
+            self.transport.abandon_registration(now, Peer::Server(id));
         }
         self.deregister_from(now, id);
     }
@@ -627,7 +655,7 @@ impl Client {
             .registrar
             .failed(now, &mut self.transport.rng, code, policy);
         self.push_event(Event::RegistrationFailed { server: id });
-        if !retrying && self.servers.iter().all(|s| s.registrar.is_stopped()) {
+        if !retrying && self.servers.iter().all(|s| s.registrar.gave_up()) {
             self.start_bootstrap(now);
         }
     }
@@ -677,6 +705,10 @@ impl Client {
         let Some(s) = self.servers.iter_mut().find(|s| s.id() == id) else {
             return;
         };
+        if s.registrar.is_off() {
+            // Disabled meanwhile: the outcome of an exchange from before is no longer news.
+            return;
+        }
         if let Some(p) = response.filter(|p| coap::code_of(p) == coap::CONTINUE)
             && matches!(purpose, Purpose::Register | Purpose::Update)
         {

@@ -63,7 +63,7 @@ impl Client {
                 let mut router = Router {
                     config: &self.config,
                     observer: Some(&mut session.observer),
-                    block1: &mut self.block1,
+                    block1: &mut session.block1,
                 };
                 router.dispatch(now, &request, device)
             }
@@ -123,10 +123,12 @@ impl Client {
                     .ok_or(Error::NotAcceptable)
             })
             .transpose()?;
+        // A read takes no block-wise write.
+        let mut block1 = Block1::default();
         let mut router = Router {
             config: &self.config,
             observer: None,
-            block1: &mut self.block1,
+            block1: &mut block1,
         };
         router.read(now, request, path, accept, object)
     }

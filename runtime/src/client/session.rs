@@ -9,6 +9,7 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use super::account::{Account, ServerSettings};
+use super::blockwise::Block1;
 use super::bootstrap::ServerTarget;
 use super::observe::Observer;
 use super::registration::Registrar;
@@ -30,12 +31,13 @@ impl fmt::Display for TooManyServers {
 
 impl core::error::Error for TooManyServers {}
 
-/// One management server: how to reach it, where the registration with it stands, and what
-/// it observes (with the attributes it wrote).
+/// One management server: how to reach it, where the registration with it stands, what it
+/// observes (with the attributes it wrote), and its block-wise write in progress.
 pub(super) struct Session {
     pub account: Account,
     pub registrar: Registrar,
     pub observer: Observer,
+    pub block1: Block1,
 }
 
 impl Session {
@@ -46,6 +48,7 @@ impl Session {
             account,
             registrar: Registrar::new(),
             observer,
+            block1: Block1::default(),
         }
     }
 

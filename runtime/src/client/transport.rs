@@ -27,7 +27,8 @@ pub(crate) const SEPARATE_RESPONSE_MS: u64 = 30_000;
 pub(crate) const MAX_TRANSMIT_WAIT_MS: u64 =
     ACK_TIMEOUT_MS * ((1 << (MAX_RETRANSMIT + 1)) - 1) * ACK_RANDOM_FACTOR.0 / ACK_RANDOM_FACTOR.1;
 
-/// Cached responses for duplicate detection.
+/// Cached responses for duplicate detection, for every peer together; when full, the
+/// peer with the most gives up its oldest.
 const DEDUP_ENTRIES: usize = 8;
 /// Exchanges waiting for their turn. Each part starts at most one exchange at a time (each
 /// server's registration one Register, Update or Deregister; the downloader one block
@@ -466,7 +467,13 @@ impl Transport {
         self.dedup
             .retain(|c| c.expires > now && !(c.peer == from && c.mid == mid));
         if self.dedup.is_full() {
-            self.dedup.remove(0);
+            // The oldest answer of the peer with the most goes: a busy server cannot push
+            // another's out (an Execute answered once must not run twice).
+            let count = |p: Peer| self.dedup.iter().filter(|c| c.peer == p).count();
+            let busiest = self.dedup.iter().map(|c| c.peer).max_by_key(|&p| count(p));
+            if let Some(i) = busiest.and_then(|p| self.dedup.iter().position(|c| c.peer == p)) {
+                self.dedup.remove(i);
+            }
         }
         let _ = self.dedup.push(Cached {
             mid,
