@@ -50,7 +50,9 @@ fuzz_target!(|data: &[u8]| {
                 client.handle(Instant(0), Peer::Bootstrap, &bytes, &mut device);
             }
         }
-        feed(&mut client, &mut device, data, [Peer::Bootstrap, Peer::Server(1)]);
+        // Two management servers a Bootstrap-Write may have provisioned, and one it did not.
+        let peers = [Peer::Bootstrap, Peer::Server(1), Peer::Server(2), Peer::Server(101)];
+        feed(&mut client, &mut device, data, &peers);
     }
     assert!(
         accounts.bootstrap_account().is_some(),

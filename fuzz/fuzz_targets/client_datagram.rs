@@ -16,5 +16,5 @@ fuzz_target!(|data: &[u8]| {
     let mut objects: [&mut dyn Object; 2] = [&mut dev, &mut fw];
     let mut device = Device::new(&mut objects);
     client.register(Instant(0), &mut device);
-    feed(&mut client, &mut device, data, [Peer::Server(1), Peer::Download]);
+    feed(&mut client, &mut device, data, &[Peer::Server(1), Peer::Download]);
 });

@@ -61,13 +61,13 @@ pub fn firmware() -> Firmware {
 }
 
 /// Feeds `data` to `client` as datagrams (a length byte, a peer byte, then the bytes), the
-/// peer byte choosing between `peers` by its low bit and moving the clock; after each, the
+/// peer byte choosing one of `peers` (modulo their number) and moving the clock; after each, the
 /// client's output must stay within the MTU and end.
 pub fn feed(
     client: &mut lwm2m_runtime::client::Client,
     device: &mut lwm2m_runtime::client::Device<'_, '_>,
     data: &[u8],
-    peers: [lwm2m_runtime::client::Peer; 2],
+    peers: &[lwm2m_runtime::client::Peer],
 ) {
     use lwm2m_runtime::client::Instant;
     let mut now = 0u64;
@@ -75,7 +75,9 @@ pub fn feed(
     while let [len, peer, tail @ ..] = rest {
         let n = usize::from(*len).min(tail.len());
         let (datagram, next) = tail.split_at(n);
-        let from = peers[usize::from(peer & 1)];
+        let Some(&from) = peers.get(usize::from(*peer) % peers.len().max(1)) else {
+            return;
+        };
         client.handle(Instant(now), from, datagram, device);
         let mut sent = 0;
         while let Some(t) = client.poll(Instant(now), device) {

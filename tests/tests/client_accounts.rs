@@ -4,8 +4,8 @@
 mod accounts;
 mod common;
 
-use coap_lite::CoapOption;
 use accounts::*;
+use coap_lite::CoapOption;
 use common::*;
 use lwm2m_objects::lwm2m_security::SecurityMode;
 use lwm2m_runtime::Error;

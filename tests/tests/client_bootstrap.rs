@@ -7,8 +7,8 @@
 mod accounts;
 mod common;
 
-use coap_lite::{CoapOption, MessageType, Packet};
 use accounts::*;
+use coap_lite::{CoapOption, MessageType, Packet};
 use common::*;
 use lwm2m_objects::lwm2m_security::SecurityMode;
 use lwm2m_runtime::client::{

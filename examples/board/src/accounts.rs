@@ -73,12 +73,13 @@ impl Bound {
     }
 }
 
-/// Whether the management or the Bootstrap-Server account uses a pre-shared key.
+/// Whether a management server's or the Bootstrap-Server's account uses a pre-shared key.
 pub fn has_psk(accounts: &Accounts<FileFlash>) -> bool {
     let psk = |s: &Security| matches!(s, Security::Psk { .. });
     accounts
-        .management_account()
-        .is_some_and(|a| psk(&a.security))
+        .servers()
+        .filter_map(|id| accounts.account(id))
+        .any(|a| psk(&a.security))
         || accounts
             .bootstrap_account()
             .is_some_and(|a| psk(&a.security))

@@ -429,15 +429,25 @@ impl Network {
         if !secure {
             return Ok(Line::plain(socket, "download server"));
         }
-        let first_server = || {
-            self.servers
-                .iter()
-                .find_map(|s| s.line.as_ref().and(s.bound.psk.as_ref()))
+        // The key of the server at the download's host (the one that asked, as a rule),
+        // else of the line fixed at start, else of the first server with a key.
+        let host = |authority: &str| {
+            let h = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
+            h.trim_matches(['[', ']']).to_owned()
         };
-        let (identity, psk_key) = self
-            .psk
-            .as_ref()
-            .or_else(first_server)
+        let same_host = |s: &&ServerLine| {
+            s.bound
+                .uri
+                .split_once("://")
+                .is_some_and(|(_, rest)| host(rest.split('/').next().unwrap_or("")) == host(key))
+        };
+        let keyed = self.servers.iter().filter(|s| s.bound.psk.is_some());
+        let (identity, psk_key) = keyed
+            .clone()
+            .find(same_host)
+            .and_then(|s| s.bound.psk.as_ref())
+            .or(self.psk.as_ref())
+            .or_else(|| keyed.clone().find_map(|s| s.bound.psk.as_ref()))
             .ok_or("a coaps:// download needs the server's PSK (--psk-key)")?;
         let psk = Psk {
             identity,
@@ -554,7 +564,12 @@ impl Network {
         for (_, other) in open {
             let _ = other.set_nonblocking(true);
         }
-        let ids: Vec<u16> = self.servers.iter().map(|s| s.id).collect();
+        let ids: Vec<u16> = self
+            .servers
+            .iter()
+            .filter(|s| s.line.is_some())
+            .map(|s| s.id)
+            .collect();
         for (i, id) in ids.into_iter().enumerate() {
             self.receive_from(board, id, buf, pulling || i > 0)?;
         }

@@ -95,7 +95,7 @@ impl BootstrapThread {
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = Arc::clone(&stop);
         let thread = std::thread::spawn(move || {
-            let mut bootstrap = Bootstrap::new(provision, 0x0b00);
+            let mut bootstrap = Bootstrap::new([provision], 0x0b00);
             let mut dtls = key.map(|k| Dtls::new(vec![(b"demo-board".to_vec(), k.to_vec())]));
             let served =
                 udp::serve_bootstrap(&socket, &mut bootstrap, dtls.as_mut(), &stopped, |e| {

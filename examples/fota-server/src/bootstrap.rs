@@ -1,13 +1,14 @@
-//! A small LwM2M Bootstrap-Server: a device that asks (`POST /bs?ep=...`) is given one
-//! management-server account, then told to finish.
+//! A small LwM2M Bootstrap-Server: a device that asks (`POST /bs?ep=...`) is given its
+//! management-server accounts (one or more), then told to finish.
 //!
 //! Sans-IO like [`crate::Server`]. Each device goes through the same steps, one request at a
 //! time, each retransmitted (2 s doubling, four times) until answered:
 //!
 //! 1. Bootstrap-Delete `/`: every instance but the Bootstrap-Server's own account goes;
-//! 2. Bootstrap-Write `/0/1`: the management server's URI, security mode, PSK identity and
-//!    key, and Short Server ID (TLV);
-//! 3. Bootstrap-Write `/1/1`: the Short Server ID, lifetime and binding (TLV);
+//! 2. Bootstrap-Write `/0/n`: the n-th management server's URI, security mode, PSK identity
+//!    and key, and Short Server ID (TLV);
+//! 3. Bootstrap-Write `/1/n`: its Short Server ID, lifetime and binding (TLV); steps 2 and 3
+//!    again for each further server (n = 1, 2, ...);
 //! 4. Bootstrap-Discover `/`: what the device now holds, logged;
 //! 5. Bootstrap-Finish (`POST /bs`).
 
@@ -82,7 +83,7 @@ const MAX_RETRANSMIT: u32 = 4;
 
 /// The Bootstrap-Server.
 pub struct Bootstrap<A> {
-    provision: Provision,
+    provisions: Vec<Provision>,
     devices: HashMap<A, Device>,
     outbox: VecDeque<(A, Vec<u8>)>,
     events: VecDeque<BootstrapEvent>,
@@ -90,10 +91,10 @@ pub struct Bootstrap<A> {
 }
 
 impl<A: Clone + Eq + std::hash::Hash> Bootstrap<A> {
-    /// A Bootstrap-Server that gives every device `provision`.
-    pub fn new(provision: Provision, seed: u16) -> Self {
+    /// A Bootstrap-Server that gives every device the accounts of `provisions`, in order.
+    pub fn new(provisions: impl IntoIterator<Item = Provision>, seed: u16) -> Self {
         Self {
-            provision,
+            provisions: provisions.into_iter().collect(),
             devices: HashMap::new(),
             outbox: VecDeque::new(),
             events: VecDeque::new(),
@@ -271,67 +272,13 @@ impl<A: Clone + Eq + std::hash::Hash> Bootstrap<A> {
 
     /// The requests every device is sent, in order.
     fn steps(&self) -> VecDeque<(String, Packet)> {
-        let p = &self.provision;
         let mut steps = VecDeque::new();
-
         let mut delete = message(MessageType::Confirmable, coap::DELETE);
         set_path(&mut delete, "/");
         steps.push_back(("DELETE /".to_owned(), delete));
-
-        let (mode, identity, key) = match &p.psk {
-            Some((identity, key)) => (SecurityMode::PreSharedKey, identity.clone(), key.clone()),
-            None => (SecurityMode::NoSec, Vec::new(), Vec::new()),
-        };
-        let security = [
-            (
-                res::<lwm2m_security::resources::Lwm2mServerUri>(),
-                Value::String(&p.server_uri),
-            ),
-            (
-                res::<lwm2m_security::resources::BootstrapServer>(),
-                Value::Boolean(false),
-            ),
-            (
-                res::<lwm2m_security::resources::SecurityMode>(),
-                Value::Integer(mode.value()),
-            ),
-            (
-                res::<lwm2m_security::resources::PublicKeyOrIdentity>(),
-                Value::Opaque(&identity),
-            ),
-            (
-                res::<lwm2m_security::resources::SecretKey>(),
-                Value::Opaque(&key),
-            ),
-            (
-                res::<lwm2m_security::resources::ShortServerId>(),
-                Value::Integer(i64::from(p.short_server_id)),
-            ),
-        ];
-        steps.push_back((
-            "PUT /0/1".to_owned(),
-            write::<lwm2m_security::Spec>(1, &security),
-        ));
-
-        let server = [
-            (
-                res::<lwm2m_server::resources::ShortServerId>(),
-                Value::Integer(i64::from(p.short_server_id)),
-            ),
-            (
-                res::<lwm2m_server::resources::Lifetime>(),
-                Value::Integer(i64::from(p.lifetime)),
-            ),
-            (
-                res::<lwm2m_server::resources::Binding>(),
-                Value::String("U"),
-            ),
-        ];
-        steps.push_back((
-            "PUT /1/1".to_owned(),
-            write::<lwm2m_server::Spec>(1, &server),
-        ));
-
+        for (instance, p) in (1..).zip(&self.provisions) {
+            steps.extend(account(instance, p));
+        }
         let mut discover = message(MessageType::Confirmable, coap::GET);
         discover.add_option(CoapOption::Accept, coap::uint_bytes(40));
         steps.push_back(("GET / (Bootstrap-Discover)".to_owned(), discover));
@@ -341,6 +288,65 @@ impl<A: Clone + Eq + std::hash::Hash> Bootstrap<A> {
         steps.push_back(("POST /bs (Bootstrap-Finish)".to_owned(), finish));
         steps
     }
+}
+
+/// The writes of one account: Security instance `instance` (/0) and Server instance
+/// `instance` (/1).
+fn account(instance: u16, p: &Provision) -> [(String, Packet); 2] {
+    let (mode, identity, key) = match &p.psk {
+        Some((identity, key)) => (SecurityMode::PreSharedKey, identity.clone(), key.clone()),
+        None => (SecurityMode::NoSec, Vec::new(), Vec::new()),
+    };
+    let security = [
+        (
+            res::<lwm2m_security::resources::Lwm2mServerUri>(),
+            Value::String(&p.server_uri),
+        ),
+        (
+            res::<lwm2m_security::resources::BootstrapServer>(),
+            Value::Boolean(false),
+        ),
+        (
+            res::<lwm2m_security::resources::SecurityMode>(),
+            Value::Integer(mode.value()),
+        ),
+        (
+            res::<lwm2m_security::resources::PublicKeyOrIdentity>(),
+            Value::Opaque(&identity),
+        ),
+        (
+            res::<lwm2m_security::resources::SecretKey>(),
+            Value::Opaque(&key),
+        ),
+        (
+            res::<lwm2m_security::resources::ShortServerId>(),
+            Value::Integer(i64::from(p.short_server_id)),
+        ),
+    ];
+    let server = [
+        (
+            res::<lwm2m_server::resources::ShortServerId>(),
+            Value::Integer(i64::from(p.short_server_id)),
+        ),
+        (
+            res::<lwm2m_server::resources::Lifetime>(),
+            Value::Integer(i64::from(p.lifetime)),
+        ),
+        (
+            res::<lwm2m_server::resources::Binding>(),
+            Value::String("U"),
+        ),
+    ];
+    [
+        (
+            format!("PUT /0/{instance}"),
+            write::<lwm2m_security::Spec>(instance, &security),
+        ),
+        (
+            format!("PUT /1/{instance}"),
+            write::<lwm2m_server::Spec>(instance, &server),
+        ),
+    ]
 }
 
 /// A resource's ID, from the generated code.

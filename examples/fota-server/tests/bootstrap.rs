@@ -80,7 +80,7 @@ fn values<O: ObjectSpec>(p: &Packet) -> Vec<(u16, String)> {
 
 #[test]
 fn a_device_that_asks_is_given_the_account_then_told_to_finish() {
-    let mut bs: Bootstrap<u8> = Bootstrap::new(provision(), 100);
+    let mut bs: Bootstrap<u8> = Bootstrap::new([provision()], 100);
     bs.handle(0, 7, &bootstrap_request(0x10, &["ep=dev-1"]));
     let (to, ack) = bs.poll(0).unwrap();
     assert_eq!(to, 7);
@@ -154,7 +154,7 @@ fn a_device_that_asks_is_given_the_account_then_told_to_finish() {
 
 #[test]
 fn a_refused_step_ends_the_device_and_says_why() {
-    let mut bs: Bootstrap<u8> = Bootstrap::new(provision(), 1);
+    let mut bs: Bootstrap<u8> = Bootstrap::new([provision()], 1);
     bs.handle(0, 7, &bootstrap_request(1, &["ep=dev-1"]));
     bs.poll(0).unwrap();
     let (_, delete) = bs.poll(0).unwrap();
@@ -182,7 +182,7 @@ fn a_refused_step_ends_the_device_and_says_why() {
 
 #[test]
 fn an_unanswered_step_is_retransmitted_then_given_up() {
-    let mut bs: Bootstrap<u8> = Bootstrap::new(provision(), 1);
+    let mut bs: Bootstrap<u8> = Bootstrap::new([provision()], 1);
     bs.handle(0, 7, &bootstrap_request(1, &["ep=dev-1"]));
     bs.poll(0).unwrap();
     let (_, first) = bs.poll(0).unwrap();
@@ -202,7 +202,7 @@ fn an_unanswered_step_is_retransmitted_then_given_up() {
 
 #[test]
 fn a_bootstrap_request_without_an_endpoint_is_4_00() {
-    let mut bs: Bootstrap<u8> = Bootstrap::new(provision(), 1);
+    let mut bs: Bootstrap<u8> = Bootstrap::new([provision()], 1);
     bs.handle(0, 7, &bootstrap_request(9, &["pct=11542"]));
     let (_, ack) = bs.poll(0).unwrap();
     assert_eq!(
@@ -210,4 +210,29 @@ fn a_bootstrap_request_without_an_endpoint_is_4_00() {
         0x80
     );
     assert_eq!(bs.poll(0), None);
+}
+
+#[test]
+fn each_account_is_written_to_instances_of_its_own() {
+    let second = Provision {
+        server_uri: "coap://127.0.0.1:5690".into(),
+        short_server_id: 102,
+        lifetime: 300,
+        psk: None,
+    };
+    let mut bs: Bootstrap<u8> = Bootstrap::new([provision(), second], 1);
+    bs.handle(0, 7, &bootstrap_request(1, &["ep=dev-1"]));
+    bs.poll(0).unwrap();
+    let mut seen = Vec::new();
+    while let Some((_, bytes)) = bs.poll(0) {
+        let p = Packet::from_bytes(&bytes).unwrap();
+        let path = path_of(&p);
+        if path == "/1/2" {
+            let v = values::<lwm2m_server::Spec>(&p);
+            assert_eq!(v[..2], [(0, "102".to_owned()), (1, "300".to_owned())]);
+        }
+        seen.push(path);
+        bs.handle(0, 7, &answer(&p, 0x44, b""));
+    }
+    assert_eq!(seen, ["/", "/0/1", "/1/1", "/0/2", "/1/2", "/", "/bs"]);
 }
