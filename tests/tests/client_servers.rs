@@ -124,18 +124,24 @@ fn ack(h: &mut Harness, device: &mut Device<'_, '_>, ssid: u16, note: &Packet) {
         .handle(h.now, Peer::Server(ssid), &ack.to_bytes().unwrap(), device);
 }
 
-/// Registers with both servers: A at `rd/a`, B at `rd/b`.
-fn register_both(h: &mut Harness, device: &mut Device<'_, '_>) {
+/// Starts registration and answers the two Registers: A's with `a`, B's with `b` (a 2.01
+/// names A's registration `rd/a`, B's `rd/b`).
+fn answer_registers(h: &mut Harness, device: &mut Device<'_, '_>, a: u8, b: u8) {
     h.client.register(h.now, device);
     let out = sent(h, device);
     assert_eq!(out.len(), 2, "one Register to each server: {out:?}");
-    for (ssid, location) in [(A, "a"), (B, "b")] {
+    for (ssid, answer, location) in [(A, a, "a"), (B, b, "b")] {
         let register = only_to(&out, ssid);
-        h.reply(device, Peer::Server(ssid), &register, code(2, 1), |r| {
+        h.reply(device, Peer::Server(ssid), &register, answer, |r| {
             r.add_option(CoapOption::LocationPath, b"rd".to_vec());
             r.add_option(CoapOption::LocationPath, location.as_bytes().to_vec());
         });
     }
+}
+
+/// Registers with both servers: A at `rd/a`, B at `rd/b`.
+fn register_both(h: &mut Harness, device: &mut Device<'_, '_>) {
+    answer_registers(h, device, code(2, 1), code(2, 1));
     assert_eq!(
         h.events(),
         [
@@ -363,22 +369,7 @@ fn the_client_bootstraps_only_when_every_server_gave_up() {
     // With one server registered, the other giving up does not start a bootstrap.
     let mut h = client(&accounts);
     serving(&mut accounts, |device| {
-        h.client.register(h.now, device);
-        let out = sent(&mut h, device);
-        h.reply(
-            device,
-            Peer::Server(A),
-            &only_to(&out, A),
-            code(2, 1),
-            |_| {},
-        );
-        h.reply(
-            device,
-            Peer::Server(B),
-            &only_to(&out, B),
-            code(4, 3),
-            |_| {},
-        );
+        answer_registers(&mut h, device, code(2, 1), code(4, 3));
         assert_eq!(
             h.events(),
             [
@@ -593,22 +584,7 @@ fn in_queue_mode_the_device_sleeps_while_one_server_waits_to_be_tried_again() {
         42,
     ));
     serving(&mut accounts, |device| {
-        h.client.register(h.now, device);
-        let out = sent(&mut h, device);
-        h.reply(
-            device,
-            Peer::Server(A),
-            &only_to(&out, A),
-            code(2, 1),
-            |_| {},
-        );
-        h.reply(
-            device,
-            Peer::Server(B),
-            &only_to(&out, B),
-            code(4, 3),
-            |_| {},
-        );
+        answer_registers(&mut h, device, code(2, 1), code(4, 3));
         h.events();
         h.now = h.now.after(10_000);
         sent(&mut h, device);
