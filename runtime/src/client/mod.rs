@@ -408,7 +408,7 @@ impl Client {
             events: heapless::Deque::new(),
             wake: None,
         };
-        for account in session::lowest(accounts.into_iter().collect()) {
+        for account in session::lowest(accounts) {
             // `lowest` leaves at most MAX_SERVERS: there is always room.
             let _ = client.set_account(Instant(0), account);
         }

@@ -195,25 +195,41 @@ impl Client {
 ///
 /// [`Object::accounts`]: crate::Object::accounts
 pub(super) fn device_accounts(device: &Device<'_, '_>) -> Vec<Account> {
-    let mut all: Vec<Account> = Vec::new();
+    let mut kept = Vec::new();
     for object in device.objects.iter() {
-        object.accounts(&mut |a| all.push(a));
+        object.accounts(&mut |a| keep_lowest(&mut kept, a));
     }
-    lowest(all)
+    kept
 }
 
 /// `accounts` by Short Server ID, the first of each ID, at most [`MAX_SERVERS`] (the lowest
 /// IDs).
-pub(super) fn lowest(mut accounts: Vec<Account>) -> Vec<Account> {
-    accounts.sort_by_key(|a| a.settings.short_server_id);
-    accounts.dedup_by_key(|a| a.settings.short_server_id);
-    if accounts.len() > MAX_SERVERS {
-        warn!(
-            "{} management servers: the client registers with the first {}",
-            accounts.len(),
-            MAX_SERVERS
-        );
-        accounts.truncate(MAX_SERVERS);
+pub(super) fn lowest(accounts: impl IntoIterator<Item = Account>) -> Vec<Account> {
+    let mut kept = Vec::new();
+    for a in accounts {
+        keep_lowest(&mut kept, a);
     }
-    accounts
+    kept
+}
+
+/// Puts `account` in its place in `kept` (sorted by Short Server ID, at most [`MAX_SERVERS`]),
+/// unless an account of its ID is there already or it is past the last place.
+fn keep_lowest(kept: &mut Vec<Account>, account: Account) {
+    let id = account.settings.short_server_id;
+    let Err(at) = kept.binary_search_by_key(&id, |k| k.settings.short_server_id) else {
+        return;
+    };
+    if at >= MAX_SERVERS {
+        warn!("server {} left out: {} servers already", id, MAX_SERVERS);
+        return;
+    }
+    kept.insert(at, account);
+    if kept.len() > MAX_SERVERS
+        && let Some(out) = kept.pop()
+    {
+        warn!(
+            "server {} left out: {} servers already",
+            out.settings.short_server_id, MAX_SERVERS
+        );
+    }
 }
