@@ -130,9 +130,10 @@ pub struct Network {
     /// The lines to the management servers the client talks to, by Short Server ID (none
     /// before one is known).
     servers: Vec<ServerLine>,
-    /// A target no line could be opened to, and when to try it again (a DNS name may come
-    /// to resolve; a key the DTLS layer cannot take will not, until the account changes).
-    unreachable: Option<(Bound, Instant)>,
+    /// The targets no line could be opened to, and when to try each again (a DNS name may
+    /// come to resolve); a key the DTLS layer cannot take is not tried again until the
+    /// account changes.
+    unreachable: Vec<(Bound, Instant)>,
     /// The line to the Bootstrap-Server, while the client bootstraps (and after, for its
     /// retransmissions), and what it was opened for.
     bootstrap: Option<(Line, Bound)>,
@@ -180,7 +181,7 @@ impl Network {
     pub fn unbound(quiet: bool) -> Self {
         Self {
             servers: Vec::new(),
-            unreachable: None,
+            unreachable: Vec::new(),
             bootstrap: None,
             download: None,
             psk: None,
@@ -205,11 +206,12 @@ impl Network {
             let Peer::Server(id) = target.peer else {
                 continue;
             };
-            // The line stays as long as the target does (checked without copying it).
-            let bound = self.servers.iter().find(|s| s.id == id).map(|s| &s.bound);
-            if bound.is_some_and(|b| b.is(&target)) {
+            // An open line stays as long as the target does (checked without copying it).
+            let current = self.servers.iter().find(|s| s.id == id);
+            if current.is_some_and(|s| s.line.is_some() && s.bound.is(&target)) {
                 continue;
             }
+            let bound = current.map(|s| &s.bound);
             match Bound::of(&target) {
                 Ok(wanted) if self.held_back(&wanted, now) => {}
                 Ok(wanted) => match wanted.open("server") {
@@ -255,8 +257,8 @@ impl Network {
     /// Whether `target` failed to open less than a minute ago.
     fn held_back(&self, target: &Bound, now: Instant) -> bool {
         self.unreachable
-            .as_ref()
-            .is_some_and(|(t, until)| t == target && now < *until)
+            .iter()
+            .any(|(t, until)| t == target && now < *until)
     }
 
     /// The line to server `id` becomes `line`, opened for `bound`.
@@ -279,7 +281,9 @@ impl Network {
                 log::error!(target: LOG, "cannot talk to the Bootstrap-Server at {}: {}", target.uri, why);
             }
         }
-        self.unreachable = Some((target, now.after(60_000)));
+        self.unreachable
+            .retain(|(t, until)| *t != target && now < *until);
+        self.unreachable.push((target, now.after(60_000)));
     }
 
     /// The line to server `id`, if it is open.
