@@ -1,7 +1,9 @@
 //! The objects a firmware image links build without `std` (the runtime with its `defmt`
 //! logging): for `thumbv7em-none-eabihf` when
 //! that target is installed, otherwise as a `#![no_std]` crate on the host (with the reason
-//! printed).
+//! printed). The firmware (examples/firmware) links, with and without DTLS, and runs on
+//! QEMU's emulated Cortex-M4 (mps2-an386): it registers with a scripted LwM2M server over its
+//! UART, through the serial-to-UDP relay of `lwm2m_fota_server::serial`.
 
 use std::process::Command;
 
@@ -174,4 +176,133 @@ fn the_firmware_links_with_dtls_over_mbed_tls() {
         text.contains("mbedtls_ssl_handshake"),
         "the handshake is linked"
     );
+}
+
+/// QEMU, killed however the test ends.
+struct Qemu(std::process::Child);
+
+impl Drop for Qemu {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn on_an_emulated_cortex_m4_the_firmware_registers_and_answers_over_its_uart() {
+    use coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType, ResponseType};
+    use std::net::{TcpListener, UdpSocket};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+
+    let root = workspace_root();
+    if !target_installed() || !on_path("qemu-system-arm") {
+        println!(
+            "skipped the firmware on QEMU: it needs the {TARGET} target and qemu-system-arm \
+             (Debian package qemu-system-arm; .ci/run installs both)"
+        );
+        return;
+    }
+    let (elf, _) = build_firmware(&root, &[], "target/firmware");
+    let server = UdpSocket::bind("127.0.0.1:0").unwrap();
+    server
+        .set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    let server_addr = server.local_addr().unwrap();
+    let serial = TcpListener::bind("127.0.0.1:0").unwrap();
+    let log = std::env::temp_dir().join(format!("lwm2m-qemu-{}.log", std::process::id()));
+    let _qemu = Qemu(
+        Command::new("qemu-system-arm")
+            .args([
+                "-machine",
+                "mps2-an386",
+                "-display",
+                "none",
+                "-monitor",
+                "none",
+            ])
+            .arg("-kernel")
+            .arg(&elf)
+            .args(["-serial", &format!("tcp:{}", serial.local_addr().unwrap())])
+            .args(["-serial", &format!("file:{}", log.display())])
+            .spawn()
+            .expect("qemu-system-arm starts"),
+    );
+    // QEMU connects UART0 to the relay's line at start.
+    serial.set_nonblocking(true).unwrap();
+    let start = Instant::now();
+    let line = loop {
+        match serial.accept() {
+            Ok((line, _)) => break line,
+            Err(_) if start.elapsed() < Duration::from_secs(20) => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => panic!("QEMU did not connect its UART0 in 20 s: {e}"),
+        }
+    };
+    line.set_nonblocking(false).unwrap();
+    line.set_read_timeout(Some(Duration::from_millis(5)))
+        .unwrap();
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let relay = {
+        let stop = stop.clone();
+        std::thread::spawn(move || lwm2m_fota_server::serial::relay(line, server_addr, &stop))
+    };
+
+    // The scripted LwM2M server: accept the Register, then read Object 4's signal strength.
+    let mut buf = [0u8; 2048];
+    let mut register = None;
+    let mut rssi = None;
+    while start.elapsed() < Duration::from_secs(60) && rssi.is_none() {
+        let Ok((n, from)) = server.recv_from(&mut buf) else {
+            continue;
+        };
+        let p = Packet::from_bytes(&buf[..n]).unwrap();
+        if p.header.code == MessageClass::Request(RequestType::Post) && register.is_none() {
+            let mut ack = Packet::new();
+            ack.header.set_type(MessageType::Acknowledgement);
+            ack.header.code = MessageClass::Response(ResponseType::Created);
+            ack.header.message_id = p.header.message_id;
+            ack.set_token(p.get_token().to_vec());
+            ack.add_option(CoapOption::LocationPath, b"rd".to_vec());
+            ack.add_option(CoapOption::LocationPath, b"fw".to_vec());
+            server.send_to(&ack.to_bytes().unwrap(), from).unwrap();
+            let mut get = Packet::new();
+            get.header.set_type(MessageType::Confirmable);
+            get.header.code = MessageClass::Request(RequestType::Get);
+            get.header.message_id = 0x4242;
+            get.set_token(vec![0x42]);
+            for segment in ["4", "0", "2"] {
+                get.add_option(CoapOption::UriPath, segment.as_bytes().to_vec());
+            }
+            get.add_option(CoapOption::Accept, vec![0]);
+            server.send_to(&get.to_bytes().unwrap(), from).unwrap();
+            register = Some(p);
+        } else if p.header.message_id == 0x4242 {
+            rssi = Some(String::from_utf8(p.payload).unwrap());
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let relayed = relay.join().unwrap().unwrap();
+    let log = std::fs::read_to_string(&log).unwrap_or_default();
+    let register =
+        register.unwrap_or_else(|| panic!("no Register from the firmware; its log:\n{log}"));
+    let queries: Vec<String> = register
+        .get_option(CoapOption::UriQuery)
+        .into_iter()
+        .flatten()
+        .map(|q| String::from_utf8_lossy(q).into_owned())
+        .collect();
+    assert!(queries.contains(&"ep=fw-board".to_owned()), "{queries:?}");
+    assert_eq!(
+        rssi.as_deref(),
+        Some("-75"),
+        "the read of /4/0/2; log:\n{log}"
+    );
+    assert!(log.contains("registered with server 1"), "{log}");
+    assert!(
+        relayed.up >= 2 && relayed.down >= 2 && relayed.dropped == 0,
+        "{relayed:?}"
+    );
+    println!("{log}{relayed:?}, {:.1} s", start.elapsed().as_secs_f64());
 }

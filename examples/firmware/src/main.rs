@@ -2,14 +2,16 @@
 //! /5 state machine, MCUboot image verification, embassy-boot and the persisted records, on a
 //! Cortex-M4F without `std`.
 //!
-//! It exists to be measured (`size.sh` prints its sections). The parts a real product brings
-//! are stand-ins: the flash is a RAM buffer behind the same `NorFlash` rules (a product uses
-//! its MCU's flash driver), and the modem is two buffers the optimiser cannot see through.
-//! With the `dtls` feature the line to the server is DTLS 1.2 with a pre-shared key
+//! It runs on the MPS2 AN386 board QEMU emulates (`mps2`): datagrams come and go over UART0
+//! as a modem's UART would carry them (`modem`: COBS frames, which a host-side relay turns
+//! into UDP), a log goes out on UART1, and SysTick is the clock. `size.sh` measures it. The
+//! flash is a RAM buffer behind the same `NorFlash` rules (a product uses its MCU's flash
+//! driver). With the `dtls` feature the line to the server is DTLS 1.2 with a pre-shared key
 //! (`lwm2m-dtls`), seeded by a stand-in for the MCU's random number generator.
 #![no_std]
 #![no_main]
 
+use core::fmt::Write as _;
 use core::hint::black_box;
 use core::mem::MaybeUninit;
 
@@ -20,9 +22,15 @@ use lwm2m_fota::mcuboot::Mcuboot;
 use lwm2m_fota::sim::NorSim;
 use lwm2m_fota::{DeviceConfig, FotaDevice, Layout, keys};
 use lwm2m_objects::connectivity_monitoring as cm;
-use lwm2m_runtime::client::{Instant, Peer};
+use lwm2m_runtime::client::{Event, Instant, Peer};
 use lwm2m_runtime::{Error, Instances, Object};
 use panic_halt as _;
+
+mod modem;
+mod mps2;
+
+use modem::Modem;
+use mps2::Uart;
 
 #[global_allocator]
 static HEAP: Heap = Heap::empty();
@@ -35,10 +43,13 @@ const HEAP_SIZE: usize = 32 * 1024;
 
 /// Partitions sized for the RAM stand-in: 16 KiB images in 4 KiB sectors.
 const LAYOUT: Layout = Layout::new(4096, 4, 2, 4);
+/// What the production line programs into a blank flash: version 1.0.0 (see build.rs). In a
+/// section of its own, `.factory`, which `size.sh` leaves out: a product's flash holds its
+/// image in the active slot, not inside the program.
+#[unsafe(link_section = ".factory")]
+static FACTORY: [u8; FACTORY_LEN] = *include_bytes!(concat!(env!("OUT_DIR"), "/factory.bin"));
+const FACTORY_LEN: usize = include_bytes!(concat!(env!("OUT_DIR"), "/factory.bin")).len();
 const FLASH_SIZE: usize = LAYOUT.size() as usize;
-
-/// The modem: where datagrams would arrive and leave.
-static mut RX: [u8; 1280] = [0; 1280];
 
 /// Object 4 from the modem's readings.
 struct Radio;
@@ -62,6 +73,14 @@ impl cm::Handler for Radio {
 
 #[entry]
 fn main() -> ! {
+    let Some(core) = cortex_m::Peripherals::take() else {
+        halt()
+    };
+    mps2::start_clock(core.SYST);
+    // SAFETY: the board's UART1 and UART0, each driven from here only.
+    let mut log = unsafe { Uart::new(Uart::LOG) };
+    let mut modem = Modem::new(unsafe { Uart::new(Uart::MODEM) });
+    let _ = writeln!(log, "lwm2m-firmware: booting");
     {
         static mut HEAP_MEM: [MaybeUninit<u8>; HEAP_SIZE] = [MaybeUninit::uninit(); HEAP_SIZE];
         // SAFETY: runs once, before anything allocates; the memory is used for nothing else.
@@ -73,11 +92,13 @@ fn main() -> ! {
     let Some(storage) = cortex_m::singleton!(: [u8; FLASH_SIZE] = [0xFF; FLASH_SIZE]) else {
         halt()
     };
-    // What the flash holds is not known at build time (the factory programs it).
-    let storage = black_box(storage);
-    let Ok(flash) = NorSim::new(&mut storage[..]) else {
+    let Ok(mut flash) = NorSim::new(&mut storage[..]) else {
         halt()
     };
+    if lwm2m_fota::slot::provision(&mut flash, &LAYOUT, &FACTORY).is_err() {
+        let _ = writeln!(log, "lwm2m-firmware: the factory image does not fit");
+        halt()
+    }
     let Some(verifier) = Mcuboot::from_bytes(&keys::DEV_PUBLIC_KEY) else {
         halt()
     };
@@ -85,15 +106,19 @@ fn main() -> ! {
         halt()
     };
     config.seed = black_box(0x5eed);
-    let self_test = |body: &[u8]| black_box(body).first() != Some(&0);
-    let Ok(mut device) =
-        FotaDevice::boot(flash, config, verifier, EmbassyBoot::new(LAYOUT), self_test)
-    else {
+    let Ok(mut device) = FotaDevice::boot(
+        flash,
+        config,
+        verifier,
+        EmbassyBoot::new(LAYOUT),
+        lwm2m_demo_image::self_test,
+    ) else {
+        let _ = writeln!(log, "lwm2m-firmware: the flash does not boot");
         halt()
     };
     let mut radio = cm::Served(Radio);
     let mut objects: [&mut dyn Object; 1] = [&mut radio];
-    device.register(Instant(0), &mut objects);
+    device.register(Instant(mps2::now()), &mut objects);
     #[cfg(feature = "dtls")]
     let mut link = {
         let psk = lwm2m_dtls::Psk {
@@ -107,40 +132,41 @@ fn main() -> ! {
         };
         link
     };
-    let mut now = 0u64;
     loop {
-        // SAFETY: a single-threaded read of the modem buffer; nothing else touches it.
-        #[allow(static_mut_refs)]
-        let datagram: &[u8] = unsafe { &RX };
-        let len = black_box(datagram.len());
-        #[cfg(not(feature = "dtls"))]
-        if len > 0 {
-            device.handle(Instant(now), Peer::Server(1), &datagram[..len], &mut objects);
+        let now = mps2::now();
+        if let Some(datagram) = modem.receive() {
+            #[cfg(not(feature = "dtls"))]
+            device.handle(Instant(now), Peer::Server(1), datagram, &mut objects);
+            #[cfg(feature = "dtls")]
+            link.handle(now, datagram);
         }
         #[cfg(feature = "dtls")]
         {
-            if len > 0 {
-                link.handle(now, &datagram[..len]);
-            }
             while let Some(plain) = link.recv() {
                 device.handle(Instant(now), Peer::Server(1), &plain, &mut objects);
             }
             link.handle_timeout(now);
         }
         while let Some(out) = device.poll(Instant(now), &mut objects) {
+            #[cfg(not(feature = "dtls"))]
+            modem.send(&out.data);
             #[cfg(feature = "dtls")]
             link.send(now, &out.data);
-            black_box(&out.data);
         }
         #[cfg(feature = "dtls")]
         while let Some(record) = link.poll_transmit() {
-            black_box(&record);
+            modem.send(&record);
+        }
+        while let Some(event) = device.client_mut().poll_event() {
+            if let Event::Registered { server } = event {
+                let _ = writeln!(log, "lwm2m-firmware: registered with server {server}");
+            }
         }
         while device.firmware().take_notice().is_some() {}
         if device.reboot_requested().is_some() {
+            let _ = writeln!(log, "lwm2m-firmware: rebooting");
             cortex_m::peripheral::SCB::sys_reset();
         }
-        now = black_box(now + 1);
     }
 }
 

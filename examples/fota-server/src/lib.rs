@@ -12,6 +12,7 @@ pub mod coap;
 pub mod dtls;
 pub mod http;
 pub mod report;
+pub mod serial;
 pub mod server;
 pub mod udp;
 

@@ -1,0 +1,115 @@
+//! The board: an Arm MPS2 with the AN386 image (a Cortex-M4 at 25 MHz), as QEMU emulates it
+//! (`qemu-system-arm -machine mps2-an386`). Two of its CMSDK APB UARTs carry the modem line
+//! (UART0: datagrams, COBS-framed) and the log (UART1: text lines); SysTick is the
+//! millisecond clock.
+//!
+//! On a product these are the MCU's own UART (or the modem's AT socket) and timer; nothing
+//! here reaches the update library, which sees datagrams, a clock and a `NorFlash`.
+
+use core::cell::Cell;
+use core::fmt;
+
+use cortex_m::interrupt::{self, Mutex};
+use cortex_m::peripheral::SYST;
+use cortex_m::peripheral::syst::SystClkSource;
+use cortex_m_rt::exception;
+
+/// The core clock of the AN386 image.
+const CORE_HZ: u32 = 25_000_000;
+
+/// A CMSDK APB UART, polled.
+pub struct Uart {
+    base: usize,
+}
+
+impl Uart {
+    /// UART0: the modem line.
+    pub const MODEM: usize = 0x4000_4000;
+    /// UART1: the log.
+    pub const LOG: usize = 0x4000_5000;
+
+    const DATA: usize = 0x00;
+    const STATE: usize = 0x04;
+    const CTRL: usize = 0x08;
+    const BAUDDIV: usize = 0x10;
+    const TX_FULL: u32 = 1 << 0;
+    const RX_FULL: u32 = 1 << 1;
+    const TX_RX_ENABLE: u32 = 0b11;
+
+    /// The UART at `base`, with its transmitter and receiver on.
+    ///
+    /// # Safety
+    /// `base` is one of the board's UARTs, and nothing else drives it.
+    pub unsafe fn new(base: usize) -> Self {
+        let uart = Self { base };
+        // SAFETY: the caller vouches for the address; the registers are 32-bit.
+        unsafe {
+            uart.set(Self::BAUDDIV, 16);
+            uart.set(Self::CTRL, Self::TX_RX_ENABLE);
+        }
+        uart
+    }
+
+    /// # Safety
+    /// `offset` is one of the register offsets above.
+    unsafe fn get(&self, offset: usize) -> u32 {
+        // SAFETY: a register of this UART (the caller's promise and `new`'s).
+        unsafe { core::ptr::read_volatile((self.base + offset) as *const u32) }
+    }
+
+    /// # Safety
+    /// `offset` is one of the register offsets above.
+    unsafe fn set(&self, offset: usize, value: u32) {
+        // SAFETY: as in `get`.
+        unsafe { core::ptr::write_volatile((self.base + offset) as *mut u32, value) }
+    }
+
+    /// Sends `bytes`, waiting while the transmitter is full.
+    pub fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            // SAFETY: STATE and DATA are this UART's registers.
+            unsafe {
+                while self.get(Self::STATE) & Self::TX_FULL != 0 {}
+                self.set(Self::DATA, u32::from(b));
+            }
+        }
+    }
+
+    /// The next byte received, if one is waiting.
+    pub fn read(&mut self) -> Option<u8> {
+        // SAFETY: STATE and DATA are this UART's registers.
+        unsafe { (self.get(Self::STATE) & Self::RX_FULL != 0).then(|| self.get(Self::DATA) as u8) }
+    }
+}
+
+impl fmt::Write for Uart {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.write(s.as_bytes());
+        Ok(())
+    }
+}
+
+/// Milliseconds since the clock started.
+static MILLIS: Mutex<Cell<u64>> = Mutex::new(Cell::new(0));
+
+/// Starts the millisecond clock: SysTick on the core clock, an interrupt a millisecond.
+pub fn start_clock(mut syst: SYST) {
+    syst.set_clock_source(SystClkSource::Core);
+    syst.set_reload(CORE_HZ / 1000 - 1);
+    syst.clear_current();
+    syst.enable_interrupt();
+    syst.enable_counter();
+}
+
+/// Milliseconds since [`start_clock`].
+pub fn now() -> u64 {
+    interrupt::free(|cs| MILLIS.borrow(cs).get())
+}
+
+#[exception]
+fn SysTick() {
+    interrupt::free(|cs| {
+        let ms = MILLIS.borrow(cs);
+        ms.set(ms.get() + 1);
+    });
+}
