@@ -5,7 +5,14 @@
 //! QEMU's emulated Cortex-M4 (mps2-an386): it registers with a scripted LwM2M server over its
 //! UART, through the serial-to-UDP relay of `lwm2m_fota_server::serial`.
 
+use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use lwm2m_fota_server::serial::Relayed;
 
 use lwm2m_tests::workspace_root;
 
@@ -178,41 +185,26 @@ fn the_firmware_links_with_dtls_over_mbed_tls() {
     );
 }
 
-/// QEMU, killed however the test ends.
-struct Qemu(std::process::Child);
-
-impl Drop for Qemu {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+/// The firmware running on QEMU's MPS2 AN386, its UART0 relayed to a UDP server: QEMU is
+/// killed however the test ends.
+struct Emulated {
+    qemu: std::process::Child,
+    stop: Arc<AtomicBool>,
+    relay: Option<std::thread::JoinHandle<std::io::Result<Relayed>>>,
+    log: PathBuf,
 }
 
-#[test]
-fn on_an_emulated_cortex_m4_the_firmware_registers_and_answers_over_its_uart() {
-    use coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType, ResponseType};
-    use std::net::{TcpListener, UdpSocket};
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::time::{Duration, Instant};
-
-    let root = workspace_root();
-    if !target_installed() || !on_path("qemu-system-arm") {
-        println!(
-            "skipped the firmware on QEMU: it needs the {TARGET} target and qemu-system-arm \
-             (Debian package qemu-system-arm; .ci/run installs both)"
-        );
-        return;
-    }
-    let (elf, _) = build_firmware(&root, &[], "target/firmware");
-    let server = UdpSocket::bind("127.0.0.1:0").unwrap();
-    server
-        .set_read_timeout(Some(Duration::from_millis(50)))
-        .unwrap();
-    let server_addr = server.local_addr().unwrap();
-    let serial = TcpListener::bind("127.0.0.1:0").unwrap();
-    let log = std::env::temp_dir().join(format!("lwm2m-qemu-{}.log", std::process::id()));
-    let _qemu = Qemu(
-        Command::new("qemu-system-arm")
+impl Emulated {
+    /// Starts the firmware `elf` with its modem line relayed to `server`; `None` (after
+    /// saying why) where the target or QEMU is missing.
+    fn start(elf: &Path, server: SocketAddr) -> Self {
+        let serial = TcpListener::bind("127.0.0.1:0").unwrap();
+        let log = std::env::temp_dir().join(format!(
+            "lwm2m-qemu-{}-{}.log",
+            std::process::id(),
+            server.port()
+        ));
+        let qemu = Command::new("qemu-system-arm")
             .args([
                 "-machine",
                 "mps2-an386",
@@ -222,34 +214,83 @@ fn on_an_emulated_cortex_m4_the_firmware_registers_and_answers_over_its_uart() {
                 "none",
             ])
             .arg("-kernel")
-            .arg(&elf)
+            .arg(elf)
             .args(["-serial", &format!("tcp:{}", serial.local_addr().unwrap())])
             .args(["-serial", &format!("file:{}", log.display())])
             .spawn()
-            .expect("qemu-system-arm starts"),
-    );
-    // QEMU connects UART0 to the relay's line at start.
-    serial.set_nonblocking(true).unwrap();
-    let start = Instant::now();
-    let line = loop {
-        match serial.accept() {
-            Ok((line, _)) => break line,
-            Err(_) if start.elapsed() < Duration::from_secs(20) => {
-                std::thread::sleep(Duration::from_millis(20));
+            .expect("qemu-system-arm starts");
+        // QEMU connects UART0 to the relay's line at start.
+        serial.set_nonblocking(true).unwrap();
+        let start = Instant::now();
+        let line = loop {
+            match serial.accept() {
+                Ok((line, _)) => break line,
+                Err(_) if start.elapsed() < Duration::from_secs(20) => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) => panic!("QEMU did not connect its UART0 in 20 s: {e}"),
             }
-            Err(e) => panic!("QEMU did not connect its UART0 in 20 s: {e}"),
+        };
+        line.set_nonblocking(false).unwrap();
+        line.set_read_timeout(Some(Duration::from_millis(5)))
+            .unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let relay = {
+            let stop = stop.clone();
+            std::thread::spawn(move || lwm2m_fota_server::serial::relay(line, server, &stop))
+        };
+        Self {
+            qemu,
+            stop,
+            relay: Some(relay),
+            log,
         }
-    };
-    line.set_nonblocking(false).unwrap();
-    line.set_read_timeout(Some(Duration::from_millis(5)))
-        .unwrap();
-    let stop = std::sync::Arc::new(AtomicBool::new(false));
-    let relay = {
-        let stop = stop.clone();
-        std::thread::spawn(move || lwm2m_fota_server::serial::relay(line, server_addr, &stop))
-    };
+    }
 
+    /// Stops the relay: what it carried, and the firmware's log (UART1).
+    fn finish(mut self) -> (Relayed, String) {
+        self.stop.store(true, Ordering::Relaxed);
+        let relayed = self.relay.take().map(|r| r.join().unwrap().unwrap());
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        (relayed.unwrap_or_default(), log)
+    }
+}
+
+impl Drop for Emulated {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.qemu.kill();
+        let _ = self.qemu.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+/// The firmware's ELF, built; `None` (after saying why) where the target or QEMU is missing.
+fn emulated_firmware() -> Option<PathBuf> {
+    if !target_installed() || !on_path("qemu-system-arm") {
+        println!(
+            "skipped the firmware on QEMU: it needs the {TARGET} target and qemu-system-arm \
+             (Debian package qemu-system-arm; .ci/run installs both)"
+        );
+        return None;
+    }
+    Some(build_firmware(&workspace_root(), &[], "target/firmware").0)
+}
+
+#[test]
+fn on_an_emulated_cortex_m4_the_firmware_registers_and_answers_over_its_uart() {
+    use coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType, ResponseType};
+
+    let Some(elf) = emulated_firmware() else {
+        return;
+    };
+    let server = UdpSocket::bind("127.0.0.1:0").unwrap();
+    server
+        .set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    let device = Emulated::start(&elf, server.local_addr().unwrap());
     // The scripted LwM2M server: accept the Register, then read Object 4's signal strength.
+    let start = Instant::now();
     let mut buf = [0u8; 2048];
     let mut register = None;
     let mut rssi = None;
@@ -282,9 +323,7 @@ fn on_an_emulated_cortex_m4_the_firmware_registers_and_answers_over_its_uart() {
             rssi = Some(String::from_utf8(p.payload).unwrap());
         }
     }
-    stop.store(true, Ordering::Relaxed);
-    let relayed = relay.join().unwrap().unwrap();
-    let log = std::fs::read_to_string(&log).unwrap_or_default();
+    let (relayed, log) = device.finish();
     let register =
         register.unwrap_or_else(|| panic!("no Register from the firmware; its log:\n{log}"));
     let queries: Vec<String> = register
@@ -304,5 +343,60 @@ fn on_an_emulated_cortex_m4_the_firmware_registers_and_answers_over_its_uart() {
         relayed.up >= 2 && relayed.down >= 2 && relayed.dropped == 0,
         "{relayed:?}"
     );
+    println!("{log}{relayed:?}, {:.1} s", start.elapsed().as_secs_f64());
+}
+
+#[test]
+fn on_an_emulated_cortex_m4_an_update_lands_and_a_failing_one_is_rolled_back() {
+    use lwm2m_fota::{Version, keys, mcuboot};
+    use lwm2m_fota_server::{Event, Expect, Job, Method, Server, Settings, udp};
+
+    let Some(elf) = emulated_firmware() else {
+        return;
+    };
+    let key = keys::signing_key_from_pem(keys::DEV_PRIVATE_KEY_PEM).unwrap();
+    let job = |version: Version, passes: bool, expect: Expect| Job {
+        name: format!("PUSH {version}"),
+        image: mcuboot::sign(
+            &lwm2m_board::demo::demo_body(version, passes, 4096),
+            version,
+            &key,
+        ),
+        version: version.to_string(),
+        method: Method::Push { szx: 6 },
+        min_rssi: None,
+        expect,
+        cancel_after: None,
+    };
+    let jobs = vec![
+        job(Version::new(1, 1, 0, 0), true, Expect::Success),
+        job(Version::new(1, 2, 0, 0), false, Expect::RolledBack),
+    ];
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let device = Emulated::start(&elf, socket.local_addr().unwrap());
+    let mut server = Server::new(Settings::default(), jobs, 7);
+    let mut events = Vec::new();
+    let start = Instant::now();
+    let done = udp::serve(&socket, &mut server, Duration::from_secs(240), |e| {
+        events.push(e.clone())
+    });
+    let (relayed, log) = device.finish();
+    assert_eq!(done.unwrap(), Some(true), "{events:#?}\n{log}");
+    assert!(
+        events.contains(&Event::Version("1.1.0".into())),
+        "{events:#?}"
+    );
+    // Three resets (the install of 1.1.0, the install of 1.2.0, its failed self-test) and
+    // one factory programming: the simulated flash survived them all, and embassy-boot
+    // swapped, then reverted.
+    assert_eq!(log.matches("rebooting").count(), 3, "{log}");
+    assert_eq!(log.matches("factory image programmed").count(), 1, "{log}");
+    for step in [
+        "booted image 1.1.0 (bootloader: Swapped)\nlwm2m-firmware: self-test passed: true",
+        "booted image 1.2.0 (bootloader: Swapped)\nlwm2m-firmware: self-test passed: false",
+        "booted image 1.1.0 (bootloader: Reverted)",
+    ] {
+        assert!(log.contains(step), "{step:?} in\n{log}");
+    }
     println!("{log}{relayed:?}, {:.1} s", start.elapsed().as_secs_f64());
 }

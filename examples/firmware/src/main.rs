@@ -6,7 +6,7 @@
 //! as a modem's UART would carry them (`modem`: COBS frames, which a host-side relay turns
 //! into UDP), a log goes out on UART1, and SysTick is the clock. `size.sh` measures it. The
 //! flash is a RAM buffer behind the same `NorFlash` rules (a product uses its MCU's flash
-//! driver). With the `dtls` feature the line to the server is DTLS 1.2 with a pre-shared key
+//! driver), kept where QEMU preserves it across a reset. With the `dtls` feature the line to the server is DTLS 1.2 with a pre-shared key
 //! (`lwm2m-dtls`), seeded by a stand-in for the MCU's random number generator.
 #![no_std]
 #![no_main]
@@ -20,7 +20,7 @@ use embedded_alloc::LlffHeap as Heap;
 use lwm2m_fota::embassy::EmbassyBoot;
 use lwm2m_fota::mcuboot::Mcuboot;
 use lwm2m_fota::sim::NorSim;
-use lwm2m_fota::{DeviceConfig, FotaDevice, Layout, keys};
+use lwm2m_fota::{DeviceConfig, FotaDevice, Layout, Notice, keys};
 use lwm2m_objects::connectivity_monitoring as cm;
 use lwm2m_runtime::client::{Event, Instant, Peer};
 use lwm2m_runtime::{Error, Instances, Object};
@@ -89,15 +89,23 @@ fn main() -> ! {
             HEAP.init(HEAP_MEM.as_ptr() as usize, HEAP_SIZE)
         }
     }
-    let Some(storage) = cortex_m::singleton!(: [u8; FLASH_SIZE] = [0xFF; FLASH_SIZE]) else {
+    // SAFETY: once, with the same size on every boot.
+    let (storage, programmed) = unsafe { mps2::sim_flash(FLASH_SIZE) };
+    if !programmed {
+        storage.fill(0xFF);
+    }
+    let Ok(mut flash) = NorSim::new(storage) else {
         halt()
     };
-    let Ok(mut flash) = NorSim::new(&mut storage[..]) else {
-        halt()
-    };
-    if lwm2m_fota::slot::provision(&mut flash, &LAYOUT, &FACTORY).is_err() {
-        let _ = writeln!(log, "lwm2m-firmware: the factory image does not fit");
-        halt()
+    if !programmed {
+        // The production line's step, on the first boot.
+        if lwm2m_fota::slot::provision(&mut flash, &LAYOUT, &FACTORY).is_err() {
+            let _ = writeln!(log, "lwm2m-firmware: the factory image does not fit");
+            halt()
+        }
+        // SAFETY: as for `sim_flash`.
+        unsafe { mps2::set_programmed(FLASH_SIZE) };
+        let _ = writeln!(log, "lwm2m-firmware: factory image programmed");
     }
     let Some(verifier) = Mcuboot::from_bytes(&keys::DEV_PUBLIC_KEY) else {
         halt()
@@ -105,12 +113,22 @@ fn main() -> ! {
     let Ok(mut config) = DeviceConfig::new("fw-board", LAYOUT) else {
         halt()
     };
-    config.seed = black_box(0x5eed);
+    // Each boot seeds the client differently (message IDs, tokens, backoff jitter): a server
+    // must not take the Register after a reboot for a retransmission of the one before.
+    // SAFETY: as for `sim_flash`.
+    let boot = unsafe { mps2::boot_count(FLASH_SIZE) };
+    config.seed = 0x5eed ^ u64::from(boot).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    // What embassy-boot's bootloader does at reset, before the application: swap in a
+    // scheduled image, or revert one that was not confirmed.
+    let bootloader = EmbassyBoot::new(LAYOUT);
+    if bootloader.prepare_boot_4k(&mut flash).is_err() {
+        let _ = writeln!(log, "lwm2m-firmware: the bootloader's state is unreadable");
+    }
     let Ok(mut device) = FotaDevice::boot(
         flash,
         config,
         verifier,
-        EmbassyBoot::new(LAYOUT),
+        bootloader,
         lwm2m_demo_image::self_test,
     ) else {
         let _ = writeln!(log, "lwm2m-firmware: the flash does not boot");
@@ -162,7 +180,21 @@ fn main() -> ! {
                 let _ = writeln!(log, "lwm2m-firmware: registered with server {server}");
             }
         }
-        while device.firmware().take_notice().is_some() {}
+        while let Some(notice) = device.firmware().take_notice() {
+            let _ = match notice {
+                Notice::Booted {
+                    version,
+                    bootloader,
+                } => writeln!(
+                    log,
+                    "lwm2m-firmware: booted image {version} (bootloader: {bootloader:?})"
+                ),
+                Notice::SelfTest { passed } => {
+                    writeln!(log, "lwm2m-firmware: self-test passed: {passed}")
+                }
+                _ => Ok(()),
+            };
+        }
         if device.reboot_requested().is_some() {
             let _ = writeln!(log, "lwm2m-firmware: rebooting");
             cortex_m::peripheral::SCB::sys_reset();

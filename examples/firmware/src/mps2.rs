@@ -113,3 +113,48 @@ fn SysTick() {
         ms.set(ms.get() + 1);
     });
 }
+
+/// Where the simulated flash lives: SSRAM1 past the program (memory.x keeps sections out of
+/// it). No part of the ELF covers it, so QEMU keeps what it holds across a system reset, the
+/// way a chip keeps its flash; it is zero when QEMU starts, like a chip fresh from the fab.
+const SIM_FLASH: usize = 0x0020_0000;
+/// The word after the simulated flash that says the factory image was programmed.
+const PROGRAMMED: u32 = 0x4c57_4d32;
+
+/// The simulated flash, `len` bytes, and whether it was programmed before this boot.
+///
+/// # Safety
+/// Called once, with the same `len` on every boot; nothing else uses the region.
+pub unsafe fn sim_flash(len: usize) -> (&'static mut [u8], bool) {
+    // SAFETY: SSRAM1 is 4 MiB from 0; the region past 2 MiB is ours (the caller's promise).
+    unsafe {
+        let programmed = core::ptr::read_volatile((SIM_FLASH + len) as *const u32) == PROGRAMMED;
+        let flash = core::slice::from_raw_parts_mut(SIM_FLASH as *mut u8, len);
+        (flash, programmed)
+    }
+}
+
+/// Records that the simulated flash of `len` bytes holds the factory image.
+///
+/// # Safety
+/// As for [`sim_flash`].
+pub unsafe fn set_programmed(len: usize) {
+    // SAFETY: the word after the region, ours as the region is.
+    unsafe { core::ptr::write_volatile((SIM_FLASH + len) as *mut u32, PROGRAMMED) }
+}
+
+/// Counts this boot, in a word QEMU keeps across a reset (after the simulated flash's
+/// marker): a stand-in for the MCU's random number generator when seeding the client, whose
+/// message IDs and tokens must differ from one boot to the next.
+///
+/// # Safety
+/// As for [`sim_flash`].
+pub unsafe fn boot_count(len: usize) -> u32 {
+    let word = (SIM_FLASH + len + 4) as *mut u32;
+    // SAFETY: the word after the marker, ours as the region is.
+    unsafe {
+        let count = core::ptr::read_volatile(word).wrapping_add(1);
+        core::ptr::write_volatile(word, count);
+        count
+    }
+}
