@@ -26,6 +26,7 @@ use lwm2m_runtime::client::{Event, Instant, Peer};
 use lwm2m_runtime::{Error, Instances, Object};
 use panic_halt as _;
 
+mod measure;
 mod modem;
 mod mps2;
 
@@ -33,7 +34,7 @@ use modem::Modem;
 use mps2::Uart;
 
 #[global_allocator]
-static HEAP: Heap = Heap::empty();
+static HEAP: measure::Counting<Heap> = measure::Counting::new(Heap::empty());
 /// coap-lite's heap: the client's peak per request is under 2 KiB (see the heap report).
 #[cfg(not(feature = "dtls"))]
 const HEAP_SIZE: usize = 16 * 1024;
@@ -73,6 +74,7 @@ impl cm::Handler for Radio {
 
 #[entry]
 fn main() -> ! {
+    measure::paint_stack();
     let Some(core) = cortex_m::Peripherals::take() else {
         halt()
     };
@@ -86,7 +88,7 @@ fn main() -> ! {
         // SAFETY: runs once, before anything allocates; the memory is used for nothing else.
         #[allow(static_mut_refs)]
         unsafe {
-            HEAP.init(HEAP_MEM.as_ptr() as usize, HEAP_SIZE)
+            HEAP.inner.init(HEAP_MEM.as_ptr() as usize, HEAP_SIZE)
         }
     }
     // SAFETY: once, with the same size on every boot.
@@ -178,6 +180,7 @@ fn main() -> ! {
         while let Some(event) = device.client_mut().poll_event() {
             if let Event::Registered { server } = event {
                 let _ = writeln!(log, "lwm2m-firmware: registered with server {server}");
+                ram(&mut log);
             }
         }
         while let Some(notice) = device.firmware().take_notice() {
@@ -196,10 +199,22 @@ fn main() -> ! {
             };
         }
         if device.reboot_requested().is_some() {
+            ram(&mut log);
             let _ = writeln!(log, "lwm2m-firmware: rebooting");
             cortex_m::peripheral::SCB::sys_reset();
         }
     }
+}
+
+/// Logs what this boot used of the RAM so far.
+fn ram(log: &mut Uart) {
+    let _ = writeln!(
+        log,
+        "lwm2m-firmware: RAM: stack high-water {} B, heap peak {} B, static {} B",
+        measure::stack_high_water(),
+        HEAP.peak(),
+        measure::static_ram()
+    );
 }
 
 fn halt() -> ! {
