@@ -185,6 +185,28 @@ fn the_firmware_links_with_dtls_over_mbed_tls() {
     );
 }
 
+#[test]
+fn without_float_text_the_runtime_refuses_decimal_floats() {
+    // The firmware builds the runtime without `float-text`; the workspace never does, so its
+    // tests of that configuration run here.
+    let root = workspace_root();
+    let output = cargo()
+        .args(["test", "--offline", "--quiet", "-p", "lwm2m-runtime"])
+        .args(["--no-default-features", "--lib", "--", "format::decimal"])
+        .current_dir(&root)
+        .env("CARGO_TARGET_DIR", root.join("target/no-float-text"))
+        .env_remove("RUSTFLAGS")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(out.contains("1 passed"), "{out}");
+}
+
 /// The firmware running on QEMU's MPS2 AN386, its UART0 relayed to a UDP server: QEMU is
 /// killed however the test ends.
 struct Emulated {

@@ -381,14 +381,10 @@ impl Router<'_> {
                 v.map(|v| v.parse::<u32>().map_err(|_| Error::BadRequest))
                     .transpose()
             };
+            // Without the `float-text` feature gt, lt and st are refused (4.00).
             let float = |v: Option<&str>| {
-                v.map(|v| {
-                    v.parse::<f64>()
-                        .ok()
-                        .filter(|f| f.is_finite())
-                        .ok_or(Error::BadRequest)
-                })
-                .transpose()
+                v.map(|v| crate::format::parse_float(v).map_err(|_| Error::BadRequest))
+                    .transpose()
             };
             match name {
                 "pmin" => a.pmin = int(value)?,

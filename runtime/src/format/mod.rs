@@ -24,7 +24,10 @@ use crate::object::Value;
 use crate::path::Path;
 use crate::spec::ResourceType;
 
+pub(crate) use decimal::parse_float;
+
 mod base64;
+mod decimal;
 mod json;
 pub mod link;
 mod lwm2m_cbor;

@@ -54,12 +54,11 @@ pub(super) fn encode_json(source: &mut dyn Source, out: &mut dyn Out) -> Result<
                 out.write(b",\"v\":")?;
                 out.write(num.as_bytes())?;
             }
-            Value::Float(v) if v.is_finite() => {
-                let _ = write!(num, "{v:?}");
+            Value::Float(v) => {
+                super::decimal::write_float(&mut num, v)?;
                 out.write(b",\"v\":")?;
                 out.write(num.as_bytes())?;
             }
-            Value::Float(_) => return Err(Error::Internal),
             Value::Boolean(v) => out.write(if v { b",\"vb\":true" } else { b",\"vb\":false" })?,
             Value::String(s) | Value::CoreLink(s) => {
                 out.write(b",\"vs\":")?;
@@ -214,14 +213,15 @@ fn item<'a>(
 }
 
 fn json_number(text: &str) -> Result<(Option<i128>, f64), Error> {
-    let float: f64 = text.parse().map_err(|_| Error::BadRequest)?;
-    if !float.is_finite() {
-        return Err(Error::BadRequest);
-    }
-    let int = if text.contains(['.', 'e', 'E']) {
+    let int: Option<i128> = if text.contains(['.', 'e', 'E']) {
         None
     } else {
         text.parse().ok()
+    };
+    // An integer's float is the integer (rounded as parsing would); a decimal is parsed.
+    let float = match int {
+        Some(i) => i as f64,
+        None => super::parse_float(text)?,
     };
     Ok((int, float))
 }

@@ -18,12 +18,10 @@ pub(super) fn encode(value: &Value<'_>, out: &mut dyn Out) -> Result<(), Error> 
             let _ = write!(buf, "{v}");
             buf.as_str()
         }
-        Value::Float(v) if v.is_finite() => {
-            // Shortest text that reads back to the same value (`1.5`, `1e300`).
-            let _ = write!(buf, "{v:?}");
+        Value::Float(v) => {
+            super::decimal::write_float(&mut buf, v)?;
             buf.as_str()
         }
-        Value::Float(_) => return Err(Error::Internal),
         Value::Boolean(v) => {
             if v {
                 "1"
@@ -49,13 +47,7 @@ pub(super) fn decode(kind: ResourceType, payload: &[u8]) -> Result<Value<'_>, Er
             Value::Unsigned(text.parse().map_err(|_| Error::BadRequest)?)
         }
         ResourceType::Time => Value::Time(text.parse().map_err(|_| Error::BadRequest)?),
-        ResourceType::Float => {
-            let v: f64 = text.parse().map_err(|_| Error::BadRequest)?;
-            if !v.is_finite() {
-                return Err(Error::BadRequest);
-            }
-            Value::Float(v)
-        }
+        ResourceType::Float => Value::Float(super::parse_float(text)?),
         ResourceType::Boolean => match text {
             "1" => Value::Boolean(true),
             "0" => Value::Boolean(false),
