@@ -6,8 +6,11 @@
 //! as a modem's UART would carry them (`modem`: COBS frames, which a host-side relay turns
 //! into UDP), a log goes out on UART1, and SysTick is the clock. `size.sh` measures it. The
 //! flash is a RAM buffer behind the same `NorFlash` rules (a product uses its MCU's flash
-//! driver), kept where QEMU preserves it across a reset. With the `dtls` feature the line to the server is DTLS 1.2 with a pre-shared key
-//! (`lwm2m-dtls`), seeded by a stand-in for the MCU's random number generator.
+//! driver), kept where QEMU preserves it across a reset; the first boot programs the factory
+//! image into it, and every boot runs embassy-boot's swap or revert first, as the bootloader
+//! would. `measure` logs the stack, heap and static RAM used. With the `dtls` feature the
+//! line to the server is DTLS 1.2 with a pre-shared key (`lwm2m-dtls`), seeded by a
+//! stand-in for the MCU's random number generator.
 #![no_std]
 #![no_main]
 
