@@ -207,18 +207,26 @@ fn without_float_text_the_runtime_refuses_decimal_floats() {
     assert!(out.contains("1 passed"), "{out}");
 }
 
-/// The firmware running on QEMU's MPS2 AN386, its UART0 relayed to a UDP server: QEMU is
-/// killed however the test ends.
+/// QEMU, killed however the test ends.
+struct Qemu(std::process::Child);
+
+impl Drop for Qemu {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The firmware running on QEMU's MPS2 AN386, its UART0 relayed to a UDP server.
 struct Emulated {
-    qemu: std::process::Child,
+    qemu: Qemu,
     stop: Arc<AtomicBool>,
     relay: Option<std::thread::JoinHandle<std::io::Result<Relayed>>>,
     log: PathBuf,
 }
 
 impl Emulated {
-    /// Starts the firmware `elf` with its modem line relayed to `server`; `None` (after
-    /// saying why) where the target or QEMU is missing.
+    /// Starts the firmware `elf` with its modem line relayed to `server`.
     fn start(elf: &Path, server: SocketAddr) -> Self {
         let serial = TcpListener::bind("127.0.0.1:0").unwrap();
         let log = std::env::temp_dir().join(format!(
@@ -226,21 +234,26 @@ impl Emulated {
             std::process::id(),
             server.port()
         ));
-        let qemu = Command::new("qemu-system-arm")
-            .args([
-                "-machine",
-                "mps2-an386",
-                "-display",
-                "none",
-                "-monitor",
-                "none",
-            ])
-            .arg("-kernel")
-            .arg(elf)
-            .args(["-serial", &format!("tcp:{}", serial.local_addr().unwrap())])
-            .args(["-serial", &format!("file:{}", log.display())])
-            .spawn()
-            .expect("qemu-system-arm starts");
+        let qemu = Qemu(
+            Command::new("qemu-system-arm")
+                .args([
+                    "-machine",
+                    "mps2-an386",
+                    "-display",
+                    "none",
+                    "-monitor",
+                    "none",
+                ])
+                .arg("-kernel")
+                .arg(elf)
+                .args([
+                    "-serial",
+                    &format!("tcp:{},nodelay=on", serial.local_addr().unwrap()),
+                ])
+                .args(["-serial", &format!("file:{}", log.display())])
+                .spawn()
+                .expect("qemu-system-arm starts"),
+        );
         // QEMU connects UART0 to the relay's line at start.
         serial.set_nonblocking(true).unwrap();
         let start = Instant::now();
@@ -255,6 +268,8 @@ impl Emulated {
         };
         line.set_nonblocking(false).unwrap();
         line.set_read_timeout(Some(Duration::from_millis(5)))
+            .unwrap();
+        line.set_write_timeout(Some(Duration::from_secs(5)))
             .unwrap();
         let stop = Arc::new(AtomicBool::new(false));
         let relay = {
@@ -272,7 +287,13 @@ impl Emulated {
     /// Stops the relay: what it carried, and the firmware's log (UART1).
     fn finish(mut self) -> (Relayed, String) {
         self.stop.store(true, Ordering::Relaxed);
-        let relayed = self.relay.take().map(|r| r.join().unwrap().unwrap());
+        // QEMU goes first: a relay blocked writing to a stopped guest is then released.
+        let _ = self.qemu.0.kill();
+        let relayed = self.relay.take().map(|r| {
+            r.join()
+                .expect("the relay thread")
+                .expect("the relay ends without an I/O error")
+        });
         let log = std::fs::read_to_string(&self.log).unwrap_or_default();
         (relayed.unwrap_or_default(), log)
     }
@@ -281,8 +302,6 @@ impl Emulated {
 impl Drop for Emulated {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
-        let _ = self.qemu.kill();
-        let _ = self.qemu.wait();
         let _ = std::fs::remove_file(&self.log);
     }
 }

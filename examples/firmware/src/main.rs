@@ -89,9 +89,8 @@ fn main() -> ! {
     {
         static mut HEAP_MEM: [MaybeUninit<u8>; HEAP_SIZE] = [MaybeUninit::uninit(); HEAP_SIZE];
         // SAFETY: runs once, before anything allocates; the memory is used for nothing else.
-        #[allow(static_mut_refs)]
         unsafe {
-            HEAP.inner.init(HEAP_MEM.as_ptr() as usize, HEAP_SIZE)
+            HEAP.inner.init(&raw mut HEAP_MEM as usize, HEAP_SIZE)
         }
     }
     // SAFETY: once, with the same size on every boot.
@@ -204,6 +203,9 @@ fn main() -> ! {
         if device.reboot_requested().is_some() {
             ram(&mut log);
             let _ = writeln!(log, "lwm2m-firmware: rebooting");
+            // What was queued before the reset leaves first.
+            modem.flush();
+            log.flush();
             cortex_m::peripheral::SCB::sys_reset();
         }
     }

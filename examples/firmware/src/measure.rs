@@ -7,21 +7,19 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 
 /// What an unused stack word holds.
 const PAINT: u32 = 0xa5a5_a5a5;
-/// The words just below the stack pointer that painting leaves alone (the painter's callees
+/// The bytes just below the stack pointer that painting leaves alone (the painter's callees
 /// and an exception frame with the FPU's registers).
 const MARGIN: usize = 256;
 
+// Addresses from cortex-m-rt's linker script, declared zero-sized: only their addresses are
+// used, never memory behind them.
 unsafe extern "C" {
-    /// The start of RAM's statics (cortex-m-rt's linker script).
-    static __sdata: u32;
+    /// The start of RAM's statics.
+    static __sdata: [u32; 0];
     /// The end of the statics, where the stack may grow down to.
-    static _stack_end: u32;
-    /// The top of the stack.
-    static _stack_start: u32;
-}
-
-fn addr(symbol: &u32) -> usize {
-    symbol as *const u32 as usize
+    static _stack_end: [u32; 0];
+    /// The top of the stack (one past the end of RAM).
+    static _stack_start: [u32; 0];
 }
 
 /// Paints the unused stack. Call first thing in `main`, before interrupts are enabled.
@@ -30,7 +28,7 @@ pub fn paint_stack() {
     // SAFETY: the words between the end of the statics and MARGIN below the stack pointer
     // are unused stack; nothing else runs yet.
     unsafe {
-        let bottom = addr(&_stack_end);
+        let bottom = &raw const _stack_end as usize;
         let top = cortex_m::register::msp::read() as usize - MARGIN;
         let mut at = bottom;
         while at < top {
@@ -44,8 +42,8 @@ pub fn paint_stack() {
 pub fn stack_high_water() -> usize {
     // SAFETY: reads of the stack region, word by word, below where it is in use.
     unsafe {
-        let bottom = addr(&_stack_end);
-        let top = addr(&_stack_start);
+        let bottom = &raw const _stack_end as usize;
+        let top = &raw const _stack_start as usize;
         let mut at = bottom;
         while at < top && core::ptr::read_volatile(at as *const u32) == PAINT {
             at += 4;
@@ -57,8 +55,8 @@ pub fn stack_high_water() -> usize {
 /// The RAM the statics take (`.data`, `.bss`, `.uninit`, the heap's array among them), in
 /// bytes.
 pub fn static_ram() -> usize {
-    // SAFETY: only the symbols' addresses are taken.
-    unsafe { addr(&_stack_end) - addr(&__sdata) }
+    // Only the symbols' addresses are taken.
+    (&raw const _stack_end as usize) - (&raw const __sdata as usize)
 }
 
 /// An allocator that counts what it hands out around another: bytes in use and the peak.
@@ -112,8 +110,10 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Counting<A> {
         // SAFETY: as for `alloc`.
         let p = unsafe { self.inner.realloc(ptr, layout, new_size) };
         if !p.is_null() {
-            self.used.fetch_sub(layout.size(), Ordering::Relaxed);
+            // A realloc may hold the old block and the new one at once (allocate, copy,
+            // free): the peak counts both.
             self.grew(new_size);
+            self.used.fetch_sub(layout.size(), Ordering::Relaxed);
         }
         p
     }

@@ -32,6 +32,11 @@ impl Modem {
         }
     }
 
+    /// Waits until the last frame has left.
+    pub fn flush(&mut self) {
+        self.uart.flush();
+    }
+
     /// The next whole datagram received, if one has arrived; a frame that is too long or
     /// not valid COBS is dropped.
     pub fn receive(&mut self) -> Option<&[u8]> {
@@ -56,8 +61,9 @@ impl Modem {
         None
     }
 
-    /// Sends `datagram` as one frame; a datagram longer than [`DATAGRAM_MAX`] is dropped
-    /// (the client's retransmission or the server's timeout deals with it).
+    /// Sends `datagram` as one frame; one whose frame does not fit the buffer (longer than
+    /// [`DATAGRAM_MAX`], give or take what COBS adds) is dropped: the client's
+    /// retransmission or the server's timeout deals with it.
     pub fn send(&mut self, datagram: &[u8]) {
         let Ok(n) = cobs::try_encode(datagram, &mut self.tx[..FRAME_MAX - 1]) else {
             return;

@@ -75,7 +75,15 @@ impl Uart {
         }
     }
 
-    /// The next byte received, if one is waiting.
+    /// Waits until the transmitter has taken the last byte written (before a reset, which
+    /// would cancel it).
+    pub fn flush(&mut self) {
+        // SAFETY: STATE is this UART's register.
+        unsafe { while self.get(Self::STATE) & Self::TX_FULL != 0 {} }
+    }
+
+    /// The next byte received, if one is waiting. Polled, one byte deep: QEMU holds the rest
+    /// back until it is read; a real UART would need its FIFO, DMA or an interrupt.
     pub fn read(&mut self) -> Option<u8> {
         // SAFETY: STATE and DATA are this UART's registers.
         unsafe { (self.get(Self::STATE) & Self::RX_FULL != 0).then(|| self.get(Self::DATA) as u8) }

@@ -16,13 +16,18 @@ pub struct Relayed {
     pub up: u64,
     /// Datagrams from the server to the device.
     pub down: u64,
-    /// Frames from the device that were not valid COBS, dropped.
+    /// Frames from the device dropped: not valid COBS, longer than any datagram, or not sent
+    /// (the UDP send failed).
     pub dropped: u64,
 }
 
+/// The longest frame taken from the line: a 64 KiB datagram, COBS-encoded.
+const FRAME_MAX: usize = 65_535 + 65_535 / 254 + 2;
+
 /// Relays between `line` (the device's serial line, as a byte stream: QEMU's `-serial tcp:`)
 /// and `server`, from a UDP socket of its own on 127.0.0.1, until `stop` is set or the line
-/// closes.
+/// closes. Give `line` a short read timeout (a few milliseconds) and a write timeout: the
+/// relay takes turns between the two sides, and ends with an error when the line does.
 pub fn relay<L: Read + Write>(
     mut line: L,
     server: SocketAddr,
@@ -34,22 +39,28 @@ pub fn relay<L: Read + Write>(
     let mut counts = Relayed::default();
     let mut frame = Vec::new();
     let mut bytes = [0u8; 2048];
-    let mut datagram = [0u8; 2048];
+    let mut datagram = vec![0u8; 65_536];
     while !stop.load(Ordering::Relaxed) {
         match line.read(&mut bytes) {
             Ok(0) => break,
             Ok(n) => {
                 for &b in bytes.get(..n).unwrap_or_default() {
                     if b != 0 {
-                        frame.push(b);
+                        if frame.len() < FRAME_MAX {
+                            frame.push(b);
+                        }
                         continue;
                     }
-                    match cobs::decode_vec(&frame) {
-                        Ok(d) if !frame.is_empty() => {
-                            udp.send(&d)?;
-                            counts.up += 1;
+                    let sent = match cobs::decode_vec(&frame) {
+                        Ok(d) if !frame.is_empty() && frame.len() < FRAME_MAX => {
+                            udp.send(&d).is_ok()
                         }
-                        _ => counts.dropped += 1,
+                        _ => false,
+                    };
+                    if sent {
+                        counts.up += 1;
+                    } else {
+                        counts.dropped += 1;
                     }
                     frame.clear();
                 }
@@ -57,7 +68,9 @@ pub fn relay<L: Read + Write>(
             Err(e)
                 if matches!(
                     e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
                 ) => {}
             Err(e) => return Err(e),
         }

@@ -63,9 +63,36 @@ mod tests {
     #[cfg(not(feature = "float-text"))]
     #[test]
     fn without_float_text_floats_are_refused_as_text() {
+        use crate::format::{ContentFormat, decode};
+        use crate::path::Path;
+        use crate::spec::ResourceType;
+
         assert_eq!(parse_float("1.5"), Err(Error::UnsupportedContentFormat));
         let mut s: heapless::String<40> = heapless::String::new();
         assert_eq!(write_float(&mut s, 1.5), Err(Error::NotAcceptable));
         assert_eq!(write_float(&mut s, f64::NAN), Err(Error::Internal));
+        // SenML JSON: integers, and `5.0` for an Integer resource, still read.
+        let base = Path::new(&[3, 0, 9]).unwrap();
+        let shape = |_: &Path| {
+            Some(crate::format::Shape {
+                kind: ResourceType::Integer,
+                multiple: false,
+            })
+        };
+        for (json, want) in [
+            (&b"[{\"n\":\"/3/0/9\",\"v\":5}]"[..], Ok(5)),
+            (b"[{\"n\":\"/3/0/9\",\"v\":5.0}]", Ok(5)),
+            (b"[{\"n\":\"/3/0/9\",\"v\":5.5}]", Err(())),
+        ] {
+            let mut payload = json.to_vec();
+            let got = decode(ContentFormat::SenmlJson, &base, &mut payload, &shape)
+                .ok()
+                .and_then(|items| match items.first().map(|i| i.value) {
+                    Some(crate::object::Value::Integer(v)) => Some(v),
+                    _ => None,
+                })
+                .ok_or(());
+            assert_eq!(got, want, "{}", core::str::from_utf8(json).unwrap_or(""));
+        }
     }
 }

@@ -218,12 +218,23 @@ fn json_number(text: &str) -> Result<(Option<i128>, f64), Error> {
     } else {
         text.parse().ok()
     };
-    // An integer's float is the integer (rounded as parsing would); a decimal is parsed.
-    let float = match int {
-        Some(i) => i as f64,
-        None => super::parse_float(text)?,
-    };
-    Ok((int, float))
+    match super::parse_float(text) {
+        Ok(float) => Ok((int, float)),
+        // Without `float-text`: an integer, or a decimal whose fraction is zero (`5.0`, which
+        // an Integer resource takes), still reads; any other decimal is 4.15.
+        Err(Error::UnsupportedContentFormat) => {
+            let whole = match text.split_once('.') {
+                Some((whole, fraction)) if fraction.bytes().all(|b| b == b'0') => whole,
+                Some(_) => return Err(Error::UnsupportedContentFormat),
+                None => text,
+            };
+            let i = int
+                .or_else(|| whole.parse().ok())
+                .ok_or(Error::UnsupportedContentFormat)?;
+            Ok((int, i as f64))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 fn json_string<'a>(lx: &mut Lexer<'a>) -> Result<&'a str, Error> {
