@@ -89,9 +89,7 @@ fn main() -> ! {
     {
         static mut HEAP_MEM: [MaybeUninit<u8>; HEAP_SIZE] = [MaybeUninit::uninit(); HEAP_SIZE];
         // SAFETY: runs once, before anything allocates; the memory is used for nothing else.
-        unsafe {
-            HEAP.inner.init(&raw mut HEAP_MEM as usize, HEAP_SIZE)
-        }
+        unsafe { HEAP.inner.init(&raw mut HEAP_MEM as usize, HEAP_SIZE) }
     }
     // SAFETY: once, with the same size on every boot.
     let (storage, programmed) = unsafe { mps2::sim_flash(FLASH_SIZE) };
