@@ -101,6 +101,7 @@
 //! * `transport`: confirmable exchanges with RFC 7252 retransmission, one in flight per
 //!   peer and a small queue behind it (registration first), duplicate detection with cached
 //!   responses. A full queue refuses, never overwrites: the caller keeps what it wanted.
+//! * `announce`: what Register and Update announce (the object list, `lt=`, `b=`).
 //! * `registration`: the `Registrar` (Register, block-wise when the object list is larger
 //!   than a block; Update before the lifetime runs out or when the objects change;
 //!   Deregister; retries with jittered exponential backoff) and the link-format object list.
@@ -156,6 +157,7 @@ use crate::object::Object;
 use crate::value::Time;
 
 mod account;
+mod announce;
 mod blockwise;
 mod bootstrap;
 mod context;

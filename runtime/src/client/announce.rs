@@ -1,0 +1,84 @@
+//! What Register and Update announce: the objects served (as the link-format payload, and as
+//! a fingerprint that tells when they changed), the lifetime (`lt=`) and the binding (`b=`).
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+use core::fmt::Write as _;
+
+use super::account::Binding;
+use super::observe::{FNV_START, fnv1a};
+use super::{Config, Device};
+use crate::coap::{self, CoapOption, Packet};
+use crate::format::link::LinkWriter;
+use crate::path::Path;
+use crate::spec::{ObjectInfo, Version};
+
+/// Every object served, sorted by ID, with its instance IDs.
+pub(super) type ObjectList = Vec<(&'static ObjectInfo, Vec<u16>)>;
+
+/// Every object served, sorted by ID, with its instance IDs; objects reserved to bootstrap
+/// (Security) are not announced.
+pub(super) fn object_list(device: &mut Device<'_, '_>) -> ObjectList {
+    let mut list = ObjectList::new();
+    for o in device
+        .objects
+        .iter()
+        .filter(|o| !o.info().is_bootstrap_only())
+    {
+        let mut ids = Vec::new();
+        o.instances(&mut |i| ids.push(i));
+        ids.sort_unstable();
+        list.push((o.info(), ids));
+    }
+    list.sort_unstable_by_key(|(info, _)| info.id);
+    list
+}
+
+/// A fingerprint of the object list.
+pub(super) fn fingerprint(objects: &ObjectList) -> u64 {
+    objects.iter().fold(FNV_START, |h, (info, ids)| {
+        let h = fnv1a(h, &info.id.to_be_bytes());
+        ids.iter().fold(h, |h, i| fnv1a(h, &i.to_be_bytes()))
+    })
+}
+
+/// Adds `lt=` with the lifetime.
+pub(super) fn add_lifetime(p: &mut Packet, lifetime: u32) {
+    let mut q: heapless::String<16> = heapless::String::new();
+    let _ = write!(q, "lt={lifetime}");
+    coap::add_option(p, CoapOption::UriQuery, q.as_bytes());
+}
+
+/// Adds `b=` with the binding's letters.
+pub(super) fn add_binding(p: &mut Packet, binding: &Binding) {
+    let mut q: heapless::String<16> = heapless::String::new();
+    let _ = q.push_str("b=");
+    for letter in binding.registered() {
+        let _ = q.push(letter);
+    }
+    coap::add_option(p, CoapOption::UriQuery, q.as_bytes());
+}
+
+/// The registration payload: `</>;rt="oma.lwm2m";ct=...` then every object and instance.
+pub(super) fn links(config: &Config, objects: &ObjectList) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut w = LinkWriter::new(&mut out);
+    let _ = w.raw_link("/");
+    let _ = w.quoted_attr("rt", "oma.lwm2m");
+    let _ = w.attr("ct", config.default_format.number());
+    for (info, instances) in objects {
+        let object = Path::new(&[info.id]).unwrap_or_default();
+        let versioned = info.object_version != Version::new(1, 0);
+        if versioned || instances.is_empty() {
+            let _ = w.link(&object);
+            if versioned {
+                let _ = w.attr("ver", info.object_version);
+            }
+        }
+        for &i in instances {
+            let _ = w.link(&Path::new(&[info.id, i]).unwrap_or_default());
+        }
+    }
+    out
+}
