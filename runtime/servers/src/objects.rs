@@ -80,6 +80,61 @@ pub struct SecurityObject<'a, F> {
     accounts: &'a Accounts<F>,
 }
 
+/// The `Object` methods both objects take from their generated `Served` handler, and the
+/// Bootstrap-Write and Bootstrap-Delete of object `$id`, which go to the accounts' records.
+macro_rules! served_object {
+    ($id:expr) => {
+        fn info(&self) -> &'static ObjectInfo {
+            self.served.info()
+        }
+
+        fn instances(&self, f: &mut dyn FnMut(u16)) {
+            self.served.instances(f);
+        }
+
+        fn read(
+            &mut self,
+            instance: u16,
+            resource: u16,
+            out: &mut dyn ReadSink,
+        ) -> Result<(), Error> {
+            self.served.read(instance, resource, out)
+        }
+
+        fn write(
+            &mut self,
+            instance: u16,
+            resource: u16,
+            write: Write<'_, '_>,
+        ) -> Result<(), Error> {
+            self.served.write(instance, resource, write)
+        }
+
+        fn execute(
+            &mut self,
+            instance: u16,
+            resource: u16,
+            args: ExecuteArgs<'_>,
+        ) -> Result<(), Error> {
+            self.served.execute(instance, resource, args)
+        }
+
+        fn bootstrap_write(&mut self, items: &[Item<'_>]) -> Result<(), Error> {
+            let records = &self.accounts.records;
+            provision(self.accounts, |slots, flash| {
+                slots.bootstrap_write(items, flash, records)
+            })
+        }
+
+        fn bootstrap_delete(&mut self, instance: Option<u16>) -> Result<(), Error> {
+            let records = &self.accounts.records;
+            provision(self.accounts, |slots, flash| {
+                slots.bootstrap_delete($id, instance, flash, records)
+            })
+        }
+    };
+}
+
 impl<'a, F: NorFlash> SecurityObject<'a, F> {
     pub(crate) fn new(accounts: &'a Accounts<F>) -> Self {
         Self {
@@ -92,44 +147,7 @@ impl<'a, F: NorFlash> SecurityObject<'a, F> {
 }
 
 impl<F: NorFlash> Object for SecurityObject<'_, F> {
-    fn info(&self) -> &'static ObjectInfo {
-        self.served.info()
-    }
-
-    fn instances(&self, f: &mut dyn FnMut(u16)) {
-        self.served.instances(f);
-    }
-
-    fn read(&mut self, instance: u16, resource: u16, out: &mut dyn ReadSink) -> Result<(), Error> {
-        self.served.read(instance, resource, out)
-    }
-
-    fn write(&mut self, instance: u16, resource: u16, write: Write<'_, '_>) -> Result<(), Error> {
-        self.served.write(instance, resource, write)
-    }
-
-    fn execute(
-        &mut self,
-        instance: u16,
-        resource: u16,
-        args: ExecuteArgs<'_>,
-    ) -> Result<(), Error> {
-        self.served.execute(instance, resource, args)
-    }
-
-    fn bootstrap_write(&mut self, items: &[Item<'_>]) -> Result<(), Error> {
-        let records = &self.accounts.records;
-        provision(self.accounts, |slots, flash| {
-            slots.bootstrap_write(items, flash, records)
-        })
-    }
-
-    fn bootstrap_delete(&mut self, instance: Option<u16>) -> Result<(), Error> {
-        let records = &self.accounts.records;
-        provision(self.accounts, |slots, flash| {
-            slots.bootstrap_delete(lwm2m_security::ID, instance, flash, records)
-        })
-    }
+    served_object!(lwm2m_security::ID);
 
     fn bootstrap_link(&self, instance: u16, f: &mut dyn FnMut(BootstrapLink<'_>)) {
         let Ok(slots) = self.accounts.slots.try_borrow() else {
@@ -364,22 +382,6 @@ impl<'a, F: NorFlash> ServerObject<'a, F> {
 }
 
 impl<F: NorFlash> Object for ServerObject<'_, F> {
-    fn info(&self) -> &'static ObjectInfo {
-        self.served.info()
-    }
-
-    fn instances(&self, f: &mut dyn FnMut(u16)) {
-        self.served.instances(f);
-    }
-
-    fn read(&mut self, instance: u16, resource: u16, out: &mut dyn ReadSink) -> Result<(), Error> {
-        self.served.read(instance, resource, out)
-    }
-
-    fn write(&mut self, instance: u16, resource: u16, write: Write<'_, '_>) -> Result<(), Error> {
-        self.served.write(instance, resource, write)
-    }
-
     fn validate(&self, instance: u16, resource: u16, value: &Value<'_>) -> Result<(), Error> {
         let _ = instance;
         ServerInstance::validate(resource, value)
@@ -404,28 +406,7 @@ impl<F: NorFlash> Object for ServerObject<'_, F> {
         )
     }
 
-    fn execute(
-        &mut self,
-        instance: u16,
-        resource: u16,
-        args: ExecuteArgs<'_>,
-    ) -> Result<(), Error> {
-        self.served.execute(instance, resource, args)
-    }
-
-    fn bootstrap_write(&mut self, items: &[Item<'_>]) -> Result<(), Error> {
-        let records = &self.accounts.records;
-        provision(self.accounts, |slots, flash| {
-            slots.bootstrap_write(items, flash, records)
-        })
-    }
-
-    fn bootstrap_delete(&mut self, instance: Option<u16>) -> Result<(), Error> {
-        let records = &self.accounts.records;
-        provision(self.accounts, |slots, flash| {
-            slots.bootstrap_delete(lwm2m_server::ID, instance, flash, records)
-        })
-    }
+    served_object!(lwm2m_server::ID);
 
     fn bootstrap_readable(&self) -> bool {
         true
