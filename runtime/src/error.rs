@@ -49,6 +49,13 @@ impl Error {
     }
 }
 
+/// For writers that cannot fail (the CBOR encoders over a `Vec`).
+impl From<core::convert::Infallible> for Error {
+    fn from(e: core::convert::Infallible) -> Self {
+        match e {}
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (class, detail) = self.coap_code();

@@ -186,25 +186,32 @@ fn the_firmware_links_with_dtls_over_mbed_tls() {
 }
 
 #[test]
-fn without_float_text_the_runtime_refuses_decimal_floats() {
-    // The firmware builds the runtime without `float-text`; the workspace never does, so its
-    // tests of that configuration run here.
+fn the_runtime_as_the_firmware_builds_it_refuses_what_it_left_out() {
+    // The firmware builds the runtime without `float-text` and without the SenML and LwM2M
+    // CBOR formats; the workspace never does, so the tests of those configurations run here:
+    // with no format feature, and with SenML JSON but no float text.
     let root = workspace_root();
-    let output = cargo()
-        .args(["test", "--offline", "--quiet", "-p", "lwm2m-runtime"])
-        .args(["--no-default-features", "--lib", "--", "format::decimal"])
-        .current_dir(&root)
-        .env("CARGO_TARGET_DIR", root.join("target/no-float-text"))
-        .env_remove("RUSTFLAGS")
-        .output()
-        .unwrap();
-    let out = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{out}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(out.contains("1 passed"), "{out}");
+    for (features, tests) in [("", 2), ("senml-json", 6)] {
+        let output = cargo()
+            .args(["test", "--offline", "--quiet", "-p", "lwm2m-runtime"])
+            .args(["--no-default-features", "--features", features])
+            .args(["--lib", "--", "format::"])
+            .current_dir(&root)
+            .env("CARGO_TARGET_DIR", root.join("target/runtime-lean"))
+            .env_remove("RUSTFLAGS")
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "features {features:?}: {out}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            out.contains(&format!("{tests} passed")),
+            "features {features:?}: {out}"
+        );
+    }
 }
 
 /// QEMU, killed however the test ends.

@@ -325,7 +325,7 @@ impl Config {
             endpoint: heapless::String::try_from(endpoint).map_err(|_| Error::BadRequest)?,
             lifetime: 300,
             max_block: 1024,
-            default_format: ContentFormat::SenmlCbor,
+            default_format: ContentFormat::DEFAULT_MULTI,
             queue_mode: false,
             queue_window_ms: transport::MAX_TRANSMIT_WAIT_MS,
         })

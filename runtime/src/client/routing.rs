@@ -312,13 +312,13 @@ impl Router<'_> {
                     w.attr("pmax", v)?;
                 }
                 if let Some(v) = a.gt {
-                    w.attr("gt", v)?;
+                    w.float_attr("gt", v)?;
                 }
                 if let Some(v) = a.lt {
-                    w.attr("lt", v)?;
+                    w.float_attr("lt", v)?;
                 }
                 if let Some(v) = a.st {
-                    w.attr("st", v)?;
+                    w.float_attr("st", v)?;
                 }
                 Ok(())
             };

@@ -48,6 +48,19 @@ impl<'o> LinkWriter<'o> {
         self.out.write(text.as_bytes())
     }
 
+    /// Adds `;name=value` for a float attribute (gt, lt, st), in its shortest text, without a
+    /// trailing `.0` (`gt=-30`, `st=0.5`, `gt=1e300`). Without the `float-text` feature no
+    /// float attribute can be set, and this is 4.06.
+    pub fn float_attr(&mut self, name: &str, value: f64) -> Result<(), Error> {
+        let mut text: heapless::String<40> = heapless::String::new();
+        super::decimal::write_float(&mut text, value)?;
+        let text = text.strip_suffix(".0").unwrap_or(&text);
+        self.out.write(b";")?;
+        self.out.write(name.as_bytes())?;
+        self.out.write(b"=")?;
+        self.out.write(text.as_bytes())
+    }
+
     /// Adds `;name="value"`.
     pub fn quoted_attr(&mut self, name: &str, value: &str) -> Result<(), Error> {
         self.out.write(b";")?;
@@ -55,5 +68,22 @@ impl<'o> LinkWriter<'o> {
         self.out.write(b"=\"")?;
         self.out.write(value.as_bytes())?;
         self.out.write(b"\"")
+    }
+}
+
+#[cfg(all(test, feature = "float-text"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn float_attributes_are_their_shortest_text() {
+        let mut out = alloc::vec::Vec::new();
+        let mut w = LinkWriter::new(&mut out);
+        w.raw_link("/3/0/7").unwrap();
+        w.float_attr("gt", -30.0).unwrap();
+        w.float_attr("st", 0.5).unwrap();
+        // A value whose plain decimal would be 301 digits long.
+        w.float_attr("lt", 1e300).unwrap();
+        assert_eq!(out, b"</3/0/7>;gt=-30;st=0.5;lt=1e300");
     }
 }

@@ -9,7 +9,7 @@ use alloc::vec::Vec;
 
 use minicbor::data::Type;
 
-use super::senml::{cbor_each, cbor_number, cbor_value, new_cbor};
+use super::cbor::{cbor_each, cbor_number, cbor_value, new_cbor};
 use super::{Item, Out, Shape, Source, number_value, parse_objlink, resource_shape};
 use crate::error::Error;
 use crate::object::Value;

@@ -26,12 +26,22 @@ use crate::spec::ResourceType;
 
 pub(crate) use decimal::parse_float;
 
+#[cfg(feature = "senml-json")]
 mod base64;
+#[cfg(any(feature = "senml-cbor", feature = "lwm2m-cbor"))]
+mod cbor;
 mod decimal;
+#[cfg(feature = "senml-json")]
 mod json;
 pub mod link;
+#[cfg(feature = "lwm2m-cbor")]
 mod lwm2m_cbor;
+#[cfg(any(feature = "senml-json", feature = "senml-cbor"))]
 mod senml;
+#[cfg(feature = "senml-cbor")]
+mod senml_cbor;
+#[cfg(feature = "senml-json")]
+mod senml_json;
 mod text;
 mod tlv;
 
@@ -81,6 +91,30 @@ impl ContentFormat {
             _ => return None,
         })
     }
+
+    /// Whether this build reads and writes the format: SenML JSON, SenML CBOR and LwM2M CBOR
+    /// each have a cargo feature of the same name (all on by default). A format left out is
+    /// refused: 4.06 for a read that asks for it, 4.15 for a write that carries it.
+    pub const fn is_served(self) -> bool {
+        match self {
+            Self::SenmlJson => cfg!(feature = "senml-json"),
+            Self::SenmlCbor => cfg!(feature = "senml-cbor"),
+            Self::Lwm2mCbor => cfg!(feature = "lwm2m-cbor"),
+            Self::Text | Self::LinkFormat | Self::Opaque | Self::Tlv => true,
+        }
+    }
+
+    /// The multi-value format a client answers in when the server asks for none: SenML CBOR,
+    /// or else the first of LwM2M CBOR, SenML JSON and TLV that this build serves.
+    pub const DEFAULT_MULTI: Self = if cfg!(feature = "senml-cbor") {
+        Self::SenmlCbor
+    } else if cfg!(feature = "lwm2m-cbor") {
+        Self::Lwm2mCbor
+    } else if cfg!(feature = "senml-json") {
+        Self::SenmlJson
+    } else {
+        Self::Tlv
+    };
 
     /// Formats that carry any number of values at any path.
     pub const fn is_multi_value(self) -> bool {
@@ -214,10 +248,14 @@ pub fn encode(
             }
         }
         ContentFormat::Tlv => tlv::encode(base, source, out),
-        ContentFormat::SenmlJson => senml::encode_json(source, out),
-        ContentFormat::SenmlCbor => senml::encode_cbor(source, out),
+        #[cfg(feature = "senml-json")]
+        ContentFormat::SenmlJson => senml_json::encode_json(source, out),
+        #[cfg(feature = "senml-cbor")]
+        ContentFormat::SenmlCbor => senml_cbor::encode_cbor(source, out),
+        #[cfg(feature = "lwm2m-cbor")]
         ContentFormat::Lwm2mCbor => lwm2m_cbor::encode(source, out),
-        ContentFormat::LinkFormat => Err(Error::NotAcceptable),
+        // Link format is written by `link`; the others are left out of this build.
+        _ => Err(Error::NotAcceptable),
     }
 }
 
@@ -333,10 +371,14 @@ pub fn decode<'a>(
             }]
         }
         ContentFormat::Tlv => tlv::decode(base, payload, shape)?,
-        ContentFormat::SenmlJson => senml::decode_json(payload, shape)?,
-        ContentFormat::SenmlCbor => senml::decode_cbor(payload, shape)?,
+        #[cfg(feature = "senml-json")]
+        ContentFormat::SenmlJson => senml_json::decode_json(payload, shape)?,
+        #[cfg(feature = "senml-cbor")]
+        ContentFormat::SenmlCbor => senml_cbor::decode_cbor(payload, shape)?,
+        #[cfg(feature = "lwm2m-cbor")]
         ContentFormat::Lwm2mCbor => lwm2m_cbor::decode(payload, shape)?,
-        ContentFormat::LinkFormat => return Err(Error::UnsupportedContentFormat),
+        // Link format carries no values; the others are left out of this build.
+        _ => return Err(Error::UnsupportedContentFormat),
     };
     if items.iter().any(|i| !i.path.starts_with(base)) {
         return Err(Error::BadRequest);
@@ -361,6 +403,7 @@ fn resource_shape(path: &Path, shape: &dyn Fn(&Path) -> Option<Shape>) -> Result
 
 /// Converts a decoded number to the value of a resource of type `kind`: 4.00 when it does not
 /// fit the type.
+#[cfg(any(feature = "senml-json", feature = "senml-cbor", feature = "lwm2m-cbor"))]
 fn number_value<'a>(kind: ResourceType, int: Option<i128>, float: f64) -> Result<Value<'a>, Error> {
     let int = || int.ok_or(Error::BadRequest);
     Ok(match kind {
@@ -385,6 +428,7 @@ fn parse_objlink(text: &str) -> Result<crate::value::ObjLink, Error> {
     })
 }
 
+#[cfg(any(feature = "senml-json", feature = "senml-cbor", feature = "lwm2m-cbor"))]
 /// Writes `3:0` into `buf`, returning the text.
 fn objlink_text(link: crate::value::ObjLink, buf: &mut heapless::String<11>) -> &str {
     use core::fmt::Write;
@@ -393,5 +437,57 @@ fn objlink_text(link: crate::value::ObjLink, buf: &mut heapless::String<11>) -> 
     buf.as_str()
 }
 
-#[cfg(test)]
+#[cfg(all(
+    test,
+    feature = "senml-json",
+    feature = "senml-cbor",
+    feature = "lwm2m-cbor"
+))]
 mod tests;
+
+/// Run by `firmware_target` (`cargo test -p lwm2m-runtime --no-default-features`).
+#[cfg(all(
+    test,
+    not(feature = "senml-json"),
+    not(feature = "senml-cbor"),
+    not(feature = "lwm2m-cbor")
+))]
+mod without_formats {
+    use super::*;
+
+    #[test]
+    fn formats_left_out_are_refused_and_tlv_is_the_default() {
+        assert_eq!(ContentFormat::DEFAULT_MULTI, ContentFormat::Tlv);
+        let base = Path::new(&[3, 0]).unwrap();
+        let shape = |_: &Path| {
+            Some(Shape {
+                kind: ResourceType::Integer,
+                multiple: false,
+            })
+        };
+        let value = Item {
+            path: Path::new(&[3, 0, 9]).unwrap(),
+            kind: ResourceType::Integer,
+            value: Value::Integer(80),
+        };
+        for format in [
+            ContentFormat::SenmlJson,
+            ContentFormat::SenmlCbor,
+            ContentFormat::Lwm2mCbor,
+        ] {
+            assert!(!format.is_served());
+            let mut out = Vec::new();
+            let got = encode(format, &base, &mut Items(&[value]), &mut out);
+            assert_eq!(got, Err(Error::NotAcceptable), "{format:?}");
+            let mut payload = *b"[{\"n\":\"/3/0/9\",\"v\":80}]";
+            let got = decode(format, &base, &mut payload, &shape);
+            assert_eq!(got, Err(Error::UnsupportedContentFormat), "{format:?}");
+        }
+        // TLV still carries the value both ways: resource 9, a one-byte integer.
+        let mut out = Vec::new();
+        encode(ContentFormat::Tlv, &base, &mut Items(&[value]), &mut out).unwrap();
+        assert_eq!(out, [0xc1, 9, 80]);
+        let got = decode(ContentFormat::Tlv, &base, &mut out, &shape).unwrap();
+        assert_eq!(got, [value]);
+    }
+}
