@@ -27,12 +27,18 @@ pub(super) fn object_list(device: &mut Device<'_, '_>) -> ObjectList {
         .filter(|o| !o.info().is_bootstrap_only())
     {
         let mut ids = Vec::new();
-        o.instances(&mut |i| ids.push(i));
-        ids.sort_unstable();
-        list.push((o.info(), ids));
+        o.instances(&mut |i| insert_sorted(&mut ids, i, |&i| i));
+        insert_sorted(&mut list, (o.info(), ids), |(info, _)| info.id);
     }
-    list.sort_unstable_by_key(|(info, _)| info.id);
     list
+}
+
+/// Inserts `item` after every element whose key is not greater. An insertion sort: a device's
+/// objects and instances are few, and the slice sorts of core cost a firmware over 2 KiB.
+pub(super) fn insert_sorted<T, K: Ord>(v: &mut Vec<T>, item: T, key: impl Fn(&T) -> K) {
+    let k = key(&item);
+    let at = v.partition_point(|x| key(x) <= k);
+    v.insert(at, item);
 }
 
 /// A fingerprint of the object list.
