@@ -18,6 +18,7 @@
 
 extern crate alloc;
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt::Write as _;
 
@@ -78,7 +79,8 @@ enum State {
 
 /// The bootstrap state machine.
 pub(super) struct Bootstrapper {
-    account: Option<BootstrapAccount>,
+    /// On the heap: most devices have none, and an account with its keys is about 1 KiB.
+    account: Option<Box<BootstrapAccount>>,
     state: State,
     retry_ms: u64,
     /// Bootstrap-Finish was accepted: the client takes the accounts once the 2.04 is
@@ -92,7 +94,7 @@ pub(super) struct Bootstrapper {
 impl Bootstrapper {
     pub(super) fn new(account: Option<BootstrapAccount>) -> Self {
         Self {
-            account,
+            account: account.map(Box::new),
             state: State::Idle,
             retry_ms: FIRST_RETRY_MS,
             finished: false,
@@ -128,7 +130,7 @@ impl Bootstrapper {
     }
 
     pub(super) fn account(&self) -> Option<&BootstrapAccount> {
-        self.account.as_ref()
+        self.account.as_deref()
     }
 
     /// Whether the client bootstraps (talks to [`Peer::Bootstrap`]).
@@ -157,7 +159,7 @@ impl Client {
     /// registration follows the server's Communication Retry settings and bootstraps when
     /// they run out; without, it retries forever.
     pub fn set_bootstrap_account(&mut self, account: Option<BootstrapAccount>) {
-        self.bootstrap.account = account;
+        self.bootstrap.account = account.map(Box::new);
     }
 
     /// Whether the client is bootstrapping (it talks to [`Peer::Bootstrap`], not to the
@@ -403,8 +405,11 @@ fn discover(request: &Packet, path: &Path, device: &mut Device<'_, '_>) -> Resul
     if let Some(id) = path.object() {
         lookup(device.objects, id).ok_or(Error::NotFound)?;
     }
-    let mut order: Vec<usize> = (0..device.objects.len()).collect();
-    order.sort_unstable_by_key(|&i| device.objects.get(i).map(|o| o.info().id));
+    let mut order: Vec<usize> = Vec::new();
+    let id = |i: &usize| device.objects.get(*i).map(|o| o.info().id);
+    for i in 0..device.objects.len() {
+        super::announce::insert_sorted(&mut order, i, id);
+    }
     let mut out = Vec::new();
     let mut w = LinkWriter::new(&mut out);
     w.raw_link("/")?;
