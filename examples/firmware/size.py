@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
 """Size report of the firmware ELF: sections, per-crate attribution from the symbol table,
 and, when the ELF has a .stack_sizes section (built with -Z emit-stack-sizes), the largest
-stack frames. Usage: size.py FIRMWARE.elf [STACK_SIZES.elf]"""
-import re, struct, sys
+stack frames. With --budget, checks the flash (vector table, .text, .rodata, .data) against
+it, and with --frame-budget the largest stack frame of the client (lwm2m_runtime); exits 1
+when one is over.
+Usage: size.py [--budget BYTES] [--frame-budget BYTES] FIRMWARE.elf [STACK_SIZES.elf]
+       size.py --compare FIRMWARE.elf DTLS_FIRMWARE.elf"""
+import argparse, re, struct, sys
 from collections import defaultdict
 
 class Elf:
@@ -68,15 +72,46 @@ def compare(base_path, dtls_path):
     print(f'  flash: {flash_of(dtls)} B, {flash_of(dtls) - flash_of(base):+} B over the build without it')
     print(f'  lwm2m_dtls {c_lib["lwm2m_dtls"]} B; C code and builtins {c_lib["[C / compiler builtins]"]} B (Mbed TLS is C)')
 
+def stack_frames(path):
+    """(bytes, symbol) for every function in the ELF's .stack_sizes section, or None."""
+    stack = Elf(path)
+    s = stack.section('.stack_sizes')
+    if not s:
+        return None
+    names = {addr: name for name, addr, _, sec in stack.symbols() if sec == '.text'}
+    frames, d, i, end = [], stack.data, s['off'], s['off'] + s['size']
+    while i < end:
+        addr, = struct.unpack_from('<I', d, i); i += 4
+        val, shift = 0, 0
+        while True:
+            b = d[i]; i += 1
+            val |= (b & 0x7f) << shift; shift += 7
+            if b < 0x80: break
+        frames.append((val, names.get(addr & ~1, hex(addr))))
+    return frames
+
+def verdict(what, value, budget):
+    """Prints `value` against `budget`; whether it is within."""
+    within = value <= budget
+    state = 'within' if within else f'OVER by {value - budget} B'
+    print(f'  budget: {what} {value} B of {budget} B: {state}')
+    return within
+
 def main():
     if sys.argv[1] == '--compare':
         return compare(sys.argv[2], sys.argv[3])
-    elf = Elf(sys.argv[1])
+    args = argparse.ArgumentParser()
+    args.add_argument('--budget', type=int)
+    args.add_argument('--frame-budget', type=int)
+    args.add_argument('elf')
+    args.add_argument('stack_elf', nargs='?')
+    args = args.parse_args()
+    elf = Elf(args.elf)
     size = lambda n: (elf.section(n) or {}).get('size', 0)
-    print(sys.argv[1])
+    print(args.elf)
     for n in ['.vector_table', '.text', '.rodata', '.data', '.bss', '.uninit']:
         print(f'  {n:<14} {size(n):>8} B')
-    flash = size('.vector_table') + size('.text') + size('.rodata') + size('.data')
+    flash = flash_of(elf)
     print(f'  flash (vector table + text + rodata + data): {flash} B')
     print(f'  static RAM (data + bss):                     {size(".data") + size(".bss")} B')
 
@@ -90,25 +125,29 @@ def main():
     for crate, secs in rows[:25]:
         print(f'  {crate:<28} {secs[".text"]:>8} {secs[".rodata"]:>8} {secs[".data"]:>6} {secs[".bss"]:>7}')
 
-    if len(sys.argv) > 2:
-        stack = Elf(sys.argv[2])
-        s = stack.section('.stack_sizes')
-        if not s:
-            print('\n  no .stack_sizes section: stack frames not measured')
-            return
-        names = {addr: name for name, addr, _, sec in stack.symbols() if sec == '.text'}
-        frames, d, i, end = [], stack.data, s['off'], s['off'] + s['size']
-        while i < end:
-            addr, = struct.unpack_from('<I', d, i); i += 4
-            val, shift = 0, 0
-            while True:
-                b = d[i]; i += 1
-                val |= (b & 0x7f) << shift; shift += 7
-                if b < 0x80: break
-            frames.append((val, names.get(addr & ~1, hex(addr))))
+    frames = stack_frames(args.stack_elf) if args.stack_elf else None
+    if args.stack_elf and frames is None:
+        print('\n  no .stack_sizes section: stack frames not measured')
+    if frames:
         print(f'\n  largest stack frames (of {len(frames)} functions; a frame, not a call chain)')
         for val, name in sorted(frames, reverse=True)[:12]:
             print(f'  {val:>7} B  {demangle(name)}')
+
+    print()
+    within = True
+    if args.budget is not None:
+        within &= verdict('flash', flash, args.budget)
+    if args.frame_budget is not None:
+        if frames is None:
+            print('  budget: the stack frames were not measured (nightly toolchain missing)')
+            within = False
+        else:
+            client = [(v, n) for v, n in frames
+                      if re.match(r'<?lwm2m_runtime::', demangle(n))]
+            val, name = max(client, default=(0, 'none'))
+            within &= verdict(f'largest client stack frame ({demangle(name)})', val,
+                              args.frame_budget)
+    sys.exit(0 if within else 1)
 
 def demangle(name):
     """The symbol demangled by c++filt (GNU binutils reads Rust's v0 and legacy manglings),

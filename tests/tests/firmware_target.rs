@@ -327,22 +327,39 @@ fn emulated_firmware() -> Option<PathBuf> {
 
 #[test]
 fn on_an_emulated_cortex_m4_the_firmware_registers_and_answers_over_its_uart() {
-    use coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType, ResponseType};
-
     let Some(elf) = emulated_firmware() else {
         return;
     };
+    // Object 4's signal strength, from the firmware's modem readings.
+    register_and_read(&elf, "fw-board", ["4", "0", "2"], "-75");
+}
+
+#[test]
+fn on_an_emulated_cortex_m4_the_client_core_registers_and_serves_object_5() {
+    let Some(elf) = emulated_firmware() else {
+        return;
+    };
+    // The core build (no verifier, no bootloader) takes firmware by PUSH only: /5/0/9,
+    // Firmware Update Delivery Method, is 1.
+    let core = elf.with_file_name("lwm2m-firmware-core");
+    register_and_read(&core, "fw-core", ["5", "0", "9"], "1");
+}
+
+/// Runs the firmware `elf` against a scripted LwM2M server that accepts its Register (which
+/// must name `endpoint`) and reads `path` as text; checks the value is `want`.
+fn register_and_read(elf: &Path, endpoint: &str, path: [&str; 3], want: &str) {
+    use coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType, ResponseType};
+
     let server = UdpSocket::bind("127.0.0.1:0").unwrap();
     server
         .set_read_timeout(Some(Duration::from_millis(50)))
         .unwrap();
-    let device = Emulated::start(&elf, server.local_addr().unwrap());
-    // The scripted LwM2M server: accept the Register, then read Object 4's signal strength.
+    let device = Emulated::start(elf, server.local_addr().unwrap());
     let start = Instant::now();
     let mut buf = [0u8; 2048];
     let mut register = None;
-    let mut rssi = None;
-    while start.elapsed() < Duration::from_secs(60) && rssi.is_none() {
+    let mut value = None;
+    while start.elapsed() < Duration::from_secs(60) && value.is_none() {
         let Ok((n, from)) = server.recv_from(&mut buf) else {
             continue;
         };
@@ -361,14 +378,14 @@ fn on_an_emulated_cortex_m4_the_firmware_registers_and_answers_over_its_uart() {
             get.header.code = MessageClass::Request(RequestType::Get);
             get.header.message_id = 0x4242;
             get.set_token(vec![0x42]);
-            for segment in ["4", "0", "2"] {
+            for segment in path {
                 get.add_option(CoapOption::UriPath, segment.as_bytes().to_vec());
             }
             get.add_option(CoapOption::Accept, vec![0]);
             server.send_to(&get.to_bytes().unwrap(), from).unwrap();
             register = Some(p);
         } else if p.header.message_id == 0x4242 {
-            rssi = Some(String::from_utf8(p.payload).unwrap());
+            value = Some(String::from_utf8(p.payload).unwrap());
         }
     }
     let (relayed, log) = device.finish();
@@ -380,11 +397,12 @@ fn on_an_emulated_cortex_m4_the_firmware_registers_and_answers_over_its_uart() {
         .flatten()
         .map(|q| String::from_utf8_lossy(q).into_owned())
         .collect();
-    assert!(queries.contains(&"ep=fw-board".to_owned()), "{queries:?}");
+    assert!(queries.contains(&format!("ep={endpoint}")), "{queries:?}");
     assert_eq!(
-        rssi.as_deref(),
-        Some("-75"),
-        "the read of /4/0/2; log:\n{log}"
+        value.as_deref(),
+        Some(want),
+        "the read of /{}; log:\n{log}",
+        path.join("/")
     );
     assert!(log.contains("registered with server 1"), "{log}");
     assert!(

@@ -29,12 +29,9 @@ use lwm2m_runtime::client::{Event, Instant, Peer};
 use lwm2m_runtime::{Error, Instances, Object};
 use panic_halt as _;
 
-mod measure;
-mod modem;
-mod mps2;
-
-use modem::Modem;
-use mps2::Uart;
+use lwm2m_firmware::measure;
+use lwm2m_firmware::modem::Modem;
+use lwm2m_firmware::mps2::{self, Uart};
 
 #[global_allocator]
 static HEAP: measure::Counting<Heap> = measure::Counting::new(Heap::empty());
