@@ -187,15 +187,15 @@ fn the_firmware_links_with_dtls_over_mbed_tls() {
 
 #[test]
 fn the_runtime_as_the_firmware_builds_it_refuses_what_it_left_out() {
-    // The firmware builds the runtime without `float-text` and without the SenML and LwM2M
-    // CBOR formats; the workspace never does, so the tests of those configurations run here:
-    // with no format feature, and with SenML JSON but no float text.
+    // The firmware builds the runtime without `float-text`, without the SenML and LwM2M CBOR
+    // formats and without `pull`; the workspace never does, so the tests of those
+    // configurations run here: with none of these features, and with SenML JSON alone.
     let root = workspace_root();
-    for (features, tests) in [("", 2), ("senml-json", 6)] {
+    for (features, tests) in [("", 3), ("senml-json", 7)] {
         let output = cargo()
             .args(["test", "--offline", "--quiet", "-p", "lwm2m-runtime"])
             .args(["--no-default-features", "--features", features])
-            .args(["--lib", "--", "format::"])
+            .args(["--lib", "--", "format::", "client::download::"])
             .current_dir(&root)
             .env("CARGO_TARGET_DIR", root.join("target/runtime-lean"))
             .env_remove("RUSTFLAGS")
@@ -330,8 +330,13 @@ fn on_an_emulated_cortex_m4_the_firmware_registers_and_answers_over_its_uart() {
     let Some(elf) = emulated_firmware() else {
         return;
     };
-    // Object 4's signal strength, from the firmware's modem readings.
-    register_and_read(&elf, "fw-board", ["4", "0", "2"], "-75");
+    // Object 4's signal strength, from the firmware's modem readings; /5/0/9, Firmware
+    // Update Delivery Method: 1, push only (the firmware has no line for a download).
+    register_and_read(
+        &elf,
+        "fw-board",
+        &[(["4", "0", "2"], "-75"), (["5", "0", "9"], "1")],
+    );
 }
 
 #[test]
@@ -340,14 +345,18 @@ fn on_an_emulated_cortex_m4_the_client_core_registers_and_serves_object_5() {
         return;
     };
     // The core build (no verifier, no bootloader) takes firmware by PUSH only: /5/0/9,
-    // Firmware Update Delivery Method, is 1.
+    // Firmware Update Delivery Method, is 1; its Object 3 names the manufacturer.
     let core = elf.with_file_name("lwm2m-firmware-core");
-    register_and_read(&core, "fw-core", ["5", "0", "9"], "1");
+    register_and_read(
+        &core,
+        "fw-core",
+        &[(["5", "0", "9"], "1"), (["3", "0", "0"], "lwm2m-rs")],
+    );
 }
 
 /// Runs the firmware `elf` against a scripted LwM2M server that accepts its Register (which
-/// must name `endpoint`) and reads `path` as text; checks the value is `want`.
-fn register_and_read(elf: &Path, endpoint: &str, path: [&str; 3], want: &str) {
+/// must name `endpoint`) and reads each path of `reads` as text; checks each value.
+fn register_and_read(elf: &Path, endpoint: &str, reads: &[([&str; 3], &str)]) {
     use coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType, ResponseType};
 
     let server = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -358,8 +367,8 @@ fn register_and_read(elf: &Path, endpoint: &str, path: [&str; 3], want: &str) {
     let start = Instant::now();
     let mut buf = [0u8; 2048];
     let mut register = None;
-    let mut value = None;
-    while start.elapsed() < Duration::from_secs(60) && value.is_none() {
+    let mut values: Vec<Option<String>> = vec![None; reads.len()];
+    while start.elapsed() < Duration::from_secs(60) && values.iter().any(Option::is_none) {
         let Ok((n, from)) = server.recv_from(&mut buf) else {
             continue;
         };
@@ -373,19 +382,26 @@ fn register_and_read(elf: &Path, endpoint: &str, path: [&str; 3], want: &str) {
             ack.add_option(CoapOption::LocationPath, b"rd".to_vec());
             ack.add_option(CoapOption::LocationPath, b"fw".to_vec());
             server.send_to(&ack.to_bytes().unwrap(), from).unwrap();
-            let mut get = Packet::new();
-            get.header.set_type(MessageType::Confirmable);
-            get.header.code = MessageClass::Request(RequestType::Get);
-            get.header.message_id = 0x4242;
-            get.set_token(vec![0x42]);
-            for segment in path {
-                get.add_option(CoapOption::UriPath, segment.as_bytes().to_vec());
+            for (i, (path, _)) in reads.iter().enumerate() {
+                let mut get = Packet::new();
+                get.header.set_type(MessageType::Confirmable);
+                get.header.code = MessageClass::Request(RequestType::Get);
+                get.header.message_id = 0x4200 + i as u16;
+                get.set_token(vec![0x42, i as u8]);
+                for segment in path {
+                    get.add_option(CoapOption::UriPath, segment.as_bytes().to_vec());
+                }
+                get.add_option(CoapOption::Accept, vec![0]);
+                server.send_to(&get.to_bytes().unwrap(), from).unwrap();
             }
-            get.add_option(CoapOption::Accept, vec![0]);
-            server.send_to(&get.to_bytes().unwrap(), from).unwrap();
             register = Some(p);
-        } else if p.header.message_id == 0x4242 {
-            value = Some(String::from_utf8(p.payload).unwrap());
+        } else if let Some(value) = p
+            .header
+            .message_id
+            .checked_sub(0x4200)
+            .and_then(|i| values.get_mut(usize::from(i)))
+        {
+            *value = Some(String::from_utf8(p.payload).unwrap());
         }
     }
     let (relayed, log) = device.finish();
@@ -398,12 +414,14 @@ fn register_and_read(elf: &Path, endpoint: &str, path: [&str; 3], want: &str) {
         .map(|q| String::from_utf8_lossy(q).into_owned())
         .collect();
     assert!(queries.contains(&format!("ep={endpoint}")), "{queries:?}");
-    assert_eq!(
-        value.as_deref(),
-        Some(want),
-        "the read of /{}; log:\n{log}",
-        path.join("/")
-    );
+    for ((path, want), value) in reads.iter().zip(&values) {
+        assert_eq!(
+            value.as_deref(),
+            Some(*want),
+            "the read of /{}; log:\n{log}",
+            path.join("/")
+        );
+    }
     assert!(log.contains("registered with server 1"), "{log}");
     assert!(
         relayed.up >= 2 && relayed.down >= 2 && relayed.dropped == 0,

@@ -29,6 +29,10 @@ use super::{Client, Device, Instant, Peer};
 use crate::block::Block;
 use crate::coap::{self, CoapOption, Packet};
 
+/// Whether this build downloads (the `pull` feature). Without it nothing starts a download,
+/// and the code that would carry one is left out of the build.
+const PULL: bool = cfg!(feature = "pull");
+
 /// How long a download waits on a silent server before it gives up with
 /// [`DownloadError::Unreachable`], counted from the first request left unanswered: two
 /// minutes. A block request is retransmitted as RFC 7252 says (up to 93 s), then resumed
@@ -132,6 +136,9 @@ impl Downloader {
         owner: u16,
         request: &DownloadRequest<'_>,
     ) -> Result<(), DownloadError> {
+        if !PULL {
+            return Err(DownloadError::UnsupportedScheme);
+        }
         if self.pull.as_ref().is_some_and(|p| p.owner != owner) {
             return Err(DownloadError::Busy);
         }
@@ -175,11 +182,17 @@ impl Downloader {
 
     /// The object the download is for.
     pub(super) fn owner(&self) -> Option<u16> {
+        if !PULL {
+            return None;
+        }
         self.pull.as_ref().map(|p| p.owner)
     }
 
     /// When the next block request is due, or the server has been silent too long.
     pub(super) fn deadline(&self) -> Option<Instant> {
+        if !PULL {
+            return None;
+        }
         let p = self.pull.as_ref()?;
         let give_up = p.silent_since.map(|s| s.after(SILENCE_LIMIT_MS));
         let next = (!p.in_flight).then(|| p.resume_at.unwrap_or_default());
@@ -195,6 +208,9 @@ impl Downloader {
         now: Instant,
         max_block: usize,
     ) -> Option<Result<Packet, DownloadError>> {
+        if !PULL {
+            return None;
+        }
         let p = self.pull.as_mut()?;
         if let Some(since) = p.silent_since
             && now >= since.after(SILENCE_LIMIT_MS)
@@ -490,5 +506,29 @@ impl Client {
             }
         }
         self.poll_objects(now, device);
+    }
+}
+
+/// Run by `firmware_target` (`cargo test -p lwm2m-runtime --no-default-features`).
+#[cfg(all(test, not(feature = "pull")))]
+mod without_pull {
+    use super::*;
+
+    #[test]
+    fn without_pull_no_download_starts() {
+        let mut downloads = Downloader::default();
+        let request = DownloadRequest {
+            uri: "coap://127.0.0.1:5683/fw.bin",
+            from: 0,
+            etag: &[],
+            size: None,
+        };
+        assert_eq!(
+            downloads.start(5, &request),
+            Err(DownloadError::UnsupportedScheme)
+        );
+        assert_eq!(downloads.owner(), None);
+        assert_eq!(downloads.deadline(), None);
+        assert!(downloads.next_request(Instant(0), 1024).is_none());
     }
 }

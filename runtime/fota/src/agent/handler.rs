@@ -209,7 +209,7 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Handler for Agent<F, V, B> {
                 Error::MethodNotAllowed,
             ))
         };
-        if self.settings.delivery == Delivery::PushOnly {
+        if !super::PULL || self.settings.delivery == Delivery::PushOnly {
             return refused("this device takes pushes only");
         }
         // A new package is taken only from Idle (reset first).

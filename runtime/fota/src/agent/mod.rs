@@ -60,16 +60,26 @@ pub struct Settings {
     pub verify_step: u32,
 }
 
+/// Whether this build downloads a Package URI (the `pull` feature).
+pub(crate) const PULL: bool = cfg!(feature = "pull");
+
 /// [`Settings::verify_step`] by default.
 pub const DEFAULT_VERIFY_STEP: u32 = 4096;
 
 impl Default for Settings {
-    /// Push and pull over CoAP, no approval, packages named "firmware", 4 KiB hashed a poll.
+    /// Push and pull over CoAP (push only without the `pull` feature), no approval, packages
+    /// named "firmware", 4 KiB hashed a poll.
     fn default() -> Self {
         let mut protocols = heapless::Vec::new();
-        let _ = protocols.push(Protocol::Coap);
+        if PULL {
+            let _ = protocols.push(Protocol::Coap);
+        }
         Self {
-            delivery: Delivery::BothPushAndPull,
+            delivery: if PULL {
+                Delivery::BothPushAndPull
+            } else {
+                Delivery::PushOnly
+            },
             protocols,
             require_approval: false,
             package_name: heapless::String::try_from("firmware").unwrap_or_default(),

@@ -200,6 +200,10 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Agent<F, V, B> {
         if self.machine.state() != State::Downloading {
             return;
         }
+        if !super::PULL {
+            // A pull recorded by a build that had them: this one cannot go on with it.
+            return self.fail_download(FotaError::UnsupportedProtocol);
+        }
         let uri = match DownloadUri::parse(&self.uri) {
             Ok(uri) => uri,
             Err(e) => return self.fail_download(failure(e)),
