@@ -290,7 +290,10 @@ impl Observer {
                 }
             };
             let changed = match (o.number, note.number) {
-                (Some(last), Some(current)) => attrs.numeric_change(last, current),
+                // Only `float-text` builds keep numbers (see `render`).
+                (Some(last), Some(current)) if cfg!(feature = "float-text") => {
+                    attrs.numeric_change(last, current)
+                }
                 _ => note.fingerprint != o.fingerprint,
             };
             if !changed && !pmax_due {
