@@ -14,7 +14,6 @@
 #![no_std]
 #![no_main]
 
-use core::fmt::Write as _;
 use core::hint::black_box;
 use core::mem::MaybeUninit;
 
@@ -31,6 +30,7 @@ use panic_halt as _;
 
 use lwm2m_firmware::measure;
 use lwm2m_firmware::modem::Modem;
+use lwm2m_firmware::mps2::Part::{Number, Text};
 use lwm2m_firmware::mps2::{self, Uart};
 
 #[global_allocator]
@@ -82,7 +82,7 @@ fn main() -> ! {
     // SAFETY: the board's UART1 and UART0, each driven from here only.
     let mut log = unsafe { Uart::new(Uart::LOG) };
     let mut modem = Modem::new(unsafe { Uart::new(Uart::MODEM) });
-    let _ = writeln!(log, "lwm2m-firmware: booting");
+    log.line(&[Text("lwm2m-firmware: booting")]);
     {
         static mut HEAP_MEM: [MaybeUninit<u8>; HEAP_SIZE] = [MaybeUninit::uninit(); HEAP_SIZE];
         // SAFETY: runs once, before anything allocates; the memory is used for nothing else.
@@ -99,12 +99,12 @@ fn main() -> ! {
     if !programmed {
         // The production line's step, on the first boot.
         if lwm2m_fota::slot::provision(&mut flash, &LAYOUT, &FACTORY).is_err() {
-            let _ = writeln!(log, "lwm2m-firmware: the factory image does not fit");
+            log.line(&[Text("lwm2m-firmware: the factory image does not fit")]);
             halt()
         }
         // SAFETY: as for `sim_flash`.
         unsafe { mps2::set_programmed(FLASH_SIZE) };
-        let _ = writeln!(log, "lwm2m-firmware: factory image programmed");
+        log.line(&[Text("lwm2m-firmware: factory image programmed")]);
     }
     let Some(verifier) = Mcuboot::from_bytes(&keys::DEV_PUBLIC_KEY) else {
         halt()
@@ -121,7 +121,7 @@ fn main() -> ! {
     // scheduled image, or revert one that was not confirmed.
     let bootloader = EmbassyBoot::new(LAYOUT);
     if bootloader.prepare_boot_4k(&mut flash).is_err() {
-        let _ = writeln!(log, "lwm2m-firmware: the bootloader's state is unreadable");
+        log.line(&[Text("lwm2m-firmware: the bootloader's state is unreadable")]);
     }
     let Ok(mut device) = FotaDevice::boot(
         flash,
@@ -130,7 +130,7 @@ fn main() -> ! {
         bootloader,
         lwm2m_demo_image::self_test,
     ) else {
-        let _ = writeln!(log, "lwm2m-firmware: the flash does not boot");
+        log.line(&[Text("lwm2m-firmware: the flash does not boot")]);
         halt()
     };
     let mut radio = cm::Served(Radio);
@@ -176,28 +176,35 @@ fn main() -> ! {
         }
         while let Some(event) = device.client_mut().poll_event() {
             if let Event::Registered { server } = event {
-                let _ = writeln!(log, "lwm2m-firmware: registered with server {server}");
+                log.line(&[
+                    Text("lwm2m-firmware: registered with server "),
+                    Number(server.into()),
+                ]);
                 ram(&mut log);
             }
         }
         while let Some(notice) = device.firmware().take_notice() {
-            let _ = match notice {
+            match notice {
                 Notice::Booted {
                     version,
                     bootloader,
-                } => writeln!(
-                    log,
-                    "lwm2m-firmware: booted image {version} (bootloader: {bootloader:?})"
-                ),
-                Notice::SelfTest { passed } => {
-                    writeln!(log, "lwm2m-firmware: self-test passed: {passed}")
-                }
-                _ => Ok(()),
-            };
+                } => log.line(&[
+                    Text("lwm2m-firmware: booted image "),
+                    Text(&version.text()),
+                    Text(" (bootloader: "),
+                    Text(bootloader.name()),
+                    Text(")"),
+                ]),
+                Notice::SelfTest { passed } => log.line(&[
+                    Text("lwm2m-firmware: self-test passed: "),
+                    Text(if passed { "true" } else { "false" }),
+                ]),
+                _ => {}
+            }
         }
         if device.reboot_requested().is_some() {
             ram(&mut log);
-            let _ = writeln!(log, "lwm2m-firmware: rebooting");
+            log.line(&[Text("lwm2m-firmware: rebooting")]);
             // What was queued before the reset leaves first.
             modem.flush();
             log.flush();
@@ -208,13 +215,15 @@ fn main() -> ! {
 
 /// Logs what this boot used of the RAM so far.
 fn ram(log: &mut Uart) {
-    let _ = writeln!(
-        log,
-        "lwm2m-firmware: RAM: stack high-water {} B, heap peak {} B, static {} B",
-        measure::stack_high_water(),
-        HEAP.peak(),
-        measure::static_ram()
-    );
+    log.line(&[
+        Text("lwm2m-firmware: RAM: stack high-water "),
+        Number(measure::stack_high_water() as u32),
+        Text(" B, heap peak "),
+        Number(HEAP.peak() as u32),
+        Text(" B, static "),
+        Number(measure::static_ram() as u32),
+        Text(" B"),
+    ]);
 }
 
 fn halt() -> ! {

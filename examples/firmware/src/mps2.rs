@@ -7,7 +7,6 @@
 //! here reaches the update library, which sees datagrams, a clock and a `NorFlash`.
 
 use core::cell::Cell;
-use core::fmt;
 
 use cortex_m::interrupt::{self, Mutex};
 use cortex_m::peripheral::SYST;
@@ -90,10 +89,26 @@ impl Uart {
     }
 }
 
-impl fmt::Write for Uart {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.write(s.as_bytes());
-        Ok(())
+/// A piece of a log line.
+#[derive(Clone, Copy, Debug)]
+pub enum Part<'a> {
+    /// Text as it is.
+    Text(&'a str),
+    /// A number in decimal.
+    Number(u32),
+}
+
+impl Uart {
+    /// Writes one log line: `parts` in order, then a newline. Numbers are written without
+    /// core's formatting machinery, which the firmware then does not link at all.
+    pub fn line(&mut self, parts: &[Part<'_>]) {
+        for part in parts {
+            match *part {
+                Part::Text(text) => self.write(text.as_bytes()),
+                Part::Number(n) => self.write(itoa::Buffer::new().format(n).as_bytes()),
+            }
+        }
+        self.write(b"\n");
     }
 }
 

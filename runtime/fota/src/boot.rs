@@ -17,6 +17,17 @@ pub enum BootState {
     Reverted,
 }
 
+impl BootState {
+    /// The variant's name, as `Debug` writes it (for a log without core's formatting).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Boot => "Boot",
+            Self::Swapped => "Swapped",
+            Self::Reverted => "Reverted",
+        }
+    }
+}
+
 /// Why the bootloader's state could not be read or changed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum BootError {

@@ -144,8 +144,9 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> FotaDevice<F, V, B> {
             config.firmware,
             self_test,
         )?;
-        let mut version = String::new();
-        let _ = core::fmt::write(&mut version, format_args!("{}", firmware.running().version));
+        // A version's text (at most 24 bytes) always fits.
+        let version =
+            String::try_from(firmware.running().version.text().as_str()).unwrap_or_default();
         let serial = config.client.endpoint.clone();
         let client = match config.accounts {
             ServerAccounts::Unbound => Client::new(config.client, config.seed),

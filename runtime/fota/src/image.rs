@@ -52,13 +52,31 @@ impl Version {
     }
 }
 
+impl Version {
+    /// `1.2.3`, or `1.2.3+4` with a build number: what [`Display`](core::fmt::Display)
+    /// writes, without core's formatting machinery (for a firmware's hot paths).
+    pub fn text(&self) -> heapless::String<24> {
+        let mut text = heapless::String::new();
+        let mut push = |part: &str| {
+            // At most 3 + 1 + 3 + 1 + 5 + 1 + 10 = 24 bytes: it always fits.
+            let _ = text.push_str(part);
+        };
+        push(itoa::Buffer::new().format(self.major));
+        push(".");
+        push(itoa::Buffer::new().format(self.minor));
+        push(".");
+        push(itoa::Buffer::new().format(self.revision));
+        if self.build != 0 {
+            push("+");
+            push(itoa::Buffer::new().format(self.build));
+        }
+        text
+    }
+}
+
 impl core::fmt::Display for Version {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "{}.{}.{}", self.major, self.minor, self.revision)?;
-        if self.build != 0 {
-            write!(f, "+{}", self.build)?;
-        }
-        Ok(())
+        f.write_str(&self.text())
     }
 }
 
@@ -240,6 +258,9 @@ mod tests {
         assert_eq!(v, Version::new(1, 2, 3, 4));
         assert_eq!(std::format!("{v}"), "1.2.3+4");
         assert_eq!(std::format!("{}", Version::parse("2").unwrap()), "2.0.0");
+        // The longest version there is still fits the text.
+        let longest = Version::new(255, 255, 65535, u32::MAX);
+        assert_eq!(longest.text(), "255.255.65535+4294967295");
         assert_eq!(Version::parse("1.2.3.4"), None);
         assert_eq!(Version::parse("1.x"), None);
         assert_eq!(Version::parse("256.0.0"), None);

@@ -4,7 +4,6 @@
 extern crate alloc;
 
 use alloc::vec::Vec;
-use core::fmt::Write as _;
 
 use super::account::Binding;
 use super::observe::{FNV_START, fnv1a};
@@ -52,7 +51,9 @@ pub(super) fn fingerprint(objects: &ObjectList) -> u64 {
 /// Adds `lt=` with the lifetime.
 pub(super) fn add_lifetime(p: &mut Packet, lifetime: u32) {
     let mut q: heapless::String<16> = heapless::String::new();
-    let _ = write!(q, "lt={lifetime}");
+    // `lt=` and a u32 always fit.
+    let _ = q.push_str("lt=");
+    let _ = q.push_str(itoa::Buffer::new().format(lifetime));
     coap::add_option(p, CoapOption::UriQuery, q.as_bytes());
 }
 
@@ -72,14 +73,14 @@ pub(super) fn links(config: &Config, objects: &ObjectList) -> Vec<u8> {
     let mut w = LinkWriter::new(&mut out);
     let _ = w.raw_link("/");
     let _ = w.quoted_attr("rt", "oma.lwm2m");
-    let _ = w.attr("ct", config.default_format.number());
+    let _ = w.attr("ct", config.default_format.number().into());
     for (info, instances) in objects {
         let object = Path::new(&[info.id]).unwrap_or_default();
         let versioned = info.object_version != Version::new(1, 0);
         if versioned || instances.is_empty() {
             let _ = w.link(&object);
             if versioned {
-                let _ = w.attr("ver", info.object_version);
+                let _ = w.version_attr("ver", info.object_version);
             }
         }
         for &i in instances {

@@ -20,7 +20,6 @@ extern crate alloc;
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
-use core::fmt::Write as _;
 
 use super::account::{BootstrapAccount, Security};
 use super::registration::{FIRST_RETRY_MS, MAX_RETRY_MS};
@@ -220,7 +219,9 @@ impl Client {
                 let mut p = confirmable(coap::POST);
                 coap::add_option(&mut p, CoapOption::UriPath, b"bs");
                 let mut q: heapless::String<96> = heapless::String::new();
-                let _ = write!(q, "ep={}", self.config.endpoint);
+                // `ep=` and a 64-byte endpoint always fit.
+                let _ = q.push_str("ep=");
+                let _ = q.push_str(&self.config.endpoint);
                 coap::add_option(&mut p, CoapOption::UriQuery, q.as_bytes());
                 self.bootstrap.state = State::Requesting {
                     guard: now.after(GUARD_MS),
@@ -278,7 +279,7 @@ impl Client {
         self.push_event(Event::BootstrapFailed);
         self.transport.abandon(Peer::Bootstrap);
         let half = self.bootstrap.retry_ms / 2;
-        let wait = half + self.transport.rng.next() % (half + 1);
+        let wait = half + self.transport.rng.up_to(half);
         self.bootstrap.retry_ms = (self.bootstrap.retry_ms * 2).min(MAX_RETRY_MS);
         let accounts = device_accounts(device);
         if accounts.is_empty() {
@@ -427,7 +428,7 @@ fn discover(request: &Packet, path: &Path, device: &mut Device<'_, '_>) -> Resul
         if versioned || instances.is_empty() {
             w.link(&Path::new(&[info.id]).ok_or(Error::Internal)?)?;
             if versioned {
-                w.attr("ver", info.object_version)?;
+                w.version_attr("ver", info.object_version)?;
             }
         }
         for instance in instances {
@@ -435,7 +436,7 @@ fn discover(request: &Packet, path: &Path, device: &mut Device<'_, '_>) -> Resul
             let mut result = Ok(());
             object.bootstrap_link(instance, &mut |link: BootstrapLink<'_>| {
                 if let Some(ssid) = link.ssid {
-                    result = result.and_then(|()| w.attr("ssid", ssid));
+                    result = result.and_then(|()| w.attr("ssid", ssid.into()));
                 }
                 if let Some(uri) = link.uri {
                     result = result.and_then(|()| w.quoted_attr("uri", uri));

@@ -14,7 +14,6 @@
 extern crate alloc;
 
 use alloc::vec::Vec;
-use core::fmt::Write as _;
 
 use super::account::{Binding, Retry, ServerSettings};
 use super::announce::{ObjectList, add_binding, add_lifetime, fingerprint, links, object_list};
@@ -215,7 +214,9 @@ impl Registrar {
         let mut p = confirmable(coap::POST);
         coap::add_option(&mut p, CoapOption::UriPath, b"rd");
         let mut q: heapless::String<96> = heapless::String::new();
-        let _ = write!(q, "ep={}", config.endpoint);
+        // `ep=` and a 64-byte endpoint always fit.
+        let _ = q.push_str("ep=");
+        let _ = q.push_str(&config.endpoint);
         coap::add_option(&mut p, CoapOption::UriQuery, q.as_bytes());
         add_lifetime(&mut p, settings.lifetime);
         coap::add_option(&mut p, CoapOption::UriQuery, b"lwm2m=1.1");
@@ -416,14 +417,14 @@ impl Registrar {
             None => {
                 let half = self.retry_ms / 2;
                 self.retry_ms = (self.retry_ms * 2).min(MAX_RETRY_MS);
-                half + rng.next() % (half + 1)
+                half + rng.up_to(half)
             }
             // The policy's wait, never under the first backoff (a Retry Timer of 0 would
             // retry at once), with the same jitter.
             Some(policy) => match self.next_attempt(policy) {
                 Some(wait) => {
                     let wait = wait.max(FIRST_RETRY_MS);
-                    wait / 2 + rng.next() % (wait / 2 + 1)
+                    wait / 2 + rng.up_to(wait / 2)
                 }
                 None => {
                     let wait = (u64::from(policy.sequence_delay_s) * 1000).max(MAX_RETRY_MS);

@@ -306,10 +306,10 @@ impl Router<'_> {
             |table: &AttributeTable, w: &mut LinkWriter<'_>, p: &Path| -> Result<(), Error> {
                 let a = table.get(p);
                 if let Some(v) = a.pmin {
-                    w.attr("pmin", v)?;
+                    w.attr("pmin", v.into())?;
                 }
                 if let Some(v) = a.pmax {
-                    w.attr("pmax", v)?;
+                    w.attr("pmax", v.into())?;
                 }
                 if let Some(v) = a.gt {
                     w.float_attr("gt", v)?;
@@ -325,7 +325,7 @@ impl Router<'_> {
         if path.len() == 1 {
             w.link(path)?;
             if info.object_version != Version::new(1, 0) {
-                w.attr("ver", info.object_version)?;
+                w.version_attr("ver", info.object_version)?;
             }
             attrs(table, &mut w, path)?;
         }
@@ -344,7 +344,7 @@ impl Router<'_> {
                 if r.multiplicity == Multiplicity::Multiple && r.operations.is_readable() {
                     let mut count = Count(0);
                     if object.read(instance, r.id, &mut count).is_ok() {
-                        w.attr("dim", count.0)?;
+                        w.attr("dim", count.0.into())?;
                     }
                 }
                 attrs(table, &mut w, &rp)?;

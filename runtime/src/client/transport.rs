@@ -85,6 +85,15 @@ impl Rng {
         self.0 = x;
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
+
+    /// A number in `0..=max`, for jitter. From the generator's 32 high bits, by a 32-bit
+    /// remainder: the waits jittered are far under 2^32 ms, and a 64-bit one would link a
+    /// software division into a 32-bit firmware.
+    pub(crate) fn up_to(&mut self, max: u64) -> u64 {
+        let max = u32::try_from(max).unwrap_or(u32::MAX);
+        let high = (self.next() >> 32) as u32;
+        u64::from(high.checked_rem(max.wrapping_add(1)).unwrap_or(high))
+    }
 }
 
 /// A confirmable message and its retransmission state.
@@ -239,7 +248,7 @@ impl Transport {
     fn launch(&mut self, now: Instant, mut exchange: Exchange) -> Result<(), Full> {
         // The first timeout is random between ACK_TIMEOUT and ACK_TIMEOUT * ACK_RANDOM_FACTOR.
         let spread = ACK_TIMEOUT_MS * ACK_RANDOM_FACTOR.0 / ACK_RANDOM_FACTOR.1 - ACK_TIMEOUT_MS;
-        exchange.timeout = ACK_TIMEOUT_MS + self.rng.next() % (spread + 1);
+        exchange.timeout = ACK_TIMEOUT_MS + self.rng.up_to(spread);
         exchange.deadline = now.after(exchange.timeout);
         exchange.transmissions = 1;
         self.send_now(exchange.to, exchange.bytes.clone());
@@ -526,5 +535,28 @@ impl Transport {
     /// The next datagram to send.
     pub(crate) fn pop(&mut self) -> Option<Transmit> {
         self.out.pop_front()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    use super::Rng;
+
+    #[test]
+    fn jitter_stays_within_its_bound_and_spreads_over_it() {
+        let mut rng = Rng::new(7);
+        for max in [0, 1, 1000, 150_000, u64::from(u32::MAX), u64::MAX] {
+            let draws: std::vec::Vec<u64> = (0..2000).map(|_| rng.up_to(max)).collect();
+            let limit = max.min(u64::from(u32::MAX));
+            assert!(draws.iter().all(|&d| d <= limit), "max {max}");
+            if max >= 1000 {
+                // Both halves of the range are reached.
+                assert!(draws.iter().any(|&d| d < limit / 2), "max {max}");
+                assert!(draws.iter().any(|&d| d > limit / 2), "max {max}");
+            }
+        }
+        assert_eq!(rng.up_to(0), 0);
     }
 }

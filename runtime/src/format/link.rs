@@ -1,11 +1,10 @@
 //! CoRE link format (RFC 6690, content format 40): the payload of Register, Update and
 //! Discover.
 
-use core::fmt::Write as _;
-
 use super::Out;
 use crate::error::Error;
 use crate::path::Path;
+use crate::spec::Version;
 
 /// Writes link-format entries one by one, separated by commas.
 pub struct LinkWriter<'o> {
@@ -25,9 +24,15 @@ impl<'o> LinkWriter<'o> {
             self.out.write(b",")?;
         }
         self.first = false;
-        let mut text: heapless::String<32> = heapless::String::new();
-        let _ = write!(text, "<{path}>");
-        self.out.write(text.as_bytes())
+        self.out.write(b"<")?;
+        if path.is_root() {
+            self.out.write(b"/")?;
+        }
+        for &id in path.ids() {
+            self.out.write(b"/")?;
+            self.out.write(itoa::Buffer::new().format(id).as_bytes())?;
+        }
+        self.out.write(b">")
     }
 
     /// Starts an entry with a literal target (such as `</>`).
@@ -41,11 +46,27 @@ impl<'o> LinkWriter<'o> {
         self.out.write(b">")
     }
 
-    /// Adds `;name=value` to the current entry.
-    pub fn attr(&mut self, name: &str, value: impl core::fmt::Display) -> Result<(), Error> {
-        let mut text: heapless::String<48> = heapless::String::new();
-        write!(text, ";{name}={value}").map_err(|_| Error::Internal)?;
-        self.out.write(text.as_bytes())
+    /// Adds `;name=value` for an integer attribute (`pmin`, `dim`, `ssid`, `ct`).
+    pub fn attr(&mut self, name: &str, value: u32) -> Result<(), Error> {
+        self.name(name)?;
+        self.out.write(itoa::Buffer::new().format(value).as_bytes())
+    }
+
+    /// Adds `;name=major.minor` (`ver=1.1`).
+    pub fn version_attr(&mut self, name: &str, value: Version) -> Result<(), Error> {
+        self.name(name)?;
+        self.out
+            .write(itoa::Buffer::new().format(value.major).as_bytes())?;
+        self.out.write(b".")?;
+        self.out
+            .write(itoa::Buffer::new().format(value.minor).as_bytes())
+    }
+
+    /// `;name=`.
+    fn name(&mut self, name: &str) -> Result<(), Error> {
+        self.out.write(b";")?;
+        self.out.write(name.as_bytes())?;
+        self.out.write(b"=")
     }
 
     /// Adds `;name=value` for a float attribute (gt, lt, st), in its shortest text, without a
@@ -55,9 +76,7 @@ impl<'o> LinkWriter<'o> {
         let mut text: heapless::String<40> = heapless::String::new();
         super::decimal::write_float(&mut text, value)?;
         let text = text.strip_suffix(".0").unwrap_or(&text);
-        self.out.write(b";")?;
-        self.out.write(name.as_bytes())?;
-        self.out.write(b"=")?;
+        self.name(name)?;
         self.out.write(text.as_bytes())
     }
 

@@ -428,12 +428,13 @@ fn parse_objlink(text: &str) -> Result<crate::value::ObjLink, Error> {
     })
 }
 
-#[cfg(any(feature = "senml-json", feature = "senml-cbor", feature = "lwm2m-cbor"))]
 /// Writes `3:0` into `buf`, returning the text.
 fn objlink_text(link: crate::value::ObjLink, buf: &mut heapless::String<11>) -> &str {
-    use core::fmt::Write;
     buf.clear();
-    let _ = write!(buf, "{}:{}", link.object, link.instance);
+    // Two u16s and a colon always fit.
+    let _ = buf.push_str(itoa::Buffer::new().format(link.object));
+    let _ = buf.push(':');
+    let _ = buf.push_str(itoa::Buffer::new().format(link.instance));
     buf.as_str()
 }
 

@@ -1,23 +1,17 @@
 //! `text/plain` (0): one value as text. Opaque values are not text (use 42).
 
-use core::fmt::Write as _;
-
-use super::{Out, parse_objlink};
+use super::{Out, objlink_text, parse_objlink};
 use crate::error::Error;
 use crate::object::Value;
 use crate::spec::ResourceType;
 
 pub(super) fn encode(value: &Value<'_>, out: &mut dyn Out) -> Result<(), Error> {
     let mut buf: heapless::String<40> = heapless::String::new();
+    let mut number = itoa::Buffer::new();
+    let mut link = heapless::String::new();
     let text = match *value {
-        Value::Integer(v) | Value::Time(v) => {
-            let _ = write!(buf, "{v}");
-            buf.as_str()
-        }
-        Value::Unsigned(v) => {
-            let _ = write!(buf, "{v}");
-            buf.as_str()
-        }
+        Value::Integer(v) | Value::Time(v) => number.format(v),
+        Value::Unsigned(v) => number.format(v),
         Value::Float(v) => {
             super::decimal::write_float(&mut buf, v)?;
             buf.as_str()
@@ -29,10 +23,7 @@ pub(super) fn encode(value: &Value<'_>, out: &mut dyn Out) -> Result<(), Error> 
                 "0"
             }
         }
-        Value::ObjLink(link) => {
-            let _ = write!(buf, "{}:{}", link.object, link.instance);
-            buf.as_str()
-        }
+        Value::ObjLink(l) => objlink_text(l, &mut link),
         Value::String(s) | Value::CoreLink(s) => s,
         Value::Opaque(_) => return Err(Error::NotAcceptable),
     };

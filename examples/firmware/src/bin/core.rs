@@ -10,7 +10,6 @@
 #![no_std]
 #![no_main]
 
-use core::fmt::Write as _;
 use core::hint::black_box;
 use core::mem::MaybeUninit;
 
@@ -18,6 +17,7 @@ use cortex_m_rt::entry;
 use embedded_alloc::LlffHeap as Heap;
 use lwm2m_firmware::measure;
 use lwm2m_firmware::modem::Modem;
+use lwm2m_firmware::mps2::Part::{Number, Text};
 use lwm2m_firmware::mps2::{self, Uart};
 use lwm2m_objects::connectivity_monitoring as cm;
 use lwm2m_objects::device;
@@ -177,13 +177,17 @@ fn main() -> ! {
         }
         while let Some(event) = client.poll_event() {
             if let Event::Registered { server } = event {
-                let _ = writeln!(log, "lwm2m-firmware-core: registered with server {server}");
-                let _ = writeln!(
-                    log,
-                    "lwm2m-firmware-core: RAM: stack high-water {} B, heap peak {} B",
-                    measure::stack_high_water(),
-                    HEAP.peak(),
-                );
+                log.line(&[
+                    Text("lwm2m-firmware-core: registered with server "),
+                    Number(server.into()),
+                ]);
+                log.line(&[
+                    Text("lwm2m-firmware-core: RAM: stack high-water "),
+                    Number(measure::stack_high_water() as u32),
+                    Text(" B, heap peak "),
+                    Number(HEAP.peak() as u32),
+                    Text(" B"),
+                ]);
             }
         }
     }

@@ -6,8 +6,6 @@
 //! Every refusal is logged (debug: a server that asks what the state forbids is not an
 //! error of the device), with the path and why.
 
-use core::fmt::Write as _;
-
 use embedded_storage::nor_flash::NorFlash;
 use lwm2m_objects::firmware_update::machine::Current;
 use lwm2m_objects::firmware_update::{
@@ -252,9 +250,7 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> Handler for Agent<F, V, B> {
     fn read_pkg_version(&mut self, instance: u16) -> Result<String<255>, Error> {
         only(instance)?;
         let version = self.package()?;
-        let mut text = String::new();
-        write!(text, "{version}").map_err(|_| Error::Internal)?;
-        Ok(text)
+        String::try_from(version.text().as_str()).map_err(|_| Error::Internal)
     }
 
     fn read_firmware_update_protocol_support(
