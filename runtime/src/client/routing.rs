@@ -306,10 +306,10 @@ impl Router<'_> {
             |table: &AttributeTable, w: &mut LinkWriter<'_>, p: &Path| -> Result<(), Error> {
                 let a = table.get(p);
                 if let Some(v) = a.pmin {
-                    w.attr("pmin", v.into())?;
+                    w.attr("pmin", v)?;
                 }
                 if let Some(v) = a.pmax {
-                    w.attr("pmax", v.into())?;
+                    w.attr("pmax", v)?;
                 }
                 if let Some(v) = a.gt {
                     w.float_attr("gt", v)?;
