@@ -188,14 +188,20 @@ fn the_firmware_links_with_dtls_over_mbed_tls() {
 #[test]
 fn the_runtime_as_the_firmware_builds_it_refuses_what_it_left_out() {
     // The firmware builds the runtime without `float-text`, without the SenML and LwM2M CBOR
-    // formats and without `pull`; the workspace never does, so the tests of those
+    // formats and without `pull` or `bootstrap`; the workspace never does, so the tests of those
     // configurations run here: with none of these features, and with SenML JSON alone.
     let root = workspace_root();
-    for (features, tests) in [("", 3), ("senml-json", 7)] {
+    for (features, tests) in [("", 4), ("senml-json", 8)] {
         let output = cargo()
             .args(["test", "--offline", "--quiet", "-p", "lwm2m-runtime"])
             .args(["--no-default-features", "--features", features])
-            .args(["--lib", "--", "format::", "client::download::"])
+            .args([
+                "--lib",
+                "--",
+                "format::",
+                "client::download::",
+                "client::bootstrap::",
+            ])
             .current_dir(&root)
             .env("CARGO_TARGET_DIR", root.join("target/runtime-lean"))
             .env_remove("RUSTFLAGS")

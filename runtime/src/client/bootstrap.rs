@@ -76,6 +76,11 @@ enum State {
     Serving { until: Instant, end: Instant },
 }
 
+/// Whether this build bootstraps (the `bootstrap` feature). Without it the client never asks
+/// a Bootstrap-Server, answers [`Peer::Bootstrap`] with 4.01, and retries its management
+/// servers for ever; the code of client-initiated bootstrap is left out of the build.
+const BOOTSTRAP: bool = cfg!(feature = "bootstrap");
+
 /// The bootstrap state machine.
 pub(super) struct Bootstrapper {
     /// On the heap: most devices have none, and an account with its keys is about 1 KiB.
@@ -122,6 +127,9 @@ impl Bootstrapper {
     /// The answer to a retransmission of the Finish accepted last, if `mid` is its and it
     /// is recent.
     pub(super) fn finish_answer(&self, now: Instant, mid: u16) -> Option<&[u8]> {
+        if !BOOTSTRAP {
+            return None;
+        }
         self.finish_answer
             .as_ref()
             .filter(|(m, _, until)| *m == mid && now < *until)
@@ -129,16 +137,25 @@ impl Bootstrapper {
     }
 
     pub(super) fn account(&self) -> Option<&BootstrapAccount> {
+        if !BOOTSTRAP {
+            return None;
+        }
         self.account.as_deref()
     }
 
     /// Whether the client bootstraps (talks to [`Peer::Bootstrap`]).
     pub(super) fn is_active(&self) -> bool {
+        if !BOOTSTRAP {
+            return false;
+        }
         self.state != State::Idle
     }
 
     /// When the Bootstrap-Request goes, its guard runs out, or the wait for Finish ends.
     pub(super) fn deadline(&self) -> Option<Instant> {
+        if !BOOTSTRAP {
+            return None;
+        }
         match self.state {
             State::Idle => None,
             State::RequestAt(at) => Some(at),
@@ -149,7 +166,8 @@ impl Bootstrapper {
 }
 
 impl Client {
-    /// The Bootstrap-Server the client falls back on, if it has one.
+    /// The Bootstrap-Server the client falls back on, if it has one (never without the
+    /// `bootstrap` feature).
     pub fn bootstrap_account(&self) -> Option<&BootstrapAccount> {
         self.bootstrap.account()
     }
@@ -212,6 +230,9 @@ impl Client {
     /// Sends the Bootstrap-Request when it is due; gives up on a guard or a Finish that ran
     /// out.
     pub(super) fn tick_bootstrap(&mut self, now: Instant, device: &mut Device<'_, '_>) {
+        if !BOOTSTRAP {
+            return;
+        }
         match self.bootstrap.state {
             State::RequestAt(at) if at <= now => {
                 // Answers cached for an earlier bootstrap must not answer this one's requests.
@@ -511,4 +532,45 @@ fn delete(request: &Packet, path: &Path, device: &mut Device<'_, '_>) -> Result<
         _ => return Err(Error::BadRequest),
     }
     Ok(coap::response_to(request, DELETED))
+}
+
+/// Run by `firmware_target` (`cargo test -p lwm2m-runtime --no-default-features`).
+#[cfg(all(test, not(feature = "bootstrap")))]
+mod without_bootstrap {
+    use super::*;
+    use crate::client::{Config, Instant};
+
+    #[test]
+    fn without_bootstrap_a_bootstrap_account_is_never_used() {
+        let account = BootstrapAccount {
+            server_uri: heapless::String::try_from("coap://127.0.0.1:5783").unwrap(),
+            security: Default::default(),
+            hold_off_s: 0,
+        };
+        let config = Config::new("dev-1").unwrap();
+        let mut client = Client::with_accounts(config, [], Some(account), 1);
+        assert!(client.bootstrap_account().is_none());
+        assert!(client.bootstrap_target().is_none());
+        let mut objects: [&mut dyn crate::Object; 0] = [];
+        let mut device = Device::new(&mut objects);
+        // No management server and no bootstrap: nothing is sent, nothing bootstraps.
+        client.register(Instant(0), &mut device);
+        client.bootstrap(Instant(0));
+        assert!(!client.is_bootstrapping());
+        assert!(client.poll(Instant(1_000), &mut device).is_none());
+        // A Bootstrap-Server's request: 4.01.
+        let mut delete = coap::Packet::new();
+        delete.header.set_type(coap_lite::MessageType::Confirmable);
+        delete.header.code = coap_lite::MessageClass::Request(coap_lite::RequestType::Delete);
+        delete.header.message_id = 7;
+        let bytes = delete.to_bytes().unwrap();
+        client.handle(Instant(2_000), Peer::Bootstrap, &bytes, &mut device);
+        let answer = client.poll(Instant(2_000), &mut device).unwrap();
+        let answer = coap::Packet::from_bytes(&answer.data).unwrap();
+        assert_eq!(
+            answer.header.code,
+            coap_lite::MessageClass::Response(coap_lite::ResponseType::Unauthorized)
+        );
+        assert!(!client.is_bootstrapping());
+    }
 }
