@@ -7,6 +7,8 @@ fn main() {
         .machine_file("xml/5.machine.toml")
         .machine_file("xml/9.machine.toml")
         .strict(true)
+        // The `names` feature: names, units and URNs in the objects' facts.
+        .names(std::env::var_os("CARGO_FEATURE_NAMES").is_some())
         .compile(&[
             "xml/0.xml",
             "xml/1.xml",

@@ -137,6 +137,13 @@ impl Config {
         self
     }
 
+    /// Whether the generated `ObjectInfo` and `ResourceInfo` carry names, units and URNs
+    /// (default on); see [`emit::Options::names`].
+    pub fn names(&mut self, names: bool) -> &mut Self {
+        self.options.names = names;
+        self
+    }
+
     /// Names value `value` of resource `/object/resource` `variant` (CamelCase) instead of the
     /// heuristic's choice.
     pub fn variant_name(

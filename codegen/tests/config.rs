@@ -62,6 +62,29 @@ fn capacities_are_settings() {
 }
 
 #[test]
+fn without_names_the_facts_carry_no_text_but_the_constants_do() {
+    let generate = |names: bool| {
+        Config::new()
+            .names(names)
+            .generate(&[firmware_update()])
+            .unwrap()
+            .to_file_string()
+            .unwrap()
+    };
+    let (with, without) = (generate(true), generate(false));
+    assert!(with.contains("name: \"Package URI\""), "{with}");
+    assert!(with.contains("urn: URN"), "{with}");
+    assert!(!without.contains("name: \"Package URI\""), "{without}");
+    assert!(without.contains("name: \"\""), "{without}");
+    assert!(without.contains("urn: \"\""), "{without}");
+    // The constants and the docs keep them.
+    for text in [&with, &without] {
+        assert!(text.contains("pub const NAME: &str = \"Firmware Update\""));
+        assert!(text.contains("pub const URN: &str = \"urn:oma:lwm2m:oma:5:1.2\""));
+    }
+}
+
+#[test]
 fn a_missing_file_names_its_path() {
     let err = Config::new()
         .out_dir(scratch("missing"))

@@ -301,7 +301,8 @@ impl fmt::Display for Constraint {
 pub struct ResourceInfo {
     /// Resource ID.
     pub id: u16,
-    /// Name as written in the definition (whitespace normalised).
+    /// Name as written in the definition (whitespace normalised); `""` when generated without
+    /// names (`lwm2m-codegen`'s `Config::names(false)`).
     pub name: &'static str,
     /// Allowed operations.
     pub operations: Operations,
@@ -313,7 +314,7 @@ pub struct ResourceInfo {
     pub requirement: Requirement,
     /// Allowed values or lengths.
     pub constraint: Constraint,
-    /// Units (`""` when the definition has none).
+    /// Units (`""` when the definition has none, or when generated without names).
     pub units: &'static str,
 }
 
@@ -322,9 +323,10 @@ pub struct ResourceInfo {
 pub struct ObjectInfo {
     /// Object ID.
     pub id: u16,
-    /// Name as written in the definition (whitespace normalised).
+    /// Name as written in the definition (whitespace normalised); `""` when generated without
+    /// names (`lwm2m-codegen`'s `Config::names(false)`).
     pub name: &'static str,
-    /// Object URN, e.g. `urn:oma:lwm2m:oma:5:1.2`.
+    /// Object URN, e.g. `urn:oma:lwm2m:oma:5:1.2` (`""` when generated without names).
     pub urn: &'static str,
     /// `<ObjectVersion>` (1.0 when absent).
     pub object_version: Version,

@@ -69,6 +69,10 @@ pub struct Options {
     /// State machines, checked against their objects: each becomes its object's `machine`
     /// module.
     pub machines: Vec<Machine>,
+    /// Whether `ObjectInfo` and `ResourceInfo` carry the names, units and URN (on by
+    /// default). Off, they are empty strings, which keeps their text out of a firmware that
+    /// never shows them; the `NAME` and `URN` constants and the docs keep them either way.
+    pub names: bool,
 }
 
 impl Default for Options {
@@ -79,6 +83,7 @@ impl Default for Options {
             instances_capacity: DEFAULT_INSTANCES_CAPACITY,
             overrides: Overrides::default(),
             machines: Vec::new(),
+            names: true,
         }
     }
 }
@@ -259,7 +264,12 @@ pub fn emit_object(object: &Object, module: &str, options: &Options) -> TokenStr
     let alias = alias(&object.name, module);
 
     let spec_types = plans.iter().map(|p| &p.spec);
-    let resources_module = emit_resources_module(object, &plans);
+    let (info_name, info_urn) = if options.names {
+        (quote!(NAME), quote!(URN))
+    } else {
+        (quote!(""), quote!(""))
+    };
+    let resources_module = emit_resources_module(object, &plans, options.names);
     let enum_items = enums.iter().map(emit_enum);
     let struct_item = emit_struct(object, &struct_ident, &plans);
     let handler = emit_handler(object, &plans);
@@ -297,8 +307,8 @@ pub fn emit_object(object: &Object, module: &str, options: &Options) -> TokenStr
                 impl ::lwm2m_runtime::ObjectSpec for Spec {
                     const INFO: ::lwm2m_runtime::ObjectInfo = ::lwm2m_runtime::ObjectInfo {
                         id: ID,
-                        name: NAME,
-                        urn: URN,
+                        name: #info_name,
+                        urn: #info_urn,
                         object_version: OBJECT_VERSION,
                         lwm2m_version: LWM2M_VERSION,
                         multiplicity: MULTIPLICITY,

@@ -95,19 +95,25 @@ fn constraint_tokens(r: &Resource) -> TokenStream {
     }
 }
 
-pub(super) fn emit_resources_module(object: &Object, plans: &[ResourcePlan]) -> TokenStream {
+/// The `resources` module; `names` says whether each `ResourceInfo` carries its name and
+/// units (see [`super::Options::names`]).
+pub(super) fn emit_resources_module(
+    object: &Object,
+    plans: &[ResourcePlan],
+    names: bool,
+) -> TokenStream {
     let items = plans.iter().map(|p| {
         let r = p.r;
         let spec = &p.spec;
         let konst = &p.konst;
         let id = Literal::u16_unsuffixed(r.id);
-        let name = &r.name;
+        let name = if names { r.name.as_str() } else { "" };
         let operations = operations_tokens(r.operations);
         let kind = kind_tokens(r.value_kind());
         let multiplicity = multiplicity_tokens(r.multiplicity);
         let requirement = requirement_tokens(r.requirement);
         let constraint = constraint_tokens(r);
-        let units = &r.units;
+        let units = if names { r.units.as_str() } else { "" };
         let value = &p.spec_value;
         let doc = docs(&resource_doc_text(r, p));
         let alias = alias(&r.name, &p.spec.to_string());
