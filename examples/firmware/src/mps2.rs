@@ -13,6 +13,19 @@ use cortex_m::peripheral::SYST;
 use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m_rt::exception;
 
+/// The AN386's interrupt vectors: its NVIC has 32 lines (QEMU's `mps2-an386` too), all left
+/// to the default handler, since the firmware polls its UARTs and enables none. Without a
+/// device crate, cortex-m-rt reserves 240 (960 bytes of flash).
+#[used]
+#[unsafe(link_section = ".vector_table.interrupts")]
+#[unsafe(no_mangle)]
+pub static __INTERRUPTS: [unsafe extern "C" fn(); 32] = [DefaultHandler; 32];
+
+unsafe extern "C" {
+    /// cortex-m-rt's default handler.
+    fn DefaultHandler();
+}
+
 /// The core clock of the AN386 image.
 const CORE_HZ: u32 = 25_000_000;
 
