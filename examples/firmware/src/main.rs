@@ -21,13 +21,13 @@ use cortex_m_rt::entry;
 use embedded_alloc::LlffHeap as Heap;
 use lwm2m_fota::embassy::EmbassyBoot;
 use lwm2m_fota::mcuboot::Mcuboot;
-use lwm2m_fota::sim::NorSim;
 use lwm2m_fota::{DeviceConfig, FotaDevice, Layout, Notice, keys};
 use lwm2m_objects::connectivity_monitoring as cm;
 use lwm2m_runtime::client::{Event, Instant, Peer};
 use lwm2m_runtime::{Error, Instances, Object};
 use panic_halt as _;
 
+use lwm2m_firmware::flash::Flash;
 use lwm2m_firmware::measure;
 use lwm2m_firmware::modem::Modem;
 use lwm2m_firmware::mps2::Part::{Number, Text};
@@ -90,14 +90,11 @@ fn main() -> ! {
     }
     // SAFETY: once, with the same size on every boot.
     let (storage, programmed) = unsafe { mps2::sim_flash(FLASH_SIZE) };
-    if !programmed {
-        storage.fill(0xFF);
-    }
-    let Ok(mut flash) = NorSim::new(storage) else {
+    let Some(mut flash) = Flash::new(storage) else {
         halt()
     };
     if !programmed {
-        // The production line's step, on the first boot.
+        // The production line's step, on the first boot: it erases the whole flash first.
         if lwm2m_fota::slot::provision(&mut flash, &LAYOUT, &FACTORY).is_err() {
             log.line(&[Text("lwm2m-firmware: the factory image does not fit")]);
             halt()

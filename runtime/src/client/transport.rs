@@ -303,19 +303,21 @@ impl Transport {
                     Purpose::Register | Purpose::Update | Purpose::Deregister
                 )
         };
-        self.queue_retain(|e| !registration(e));
+        self.queue_retain(&|e| !registration(e));
         while let Some(i) = self.inflight.iter().position(registration) {
             self.finish(now, i);
         }
     }
 
     /// Keeps the queued exchanges for which `keep` holds, in order.
-    fn queue_retain(&mut self, keep: impl Fn(&Exchange) -> bool) {
-        let kept: heapless::Vec<Exchange, QUEUE> =
-            self.queue.iter().filter(|e| keep(e)).cloned().collect();
-        self.queue.clear();
-        for e in kept {
-            let _ = self.queue.push_back(e);
+    fn queue_retain(&mut self, keep: &dyn Fn(&Exchange) -> bool) {
+        for _ in 0..self.queue.len() {
+            let Some(e) = self.queue.pop_front() else {
+                break;
+            };
+            if keep(&e) {
+                let _ = self.queue.push_back(e);
+            }
         }
     }
 
@@ -352,26 +354,24 @@ impl Transport {
     /// Drops every exchange to `peer` that has not completed (a download abandoned).
     pub(crate) fn abandon(&mut self, peer: Peer) {
         self.inflight.retain(|e| e.to != peer);
-        self.queue_retain(|e| e.to != peer);
+        self.queue_retain(&|e| e.to != peer);
     }
 
     fn finish(&mut self, now: Instant, index: usize) -> Exchange {
         let done = self.inflight.swap_remove(index);
-        // Start the next queued exchange to the same peer.
+        // Start the next queued exchange to the same peer: the others go round the queue
+        // once and keep their order.
         if let Some(pos) = self.queue.iter().position(|e| e.to == done.to) {
-            let mut rest: heapless::Vec<Exchange, QUEUE> = heapless::Vec::new();
             let mut next = None;
-            let mut i = 0;
-            while let Some(e) = self.queue.pop_front() {
+            for i in 0..self.queue.len() {
+                let Some(e) = self.queue.pop_front() else {
+                    break;
+                };
                 if i == pos {
                     next = Some(e);
                 } else {
-                    let _ = rest.push(e);
+                    let _ = self.queue.push_back(e);
                 }
-                i += 1;
-            }
-            for e in rest {
-                let _ = self.queue.push_back(e);
             }
             if let Some(e) = next {
                 let _ = self.launch(now, e);
