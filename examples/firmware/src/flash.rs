@@ -19,7 +19,7 @@ pub struct Flash {
 impl Flash {
     /// The flash over `mem`: whole 4 KiB sectors, or `None`.
     pub fn new(mem: &'static mut [u8]) -> Option<Self> {
-        (mem.len() % Self::ERASE_SIZE == 0).then_some(Self { mem })
+        mem.len().is_multiple_of(Self::ERASE_SIZE).then_some(Self { mem })
     }
 }
 
