@@ -62,7 +62,8 @@ impl Attributes {
 /// Attributes set by Write-Attributes, per path.
 #[derive(Default)]
 pub(crate) struct AttributeTable {
-    entries: heapless::Vec<(Path, Attributes), MAX_ATTRIBUTES>,
+    /// At most [`MAX_ATTRIBUTES`], on the heap: most servers write few or none.
+    entries: alloc::vec::Vec<(Path, Attributes)>,
 }
 
 impl AttributeTable {
@@ -91,7 +92,11 @@ impl AttributeTable {
         if attributes == Attributes::default() {
             return true;
         }
-        self.entries.push((path, attributes)).is_ok()
+        if self.entries.len() >= MAX_ATTRIBUTES {
+            return false;
+        }
+        self.entries.push((path, attributes));
+        true
     }
 }
 
@@ -173,7 +178,8 @@ impl Observation {
 /// update.
 #[derive(Default)]
 pub(crate) struct Observer {
-    list: heapless::Vec<Observation, MAX_OBSERVATIONS>,
+    /// At most [`MAX_OBSERVATIONS`], on the heap: a session holds only those it has.
+    list: alloc::vec::Vec<Observation>,
     pub(crate) attributes: AttributeTable,
     /// The server's Default Minimum and Maximum Periods, for observations that set none.
     defaults: Attributes,
@@ -198,7 +204,11 @@ impl Observer {
     /// Adds or replaces (same token) an observation. False when full.
     pub(crate) fn add(&mut self, o: Observation) -> bool {
         self.remove_token(&o.token);
-        self.list.push(o).is_ok()
+        if self.list.len() >= MAX_OBSERVATIONS {
+            return false;
+        }
+        self.list.push(o);
+        true
     }
 
     pub(crate) fn remove_token(&mut self, token: &[u8]) {
