@@ -19,7 +19,9 @@ pub struct Flash {
 impl Flash {
     /// The flash over `mem`: whole 4 KiB sectors, or `None`.
     pub fn new(mem: &'static mut [u8]) -> Option<Self> {
-        mem.len().is_multiple_of(Self::ERASE_SIZE).then_some(Self { mem })
+        mem.len()
+            .is_multiple_of(Self::ERASE_SIZE)
+            .then_some(Self { mem })
     }
 }
 
