@@ -41,9 +41,10 @@ class Elf:
 def crate_of(symbol):
     """The crate a legacy-mangled Rust symbol belongs to: the first path segment, or for
     `<T as Trait>` the trait's crate, for `<T>` the type's."""
-    v0 = re.match(r'_R[^C]*C(?:s[0-9a-zA-Z]*_)?(\d+)', symbol)
+    v0 = re.match(r'_R[^C]*C(?:s[0-9a-zA-Z]*_)?(\d+)_?', symbol)
     if v0:
-        # Rust's v0 mangling (the standard library's own symbols): the first crate named.
+        # Rust's v0 mangling (the standard library's own symbols): the first crate named (a
+        # `_` after the length starts an identifier that begins with `_` or a digit).
         n = int(v0.group(1))
         return symbol[v0.end():v0.end() + n]
     m = re.match(r'_ZN(\d+)', symbol)

@@ -30,6 +30,9 @@ pub(crate) const MAX_TRANSMIT_WAIT_MS: u64 =
 /// Cached responses for duplicate detection, for every peer together; when full, the
 /// peer with the most gives up its oldest.
 const DEDUP_ENTRIES: usize = 8;
+/// The bytes those responses may hold together (two answers carrying a 1 KiB block), so the
+/// heap they take is bounded by bytes as well as by count; past it, they go the same way.
+const DEDUP_BYTES: usize = 2048;
 /// Exchanges waiting for their turn. Each part starts at most one exchange at a time (each
 /// server's registration one Register, Update or Deregister; the downloader one block
 /// request; the Bootstrap-Request) and notifications never wait in it (they go only when
@@ -475,14 +478,18 @@ impl Transport {
     pub(crate) fn remember(&mut self, now: Instant, from: Peer, mid: u16, response: &[u8]) {
         self.dedup
             .retain(|c| c.expires > now && !(c.peer == from && c.mid == mid));
-        if self.dedup.is_full() {
+        let held = |dedup: &[Cached]| dedup.iter().map(|c| c.response.len()).sum::<usize>();
+        while self.dedup.is_full()
+            || (!self.dedup.is_empty() && held(&self.dedup) + response.len() > DEDUP_BYTES)
+        {
             // The oldest answer of the peer with the most goes: a busy server cannot push
             // another's out (an Execute answered once must not run twice).
             let count = |p: Peer| self.dedup.iter().filter(|c| c.peer == p).count();
             let busiest = self.dedup.iter().map(|c| c.peer).max_by_key(|&p| count(p));
-            if let Some(i) = busiest.and_then(|p| self.dedup.iter().position(|c| c.peer == p)) {
-                self.dedup.remove(i);
-            }
+            let Some(i) = busiest.and_then(|p| self.dedup.iter().position(|c| c.peer == p)) else {
+                break;
+            };
+            self.dedup.remove(i);
         }
         let _ = self.dedup.push(Cached {
             mid,
@@ -543,6 +550,32 @@ mod tests {
     extern crate std;
 
     use super::Rng;
+
+    #[test]
+    fn cached_answers_are_bounded_by_bytes_oldest_of_the_busiest_first() {
+        use super::{DEDUP_BYTES, Instant, Peer, Transport};
+
+        let mut t = Transport::new(1);
+        let now = Instant(0);
+        // Server 2's one small answer, then three of 1,000 bytes from server 1.
+        t.remember(now, Peer::Server(2), 7, &[0; 6]);
+        for mid in 1..=3 {
+            t.remember(now, Peer::Server(1), mid, &[0; 1000]);
+        }
+        let held: usize = t.dedup.iter().map(|c| c.response.len()).sum();
+        assert!(held <= DEDUP_BYTES, "{held} bytes held");
+        let cached =
+            |t: &Transport, peer, mid| t.dedup.iter().any(|c| c.peer == peer && c.mid == mid);
+        assert!(!cached(&t, Peer::Server(1), 1), "server 1's oldest went");
+        assert!(cached(&t, Peer::Server(1), 2) && cached(&t, Peer::Server(1), 3));
+        assert!(
+            cached(&t, Peer::Server(2), 7),
+            "the other server's answer stays"
+        );
+        // Still answered from the cache, once.
+        assert!(t.duplicate(now, Peer::Server(1), 3));
+        assert!(!t.duplicate(now, Peer::Server(1), 1));
+    }
 
     #[test]
     fn jitter_stays_within_its_bound_and_spreads_over_it() {
