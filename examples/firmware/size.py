@@ -39,9 +39,10 @@ class Elf:
         return out
 
 def crate_of(symbol):
-    """The crate a legacy-mangled Rust symbol belongs to: the first path segment, or for
-    `<T as Trait>` the trait's crate, for `<T>` the type's."""
-    v0 = re.match(r'_R[^C]*C(?:s[0-9a-zA-Z]*_)?(\d+)_?', symbol)
+    """The crate a Rust symbol belongs to. v0-mangled (the standard library's): the first
+    crate named. Legacy-mangled: the first path segment, or for `<T as Trait>` the trait's
+    crate, for `<T>` the type's."""
+    v0 = symbol.startswith('_R') and re.search(r'Cs[0-9a-zA-Z]*_(\d+)_?', symbol)
     if v0:
         # Rust's v0 mangling (the standard library's own symbols): the first crate named (a
         # `_` after the length starts an identifier that begins with `_` or a digit).
@@ -144,13 +145,17 @@ def main():
     if args.budget is not None:
         within &= verdict('flash', flash, args.budget)
     if args.frame_budget is not None:
-        if frames is None:
-            print('  budget: the stack frames were not measured (nightly toolchain missing)')
+        import shutil
+        client = [(v, n) for v, n in frames or []
+                  if re.match(r'<?lwm2m_runtime::', demangle(n))]
+        if not client:
+            # No stack sizes (no nightly), or no name read (no c++filt): nothing was checked.
+            why = 'no .stack_sizes' if not frames else 'c++filt is missing' \
+                if not shutil.which('c++filt') else 'no client function found'
+            print(f'  budget: the client stack frames were not measured ({why})')
             within = False
         else:
-            client = [(v, n) for v, n in frames
-                      if re.match(r'<?lwm2m_runtime::', demangle(n))]
-            val, name = max(client, default=(0, 'none'))
+            val, name = max(client)
             within &= verdict(f'largest client stack frame ({demangle(name)})', val,
                               args.frame_budget)
     sys.exit(0 if within else 1)
@@ -162,7 +167,7 @@ def demangle(name):
     if not shutil.which('c++filt'):
         return name
     text = subprocess.run(['c++filt'], input=name, capture_output=True, text=True).stdout.strip()
-    text = re.sub(r'\[[0-9a-f]{16}\]', '', text)
+    text = re.sub(r'\[[0-9a-f]+\]', '', text)
     text = re.sub(r'::h[0-9a-f]{16}$', '', text)
     return text if len(text) <= 110 else text[:107] + '...'
 

@@ -174,7 +174,8 @@ impl Client {
 
     /// Gives the client a Bootstrap-Server to fall back on (or takes it away). With one,
     /// registration follows the server's Communication Retry settings and bootstraps when
-    /// they run out; without, it retries forever.
+    /// they run out; without, it retries forever. Without the `bootstrap` feature the account
+    /// is kept but never used.
     pub fn set_bootstrap_account(&mut self, account: Option<BootstrapAccount>) {
         self.bootstrap.account = account.map(Box::new);
     }

@@ -30,9 +30,10 @@ pub(crate) const MAX_TRANSMIT_WAIT_MS: u64 =
 /// Cached responses for duplicate detection, for every peer together; when full, the
 /// peer with the most gives up its oldest.
 const DEDUP_ENTRIES: usize = 8;
-/// The bytes those responses may hold together (two answers carrying a 1 KiB block), so the
-/// heap they take is bounded by bytes as well as by count; past it, they go the same way.
-const DEDUP_BYTES: usize = 2048;
+/// The bytes those responses may hold together (two answers carrying a 1 KiB block, with
+/// their header, token and options), so the heap they take is bounded by bytes as well as by
+/// count; past it, they go the same way.
+const DEDUP_BYTES: usize = 2304;
 /// Exchanges waiting for their turn. Each part starts at most one exchange at a time (each
 /// server's registration one Register, Update or Deregister; the downloader one block
 /// request; the Bootstrap-Request) and notifications never wait in it (they go only when
@@ -90,8 +91,9 @@ impl Rng {
     }
 
     /// A number in `0..=max`, for jitter. From the generator's 32 high bits, by a 32-bit
-    /// remainder: the waits jittered are far under 2^32 ms, and a 64-bit one would link a
-    /// software division into a 32-bit firmware.
+    /// remainder (a 64-bit one would link a software division into a 32-bit firmware): a
+    /// `max` past 2^32 ms (49.7 days, reached only by a retry policy's longest waits) is
+    /// jittered over its first 49.7 days.
     pub(crate) fn up_to(&mut self, max: u64) -> u64 {
         let max = u32::try_from(max).unwrap_or(u32::MAX);
         let high = (self.next() >> 32) as u32;
@@ -482,10 +484,15 @@ impl Transport {
         while self.dedup.is_full()
             || (!self.dedup.is_empty() && held(&self.dedup) + response.len() > DEDUP_BYTES)
         {
-            // The oldest answer of the peer with the most goes: a busy server cannot push
-            // another's out (an Execute answered once must not run twice).
+            // The oldest answer of the peer with the most goes, counting the answer being
+            // kept, and on a tie the peer it is for: a busy server cannot push another's out
+            // (an Execute answered once must not run twice).
             let count = |p: Peer| self.dedup.iter().filter(|c| c.peer == p).count();
-            let busiest = self.dedup.iter().map(|c| c.peer).max_by_key(|&p| count(p));
+            let busiest = self
+                .dedup
+                .iter()
+                .map(|c| c.peer)
+                .max_by_key(|&p| (count(p) + usize::from(p == from), p == from));
             let Some(i) = busiest.and_then(|p| self.dedup.iter().position(|c| c.peer == p)) else {
                 break;
             };
@@ -575,6 +582,18 @@ mod tests {
         // Still answered from the cache, once.
         assert!(t.duplicate(now, Peer::Server(1), 3));
         assert!(!t.duplicate(now, Peer::Server(1), 1));
+
+        // One answer each, then one for server 1 that does not fit beside them: server 1's
+        // own goes (the tie is broken towards it), not server 2's Execute answer.
+        let mut t = Transport::new(1);
+        t.remember(now, Peer::Server(1), 1, &[0; 1200]);
+        t.remember(now, Peer::Server(2), 7, &[0; 6]);
+        t.remember(now, Peer::Server(1), 2, &[0; 1200]);
+        assert!(
+            cached(&t, Peer::Server(2), 7),
+            "server 2's Execute answer stays"
+        );
+        assert!(cached(&t, Peer::Server(1), 2) && !cached(&t, Peer::Server(1), 1));
     }
 
     #[test]

@@ -30,7 +30,7 @@ use static_cell::StaticCell;
 #[global_allocator]
 static HEAP: measure::Counting<Heap> = measure::Counting::new(Heap::empty());
 /// The heap, as in the whole firmware.
-const HEAP_SIZE: usize = 8 * 1024;
+const HEAP_SIZE: usize = 12 * 1024;
 
 /// Object 3: who the device is.
 struct Info;

@@ -16,7 +16,7 @@
 
 use embedded_storage::nor_flash::NorFlash;
 use lwm2m_objects::firmware_update::machine::{Current, Machine};
-use lwm2m_objects::firmware_update::{Severity, State};
+use lwm2m_objects::firmware_update::{FirmwareUpdateDeliveryMethod, Severity, State};
 
 use super::{Agent, Download, FirmwareUpdate, Notice, Reboot, Settings, Work};
 use crate::boot::{BootError, BootState, Bootloader};
@@ -51,6 +51,12 @@ impl<F: NorFlash, V: Verifier, B: Bootloader<F>> FirmwareUpdate<F, V, B> {
         self_test: impl SelfTest,
     ) -> Result<Self, (F, BootError)> {
         let (slot, boot) = Slot::open(flash, layout, verifier, bootloader)?;
+        let mut settings = settings;
+        if !super::PULL {
+            // A build that cannot download says so, whatever the application asked for.
+            settings.delivery = FirmwareUpdateDeliveryMethod::PushOnly;
+            settings.protocols.clear();
+        }
         let mut agent = Agent {
             slot,
             machine: Machine::new(),
