@@ -14,7 +14,6 @@
 #![no_std]
 #![no_main]
 
-use core::hint::black_box;
 use core::mem::MaybeUninit;
 
 use cortex_m_rt::entry;
@@ -23,16 +22,16 @@ use lwm2m_fota::embassy::EmbassyBoot;
 use lwm2m_fota::mcuboot::Mcuboot;
 use lwm2m_fota::{DeviceConfig, FotaDevice, Layout, Notice, keys};
 use lwm2m_objects::connectivity_monitoring as cm;
+use lwm2m_runtime::Object;
 use lwm2m_runtime::client::{Event, Instant, Peer};
-use lwm2m_runtime::{Error, Instances, Object};
 use panic_halt as _;
 use static_cell::StaticCell;
 
 use lwm2m_firmware::flash::Flash;
 use lwm2m_firmware::measure;
-use lwm2m_firmware::modem::Modem;
+use lwm2m_firmware::modem::{Modem, Radio};
 use lwm2m_firmware::mps2::Part::{Number, Text};
-use lwm2m_firmware::mps2::{self, Uart};
+use lwm2m_firmware::mps2::{self, Uart, halt};
 
 #[global_allocator]
 static HEAP: measure::Counting<Heap> = measure::Counting::new(Heap::empty());
@@ -58,26 +57,6 @@ static FACTORY: [u8; FACTORY_LEN] = *include_bytes!(concat!(env!("OUT_DIR"), "/f
 const FACTORY_LEN: usize = include_bytes!(concat!(env!("OUT_DIR"), "/factory.bin")).len();
 const FLASH_SIZE: usize = LAYOUT.size() as usize;
 
-/// Object 4 from the modem's readings.
-struct Radio;
-
-impl cm::Handler for Radio {
-    fn read_network_bearer(&mut self, _: u16) -> Result<u8, Error> {
-        Ok(black_box(6))
-    }
-    fn read_available_network_bearer(&mut self, _: u16) -> Result<Instances<u8, 8>, Error> {
-        let mut b = Instances::new();
-        b.insert(0, black_box(6)).map_err(|_| Error::Internal)?;
-        Ok(b)
-    }
-    fn read_radio_signal_strength(&mut self, _: u16) -> Result<i64, Error> {
-        Ok(black_box(-75))
-    }
-    fn read_ip_addresses(&mut self, _: u16) -> Result<Instances<heapless::String<64>, 8>, Error> {
-        Ok(Instances::new())
-    }
-}
-
 #[entry]
 fn main() -> ! {
     measure::paint_stack();
@@ -102,10 +81,10 @@ fn main() -> ! {
     let mut link = {
         let psk = lwm2m_dtls::Psk {
             identity: b"fw-board",
-            key: &black_box([0x11; 16]),
+            key: &core::hint::black_box([0x11; 16]),
         };
         // A stand-in for the MCU's true random number generator.
-        let trng = |buf: &mut [u8]| buf.fill(black_box(0x5a));
+        let trng = |buf: &mut [u8]| buf.fill(core::hint::black_box(0x5a));
         let Ok(link) = lwm2m_dtls::Link::new(psk, trng) else {
             halt()
         };
@@ -241,10 +220,4 @@ fn ram(log: &mut Uart) {
         Number(measure::static_ram() as u32),
         Text(" B"),
     ]);
-}
-
-fn halt() -> ! {
-    loop {
-        cortex_m::asm::wfi();
-    }
 }

@@ -125,6 +125,14 @@ impl Uart {
     }
 }
 
+/// Stops here for good, asleep between interrupts: where the firmware ends up when it cannot
+/// go on (a product resets through its watchdog).
+pub fn halt() -> ! {
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
+
 /// Milliseconds since the clock started.
 static MILLIS: Mutex<Cell<u64>> = Mutex::new(Cell::new(0));
 

@@ -16,9 +16,9 @@ use core::mem::MaybeUninit;
 use cortex_m_rt::entry;
 use embedded_alloc::LlffHeap as Heap;
 use lwm2m_firmware::measure;
-use lwm2m_firmware::modem::Modem;
+use lwm2m_firmware::modem::{Modem, Radio};
 use lwm2m_firmware::mps2::Part::{Number, Text};
-use lwm2m_firmware::mps2::{self, Uart};
+use lwm2m_firmware::mps2::{self, Uart, halt};
 use lwm2m_objects::connectivity_monitoring as cm;
 use lwm2m_objects::device;
 use lwm2m_objects::firmware_update::{self as fw, machine};
@@ -52,26 +52,6 @@ impl device::Handler for Info {
     }
     fn read_supported_binding_and_modes(&mut self, _: u16) -> Result<heapless::String<64>, Error> {
         heapless::String::try_from("U").map_err(|_| Error::Internal)
-    }
-}
-
-/// Object 4 from the modem's readings.
-struct Radio;
-
-impl cm::Handler for Radio {
-    fn read_network_bearer(&mut self, _: u16) -> Result<u8, Error> {
-        Ok(black_box(6))
-    }
-    fn read_available_network_bearer(&mut self, _: u16) -> Result<Instances<u8, 8>, Error> {
-        let mut b = Instances::new();
-        b.insert(0, black_box(6)).map_err(|_| Error::Internal)?;
-        Ok(b)
-    }
-    fn read_radio_signal_strength(&mut self, _: u16) -> Result<i64, Error> {
-        Ok(black_box(-75))
-    }
-    fn read_ip_addresses(&mut self, _: u16) -> Result<Instances<heapless::String<64>, 8>, Error> {
-        Ok(Instances::new())
     }
 }
 
@@ -193,11 +173,5 @@ fn main() -> ! {
                 ]);
             }
         }
-    }
-}
-
-fn halt() -> ! {
-    loop {
-        cortex_m::asm::wfi();
     }
 }
