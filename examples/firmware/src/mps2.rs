@@ -12,6 +12,7 @@ use cortex_m::interrupt::{self, Mutex};
 use cortex_m::peripheral::SYST;
 use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m_rt::exception;
+use lwm2m_runtime::format::Digits;
 
 /// The AN386's interrupt vectors: its NVIC has 32 lines (QEMU's `mps2-an386` too), all left
 /// to the default handler, since the firmware polls its UARTs and enables none. Without a
@@ -118,7 +119,7 @@ impl Uart {
         for part in parts {
             match *part {
                 Part::Text(text) => self.write(text.as_bytes()),
-                Part::Number(n) => self.write(itoa::Buffer::new().format(n).as_bytes()),
+                Part::Number(n) => self.write(Digits::unsigned(n.into()).as_bytes()),
             }
         }
         self.write(b"\n");

@@ -56,19 +56,21 @@ impl Version {
     /// `1.2.3`, or `1.2.3+4` with a build number: what [`Display`](core::fmt::Display)
     /// writes, without core's formatting machinery (for a firmware's hot paths).
     pub fn text(&self) -> heapless::String<24> {
+        use lwm2m_runtime::format::Digits;
+
         let mut text = heapless::String::new();
         let mut push = |part: &str| {
             // At most 3 + 1 + 3 + 1 + 5 + 1 + 10 = 24 bytes: it always fits.
             let _ = text.push_str(part);
         };
-        push(itoa::Buffer::new().format(self.major));
+        push(Digits::unsigned(self.major.into()).as_str());
         push(".");
-        push(itoa::Buffer::new().format(self.minor));
+        push(Digits::unsigned(self.minor.into()).as_str());
         push(".");
-        push(itoa::Buffer::new().format(self.revision));
+        push(Digits::unsigned(self.revision.into()).as_str());
         if self.build != 0 {
             push("+");
-            push(itoa::Buffer::new().format(self.build));
+            push(Digits::unsigned(self.build.into()).as_str());
         }
         text
     }

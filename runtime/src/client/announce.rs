@@ -9,6 +9,7 @@ use super::account::Binding;
 use super::observe::{FNV_START, fnv1a};
 use super::{Config, Device};
 use crate::coap::{self, CoapOption, Packet};
+use crate::format::Digits;
 use crate::format::link::LinkWriter;
 use crate::path::Path;
 use crate::spec::{ObjectInfo, Version};
@@ -53,7 +54,7 @@ pub(super) fn add_lifetime(p: &mut Packet, lifetime: u32) {
     let mut q: heapless::String<16> = heapless::String::new();
     // `lt=` and a u32 always fit.
     let _ = q.push_str("lt=");
-    let _ = q.push_str(itoa::Buffer::new().format(lifetime));
+    let _ = q.push_str(Digits::unsigned(lifetime.into()).as_str());
     coap::add_option(p, CoapOption::UriQuery, q.as_bytes());
 }
 

@@ -1,7 +1,7 @@
 //! CoRE link format (RFC 6690, content format 40): the payload of Register, Update and
 //! Discover.
 
-use super::Out;
+use super::{Digits, Out};
 use crate::error::Error;
 use crate::path::Path;
 use crate::spec::Version;
@@ -30,7 +30,7 @@ impl<'o> LinkWriter<'o> {
         }
         for &id in path.ids() {
             self.out.write(b"/")?;
-            self.out.write(itoa::Buffer::new().format(id).as_bytes())?;
+            self.out.write(Digits::unsigned(id.into()).as_bytes())?;
         }
         self.out.write(b">")
     }
@@ -49,17 +49,17 @@ impl<'o> LinkWriter<'o> {
     /// Adds `;name=value` for an integer attribute (`pmin`, `dim`, `ssid`, `ct`).
     pub fn attr(&mut self, name: &str, value: u32) -> Result<(), Error> {
         self.name(name)?;
-        self.out.write(itoa::Buffer::new().format(value).as_bytes())
+        self.out.write(Digits::unsigned(value.into()).as_bytes())
     }
 
     /// Adds `;name=major.minor` (`ver=1.1`).
     pub fn version_attr(&mut self, name: &str, value: Version) -> Result<(), Error> {
         self.name(name)?;
         self.out
-            .write(itoa::Buffer::new().format(value.major).as_bytes())?;
+            .write(Digits::unsigned(value.major.into()).as_bytes())?;
         self.out.write(b".")?;
         self.out
-            .write(itoa::Buffer::new().format(value.minor).as_bytes())
+            .write(Digits::unsigned(value.minor.into()).as_bytes())
     }
 
     /// `;name=`.

@@ -25,12 +25,14 @@ use crate::path::Path;
 use crate::spec::ResourceType;
 
 pub(crate) use decimal::parse_float;
+pub use digits::Digits;
 
 #[cfg(feature = "senml-json")]
 mod base64;
 #[cfg(any(feature = "senml-cbor", feature = "lwm2m-cbor"))]
 mod cbor;
 mod decimal;
+mod digits;
 #[cfg(feature = "senml-json")]
 mod json;
 pub mod link;
@@ -432,9 +434,9 @@ fn parse_objlink(text: &str) -> Result<crate::value::ObjLink, Error> {
 fn objlink_text(link: crate::value::ObjLink, buf: &mut heapless::String<11>) -> &str {
     buf.clear();
     // Two u16s and a colon always fit.
-    let _ = buf.push_str(itoa::Buffer::new().format(link.object));
+    let _ = buf.push_str(Digits::unsigned(link.object.into()).as_str());
     let _ = buf.push(':');
-    let _ = buf.push_str(itoa::Buffer::new().format(link.instance));
+    let _ = buf.push_str(Digits::unsigned(link.instance.into()).as_str());
     buf.as_str()
 }
 

@@ -1,17 +1,23 @@
 //! `text/plain` (0): one value as text. Opaque values are not text (use 42).
 
-use super::{Out, objlink_text, parse_objlink};
+use super::{Digits, Out, objlink_text, parse_objlink};
 use crate::error::Error;
 use crate::object::Value;
 use crate::spec::ResourceType;
 
 pub(super) fn encode(value: &Value<'_>, out: &mut dyn Out) -> Result<(), Error> {
     let mut buf: heapless::String<40> = heapless::String::new();
-    let mut number = itoa::Buffer::new();
+    let number;
     let mut link = heapless::String::new();
     let text = match *value {
-        Value::Integer(v) | Value::Time(v) => number.format(v),
-        Value::Unsigned(v) => number.format(v),
+        Value::Integer(v) | Value::Time(v) => {
+            number = Digits::signed(v);
+            number.as_str()
+        }
+        Value::Unsigned(v) => {
+            number = Digits::unsigned(v);
+            number.as_str()
+        }
         Value::Float(v) => {
             super::decimal::write_float(&mut buf, v)?;
             buf.as_str()
