@@ -190,12 +190,7 @@ fn boot(log: &mut Uart) -> &'static mut Board {
     // SAFETY: as for `sim_flash`.
     let boot = unsafe { mps2::boot_count(FLASH_SIZE) };
     config.seed = 0x5eed ^ u64::from(boot).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    // What embassy-boot's bootloader does at reset, before the application: swap in a
-    // scheduled image, or revert one that was not confirmed.
-    let bootloader = EmbassyBoot::new(LAYOUT);
-    if bootloader.prepare_boot_4k(&mut flash).is_err() {
-        log.line(&[Text("lwm2m-firmware: the bootloader's state is unreadable")]);
-    }
+    let bootloader = bootloader(&mut flash, log);
     let Ok(device) = FotaDevice::boot(
         flash,
         config,
@@ -207,6 +202,18 @@ fn boot(log: &mut Uart) -> &'static mut Board {
         halt()
     };
     DEVICE.init(device)
+}
+
+/// What embassy-boot's bootloader does at reset, before the application: swap in a scheduled
+/// image, or revert one that was not confirmed. In a frame of its own (its page buffer is
+/// 4 KiB), gone before the device is booted.
+#[inline(never)]
+fn bootloader(flash: &mut Flash, log: &mut Uart) -> EmbassyBoot {
+    let bootloader = EmbassyBoot::new(LAYOUT);
+    if bootloader.prepare_boot_4k(flash).is_err() {
+        log.line(&[Text("lwm2m-firmware: the bootloader's state is unreadable")]);
+    }
+    bootloader
 }
 
 /// Logs what this boot used of the RAM so far.
