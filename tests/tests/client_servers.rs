@@ -74,6 +74,14 @@ fn client(accounts: &Accounts<Flash>) -> Harness {
 }
 
 /// What the client sent since the last call, with where it went.
+/// Runs `test` with a client for the two provisioned servers, which serves their Objects 0
+/// and 1.
+fn with_two_servers(test: impl FnOnce(&mut Harness, &mut Device<'_, '_>)) {
+    let mut accounts = provisioned();
+    let mut h = client(&accounts);
+    serving(&mut accounts, |device| test(&mut h, device));
+}
+
 fn sent(h: &mut Harness, device: &mut Device<'_, '_>) -> Vec<(Peer, Packet)> {
     h.drain(device)
         .into_iter()
@@ -154,11 +162,9 @@ fn register_both(h: &mut Harness, device: &mut Device<'_, '_>) {
 
 #[test]
 fn each_server_gets_its_own_register_and_updates_on_its_own_lifetime() {
-    let mut accounts = provisioned();
-    let mut h = client(&accounts);
-    serving(&mut accounts, |device| {
+    with_two_servers(|h, device| {
         h.client.register(h.now, device);
-        let out = sent(&mut h, device);
+        let out = sent(h, device);
         let lifetimes: Vec<(u16, Vec<String>)> = [A, B]
             .map(|s| (s, strings(&only_to(&out, s), CoapOption::UriQuery)))
             .to_vec();
@@ -214,14 +220,14 @@ fn each_server_gets_its_own_register_and_updates_on_its_own_lifetime() {
         h.events();
         // A's Update is due at three quarters of 120 s, B's at three quarters of 300 s.
         h.now = h.now.after(90_000);
-        let out = sent(&mut h, device);
+        let out = sent(h, device);
         let update = only_to(&out, A);
         assert_eq!(strings(&update, CoapOption::UriPath), ["rd", "a"]);
         assert_eq!(out.len(), 1, "nothing to B yet");
         h.reply(device, Peer::Server(A), &update, code(2, 4), |_| {});
         assert_eq!(h.events(), [Event::Updated { server: A }]);
         h.now = h.now.after(135_000);
-        let out = sent(&mut h, device);
+        let out = sent(h, device);
         let update = only_to(&out, B);
         assert_eq!(strings(&update, CoapOption::UriPath), ["rd", "b"]);
     });
@@ -229,15 +235,13 @@ fn each_server_gets_its_own_register_and_updates_on_its_own_lifetime() {
 
 #[test]
 fn each_server_observes_with_its_own_periods_and_hears_the_others_write() {
-    let mut accounts = provisioned();
-    let mut h = client(&accounts);
-    serving(&mut accounts, |device| {
-        register_both(&mut h, device);
+    with_two_servers(|h, device| {
+        register_both(h, device);
         // Both observe Notification Storing of A's Server instance, with the same token
         // (tokens are each server's own).
         let observe = || Request::new(GET, "/1/0/6").uint(CoapOption::Observe, 0);
-        let (a, _) = ask(&mut h, device, A, 0x0101, observe());
-        let (b, _) = ask(&mut h, device, B, 0x0101, observe());
+        let (a, _) = ask(h, device, A, 0x0101, observe());
+        let (b, _) = ask(h, device, B, 0x0101, observe());
         for r in [&a, &b] {
             assert_eq!(code_str(r), "2.05");
             assert!(r.get_option(CoapOption::Observe).is_some());
@@ -245,7 +249,7 @@ fn each_server_observes_with_its_own_periods_and_hears_the_others_write() {
         // B writes the value: B answered, B's observation (no default pmin) notified at
         // once, A's only once its default pmin of 5 s has passed.
         let write = Request::new(PUT, "/1/0/6").format(0).payload(b"0");
-        let (r, out) = ask(&mut h, device, B, 0x0202, write);
+        let (r, out) = ask(h, device, B, 0x0202, write);
         assert_eq!(code_str(&r), "2.04");
         let note = only_to(&out, B);
         assert_eq!(
@@ -258,23 +262,23 @@ fn each_server_observes_with_its_own_periods_and_hears_the_others_write() {
         );
         // B's notification is not acknowledged yet: A's is not held up by it.
         h.now = h.now.after(5_000);
-        let out = sent(&mut h, device);
+        let out = sent(h, device);
         let note_b = note;
         let note = only_to(&out, A);
         assert_eq!(
             (note.get_token(), &note.payload[..]),
             (&[1u8, 1][..], &b"0"[..])
         );
-        ack(&mut h, device, A, &note);
-        ack(&mut h, device, B, &note_b);
+        ack(h, device, A, &note);
+        ack(h, device, B, &note_b);
         // A cancels its observation (same token, a new message); B's goes on.
         let mut cancel = Request::new(GET, "/1/0/6").uint(CoapOption::Observe, 1);
         cancel.0.set_token(vec![1, 1]);
-        let (r, _) = ask(&mut h, device, A, 0x0707, cancel);
+        let (r, _) = ask(h, device, A, 0x0707, cancel);
         assert_eq!(code_str(&r), "2.05");
         h.client.notify_changed(h.now);
         let (r, _) = ask(
-            &mut h,
+            h,
             device,
             A,
             0x0303,
@@ -282,7 +286,7 @@ fn each_server_observes_with_its_own_periods_and_hears_the_others_write() {
         );
         assert_eq!(code_str(&r), "2.04");
         h.now = h.now.after(60_000);
-        let out = sent(&mut h, device);
+        let out = sent(h, device);
         let to_a: Vec<_> = out
             .iter()
             .filter(|(to, p)| *to == Peer::Server(A) && p.get_token() == [1, 1])
@@ -298,12 +302,10 @@ fn each_server_observes_with_its_own_periods_and_hears_the_others_write() {
 
 #[test]
 fn one_server_disabling_itself_leaves_the_other_registered() {
-    let mut accounts = provisioned();
-    let mut h = client(&accounts);
-    serving(&mut accounts, |device| {
-        register_both(&mut h, device);
+    with_two_servers(|h, device| {
+        register_both(h, device);
         // A executes Disable on its own Server instance (/1/0): A is deregistered.
-        let (r, out) = ask(&mut h, device, A, 0x0404, Request::new(POST, "/1/0/4"));
+        let (r, out) = ask(h, device, A, 0x0404, Request::new(POST, "/1/0/4"));
         assert_eq!(code_str(&r), "2.04");
         let deregister = only_to(&out, A);
         assert_eq!(
@@ -319,14 +321,14 @@ fn one_server_disabling_itself_leaves_the_other_registered() {
         assert!(h.client.is_disabled(A) && !h.client.is_disabled(B));
         assert!(h.client.is_registered_with(B) && !h.client.is_registered_with(A));
         // B is served as before.
-        let (r, _) = ask(&mut h, device, B, 0x0505, Request::new(GET, "/1/1/1"));
+        let (r, _) = ask(h, device, B, 0x0505, Request::new(GET, "/1/1/1"));
         assert_eq!(
             (code_str(&r), r.payload),
             ("2.05".to_owned(), b"300".to_vec())
         );
         // A registers again after its Disable Timeout, 30 s.
         h.now = h.now.after(30_000);
-        let out = sent(&mut h, device);
+        let out = sent(h, device);
         let register = only_to(&out, A);
         assert_eq!(strings(&register, CoapOption::UriPath), ["rd"]);
     });
@@ -393,10 +395,8 @@ fn the_client_bootstraps_only_when_every_server_gave_up() {
 
 #[test]
 fn block_wise_writes_from_two_servers_do_not_cut_each_other_off() {
-    let mut accounts = provisioned();
-    let mut h = client(&accounts);
-    serving(&mut accounts, |device| {
-        register_both(&mut h, device);
+    with_two_servers(|h, device| {
+        register_both(h, device);
         // Each server writes its own lifetime in 16-byte blocks (text, zero-padded to 21
         // bytes), the two transfers interleaved.
         let writes = [
@@ -415,7 +415,7 @@ fn block_wise_writes_from_two_servers_do_not_cut_each_other_off() {
         for num in [0, 1] {
             for (ssid, instance, payload) in &writes {
                 mid += 1;
-                let (r, _) = ask(&mut h, device, *ssid, mid, block(*instance, payload, num));
+                let (r, _) = ask(h, device, *ssid, mid, block(*instance, payload, num));
                 let want = if num == 0 { "2.31" } else { "2.04" };
                 assert_eq!(code_str(&r), want, "server {ssid}, block {num}");
             }
@@ -423,7 +423,7 @@ fn block_wise_writes_from_two_servers_do_not_cut_each_other_off() {
         for (ssid, instance, lifetime) in [(A, 0, "100"), (B, 1, "200")] {
             mid += 1;
             let (r, _) = ask(
-                &mut h,
+                h,
                 device,
                 ssid,
                 mid,
@@ -436,24 +436,22 @@ fn block_wise_writes_from_two_servers_do_not_cut_each_other_off() {
 
 #[test]
 fn one_servers_requests_do_not_push_the_others_answer_out_of_the_duplicate_cache() {
-    let mut accounts = provisioned();
-    let mut h = client(&accounts);
-    serving(&mut accounts, |device| {
-        register_both(&mut h, device);
+    with_two_servers(|h, device| {
+        register_both(h, device);
         // B triggers a Registration Update (/1/1/8); the Update goes and is answered.
         let trigger = || Request::new(POST, "/1/1/8");
-        let (first, out) = ask(&mut h, device, B, 0x0a00, trigger());
+        let (first, out) = ask(h, device, B, 0x0a00, trigger());
         assert_eq!(code_str(&first), "2.04");
         let update = only_to(&out, B);
         h.reply(device, Peer::Server(B), &update, code(2, 4), |_| {});
         // A sends more requests than the cache holds answers.
         for mid in 0x0b00..0x0b10 {
-            let (r, _) = ask(&mut h, device, A, mid, Request::new(GET, "/1/0/1"));
+            let (r, _) = ask(h, device, A, mid, Request::new(GET, "/1/0/1"));
             assert_eq!(code_str(&r), "2.05");
         }
         // B's Execute arrives again (its ACK was lost): answered from the cache, not run
         // again (no second Update).
-        let (again, out) = ask(&mut h, device, B, 0x0a00, trigger());
+        let (again, out) = ask(h, device, B, 0x0a00, trigger());
         assert_eq!(again.to_bytes().unwrap(), first.to_bytes().unwrap());
         assert!(out.is_empty(), "the Execute ran twice: {out:?}");
     });
@@ -510,11 +508,9 @@ fn a_bootstrap_server_provisions_two_servers_and_the_client_registers_with_both(
 
 #[test]
 fn a_server_the_client_has_no_account_for_is_refused() {
-    let mut accounts = provisioned();
-    let mut h = client(&accounts);
-    serving(&mut accounts, |device| {
-        register_both(&mut h, device);
-        let (r, out) = ask(&mut h, device, 103, 0x0606, Request::new(GET, "/1/0/1"));
+    with_two_servers(|h, device| {
+        register_both(h, device);
+        let (r, out) = ask(h, device, 103, 0x0606, Request::new(GET, "/1/0/1"));
         assert_eq!(code_str(&r), "4.01");
         assert!(out.is_empty());
     });
@@ -553,10 +549,8 @@ fn accounts_past_max_servers_are_left_out() {
 
 #[test]
 fn registering_again_leaves_the_servers_already_registered_alone() {
-    let mut accounts = provisioned();
-    let mut h = client(&accounts);
-    serving(&mut accounts, |device| {
-        register_both(&mut h, device);
+    with_two_servers(|h, device| {
+        register_both(h, device);
         let c = Account {
             server_uri: "coap://s103.example".try_into().unwrap(),
             security: Security::NoSec,
@@ -564,7 +558,7 @@ fn registering_again_leaves_the_servers_already_registered_alone() {
         };
         h.client.set_account(h.now, c).unwrap();
         h.client.register(h.now, device);
-        let out = sent(&mut h, device);
+        let out = sent(h, device);
         assert_eq!(out.len(), 1, "a Register to the new server only: {out:?}");
         assert_eq!(out[0].0, Peer::Server(103));
         assert!(h.client.is_registered_with(A) && h.client.is_registered_with(B));
@@ -600,11 +594,9 @@ fn in_queue_mode_the_device_sleeps_while_one_server_waits_to_be_tried_again() {
 
 #[test]
 fn a_server_disabled_while_its_register_is_in_flight_stays_off() {
-    let mut accounts = provisioned();
-    let mut h = client(&accounts);
-    serving(&mut accounts, |device| {
+    with_two_servers(|h, device| {
         h.client.register(h.now, device);
-        let out = sent(&mut h, device);
+        let out = sent(h, device);
         let register_b = only_to(&out, B);
         h.reply(
             device,
@@ -614,7 +606,7 @@ fn a_server_disabled_while_its_register_is_in_flight_stays_off() {
             |_| {},
         );
         // A disables B (its Server instance is /1/1) before B answers.
-        let (r, _) = ask(&mut h, device, A, 0x0c00, Request::new(POST, "/1/1/4"));
+        let (r, _) = ask(h, device, A, 0x0c00, Request::new(POST, "/1/1/4"));
         assert_eq!(code_str(&r), "2.04");
         assert!(h.client.is_disabled(B));
         // B's late answer changes nothing, and nothing goes to B for its Disable Timeout
@@ -622,7 +614,7 @@ fn a_server_disabled_while_its_register_is_in_flight_stays_off() {
         h.reply(device, Peer::Server(B), &register_b, code(2, 1), |_| {});
         for _ in 0..40 {
             h.now = h.now.after(30_000);
-            let out = sent(&mut h, device);
+            let out = sent(h, device);
             assert!(out.iter().all(|(to, _)| *to != Peer::Server(B)), "{out:?}");
             for (to, p) in out {
                 if p.header.get_type() == MessageType::Confirmable {
