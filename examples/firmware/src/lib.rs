@@ -1,13 +1,57 @@
 //! What both firmware builds share: the board QEMU emulates (`mps2`: UARTs, SysTick clock,
-//! the simulated flash, and `flash`, its driver), the modem line (`modem`: COBS-framed datagrams over UART0) and the
-//! RAM measurement (`measure`).
+//! the simulated flash, and `flash`, its driver), the modem line (`modem`: COBS-framed
+//! datagrams over UART0), the RAM measurement (`measure`), the heap, and [`start`].
 //!
-//! The builds: `lwm2m-firmware` (src/main.rs) is the whole update firmware; `lwm2m-firmware-core`
-//! (src/bin/core.rs) is the LwM2M client with Objects 3, 4 and 5 and nothing else, the
-//! configuration `size.sh` compares with other clients' cores.
+//! The builds: `lwm2m-firmware` (src/main.rs) is the whole update firmware;
+//! `lwm2m-firmware-core` (src/bin/core.rs) is the LwM2M client with Objects 3, 4 and 5 and
+//! nothing else, the configuration `size.sh` compares with other clients' cores.
 #![no_std]
+
+use core::mem::MaybeUninit;
+
+use embedded_alloc::LlffHeap as Heap;
 
 pub mod flash;
 pub mod measure;
 pub mod modem;
 pub mod mps2;
+
+use modem::Modem;
+use mps2::{Uart, halt};
+
+/// The heap, counted (see [`measure::Counting::peak`]).
+#[global_allocator]
+pub static HEAP: measure::Counting<Heap> = measure::Counting::new(Heap::empty());
+/// The heap's arena: the client's session, its observations and written attributes, the
+/// answers kept for duplicates (2.25 KiB at most), coap-lite's messages. Its peak over a whole
+/// update with 1 KiB blocks is 3.5 KiB (what the firmware logs as `heap peak`). A busier
+/// server can take more: with 8 observations, 16 written attributes, a full duplicate cache
+/// and a 1 KiB block in flight while another is answered, about 10 KiB. Running out halts the
+/// device, so the arena is sized for that.
+#[cfg(not(feature = "dtls"))]
+const HEAP_SIZE: usize = 12 * 1024;
+/// Plus Mbed TLS's: two 1.5 KiB record buffers, the session and the handshake's state.
+#[cfg(feature = "dtls")]
+const HEAP_SIZE: usize = 32 * 1024;
+
+/// Starts the board, first thing at reset: paints the stack, starts the millisecond clock,
+/// gives the heap its arena. Returns the log (UART1) and the modem line (UART0). Call once.
+// Inlined into `main`: as a call it made the update firmware 0.8 KB larger (measured).
+#[inline(always)]
+pub fn start() -> (Uart, Modem) {
+    measure::paint_stack();
+    let Some(core) = cortex_m::Peripherals::take() else {
+        halt()
+    };
+    mps2::start_clock(core.SYST);
+    {
+        static mut HEAP_MEM: [MaybeUninit<u8>; HEAP_SIZE] = [MaybeUninit::uninit(); HEAP_SIZE];
+        // SAFETY: runs once (the peripherals above are taken once), before anything
+        // allocates; the memory is used for nothing else.
+        unsafe { HEAP.inner.init(&raw mut HEAP_MEM as usize, HEAP_SIZE) }
+    }
+    // SAFETY: the board's UART1 and UART0, each driven only through what is returned.
+    let log = unsafe { Uart::new(Uart::LOG) };
+    let modem = Modem::new(unsafe { Uart::new(Uart::MODEM) });
+    (log, modem)
+}

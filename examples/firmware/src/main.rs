@@ -14,10 +14,7 @@
 #![no_std]
 #![no_main]
 
-use core::mem::MaybeUninit;
-
 use cortex_m_rt::entry;
-use embedded_alloc::LlffHeap as Heap;
 use lwm2m_fota::embassy::EmbassyBoot;
 use lwm2m_fota::mcuboot::Mcuboot;
 use lwm2m_fota::{DeviceConfig, FotaDevice, Layout, Notice, keys};
@@ -29,23 +26,9 @@ use static_cell::StaticCell;
 
 use lwm2m_firmware::flash::Flash;
 use lwm2m_firmware::measure;
-use lwm2m_firmware::modem::{Modem, Radio};
+use lwm2m_firmware::modem::Radio;
 use lwm2m_firmware::mps2::Part::{Number, Text};
 use lwm2m_firmware::mps2::{self, Uart, halt};
-
-#[global_allocator]
-static HEAP: measure::Counting<Heap> = measure::Counting::new(Heap::empty());
-/// The heap: the client's session, its observations and written attributes, the answers kept
-/// for duplicates (2.25 KiB at most), coap-lite's messages. Its peak over a whole update with
-/// 1 KiB blocks is 3.5 KiB (what the firmware logs as `heap peak`). A busier server can take
-/// more: with 8 observations, 16 written attributes, a full duplicate cache and a 1 KiB block
-/// in flight while another is answered, about 10 KiB. Running out halts the device, so the
-/// arena is sized for that.
-#[cfg(not(feature = "dtls"))]
-const HEAP_SIZE: usize = 12 * 1024;
-/// Plus Mbed TLS's: two 1.5 KiB record buffers, the session and the handshake's state.
-#[cfg(feature = "dtls")]
-const HEAP_SIZE: usize = 32 * 1024;
 
 /// Partitions sized for the RAM stand-in: 16 KiB images in 4 KiB sectors.
 const LAYOUT: Layout = Layout::new(4096, 4, 2, 4);
@@ -59,20 +42,8 @@ const FLASH_SIZE: usize = LAYOUT.size() as usize;
 
 #[entry]
 fn main() -> ! {
-    measure::paint_stack();
-    let Some(core) = cortex_m::Peripherals::take() else {
-        halt()
-    };
-    mps2::start_clock(core.SYST);
-    // SAFETY: the board's UART1 and UART0, each driven from here only.
-    let mut log = unsafe { Uart::new(Uart::LOG) };
-    let mut modem = Modem::new(unsafe { Uart::new(Uart::MODEM) });
+    let (mut log, mut modem) = lwm2m_firmware::start();
     log.line(&[Text("lwm2m-firmware: booting")]);
-    {
-        static mut HEAP_MEM: [MaybeUninit<u8>; HEAP_SIZE] = [MaybeUninit::uninit(); HEAP_SIZE];
-        // SAFETY: runs once, before anything allocates; the memory is used for nothing else.
-        unsafe { HEAP.inner.init(&raw mut HEAP_MEM as usize, HEAP_SIZE) }
-    }
     let device = boot(&mut log);
     let mut radio = cm::Served(Radio);
     let mut objects: [&mut dyn Object; 1] = [&mut radio];
@@ -222,7 +193,7 @@ fn ram(log: &mut Uart) {
         Text("lwm2m-firmware: RAM: stack high-water "),
         Number(measure::stack_high_water() as u32),
         Text(" B, heap peak "),
-        Number(HEAP.peak() as u32),
+        Number(lwm2m_firmware::HEAP.peak() as u32),
         Text(" B, static "),
         Number(measure::static_ram() as u32),
         Text(" B"),

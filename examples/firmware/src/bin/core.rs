@@ -11,14 +11,12 @@
 #![no_main]
 
 use core::hint::black_box;
-use core::mem::MaybeUninit;
 
 use cortex_m_rt::entry;
-use embedded_alloc::LlffHeap as Heap;
 use lwm2m_firmware::measure;
-use lwm2m_firmware::modem::{Modem, Radio};
+use lwm2m_firmware::modem::Radio;
 use lwm2m_firmware::mps2::Part::{Number, Text};
-use lwm2m_firmware::mps2::{self, Uart, halt};
+use lwm2m_firmware::mps2::{self, halt};
 use lwm2m_objects::connectivity_monitoring as cm;
 use lwm2m_objects::device;
 use lwm2m_objects::firmware_update::{self as fw, machine};
@@ -26,11 +24,6 @@ use lwm2m_runtime::client::{Client, Config, Device, Event, Instant, Peer};
 use lwm2m_runtime::{Chunk, Error, ExecuteArgs, Instances, Object};
 use panic_halt as _;
 use static_cell::StaticCell;
-
-#[global_allocator]
-static HEAP: measure::Counting<Heap> = measure::Counting::new(Heap::empty());
-/// The heap, as in the whole firmware.
-const HEAP_SIZE: usize = 12 * 1024;
 
 /// Object 3: who the device is.
 struct Info;
@@ -126,19 +119,7 @@ impl fw::Handler for Firmware {
 
 #[entry]
 fn main() -> ! {
-    measure::paint_stack();
-    let Some(core) = cortex_m::Peripherals::take() else {
-        halt()
-    };
-    mps2::start_clock(core.SYST);
-    // SAFETY: the board's UART1 and UART0, each driven from here only.
-    let mut log = unsafe { Uart::new(Uart::LOG) };
-    let mut modem = Modem::new(unsafe { Uart::new(Uart::MODEM) });
-    {
-        static mut HEAP_MEM: [MaybeUninit<u8>; HEAP_SIZE] = [MaybeUninit::uninit(); HEAP_SIZE];
-        // SAFETY: runs once, before anything allocates; the memory is used for nothing else.
-        unsafe { HEAP.inner.init(&raw mut HEAP_MEM as usize, HEAP_SIZE) }
-    }
+    let (mut log, mut modem) = lwm2m_firmware::start();
     let Ok(config) = Config::new("fw-core") else {
         halt()
     };
@@ -168,7 +149,7 @@ fn main() -> ! {
                     Text("lwm2m-firmware-core: RAM: stack high-water "),
                     Number(measure::stack_high_water() as u32),
                     Text(" B, heap peak "),
-                    Number(HEAP.peak() as u32),
+                    Number(lwm2m_firmware::HEAP.peak() as u32),
                     Text(" B"),
                 ]);
             }
