@@ -47,8 +47,8 @@ fn servers() -> [ServerInstance; 2] {
     [a, b]
 }
 
-/// A Bootstrap-Server at /0/0, and servers A (/0/1, /1/0) and B (/0/2, /1/1).
-fn provisioned() -> Accounts<Flash> {
+/// A Bootstrap-Server at /0/0 and nothing else.
+fn bootstrap_only() -> Accounts<Flash> {
     let mut accounts = blank();
     let bootstrap = SecurityInstance {
         server_uri: "coap://bs.example:5683".try_into().unwrap(),
@@ -56,6 +56,12 @@ fn provisioned() -> Accounts<Flash> {
         ..Default::default()
     };
     accounts.provision(0, &bootstrap, None).unwrap();
+    accounts
+}
+
+/// A Bootstrap-Server at /0/0, and servers A (/0/1, /1/0) and B (/0/2, /1/1).
+fn provisioned() -> Accounts<Flash> {
+    let mut accounts = bootstrap_only();
     let [a, b] = servers();
     accounts.provision(1, &security(A), Some((0, &a))).unwrap();
     accounts.provision(2, &security(B), Some((1, &b))).unwrap();
@@ -459,13 +465,7 @@ fn one_servers_requests_do_not_push_the_others_answer_out_of_the_duplicate_cache
 
 #[test]
 fn a_bootstrap_server_provisions_two_servers_and_the_client_registers_with_both() {
-    let mut accounts = blank();
-    let bootstrap = SecurityInstance {
-        server_uri: "coap://bs.example:5683".try_into().unwrap(),
-        bootstrap_server: true,
-        ..Default::default()
-    };
-    accounts.provision(0, &bootstrap, None).unwrap();
+    let mut accounts = bootstrap_only();
     let mut h = client(&accounts);
     serving(&mut accounts, |device| {
         h.client.register(h.now, device);

@@ -17,6 +17,7 @@ pub mod modem;
 pub mod mps2;
 
 use modem::Modem;
+use mps2::Part::{Number, Text};
 use mps2::{Uart, halt};
 
 /// The heap, counted (see [`measure::Counting::peak`]).
@@ -54,4 +55,19 @@ pub fn start() -> (Uart, Modem) {
     let log = unsafe { Uart::new(Uart::LOG) };
     let modem = Modem::new(unsafe { Uart::new(Uart::MODEM) });
     (log, modem)
+}
+
+/// Logs what this boot used of the RAM so far, as `program: RAM: stack high-water N B, heap
+/// peak N B, static N B`.
+pub fn log_ram(log: &mut Uart, program: &str) {
+    log.line(&[
+        Text(program),
+        Text(": RAM: stack high-water "),
+        Number(measure::stack_high_water() as u32),
+        Text(" B, heap peak "),
+        Number(HEAP.peak() as u32),
+        Text(" B, static "),
+        Number(measure::static_ram() as u32),
+        Text(" B"),
+    ]);
 }

@@ -25,7 +25,6 @@ use panic_halt as _;
 use static_cell::StaticCell;
 
 use lwm2m_firmware::flash::Flash;
-use lwm2m_firmware::measure;
 use lwm2m_firmware::modem::Radio;
 use lwm2m_firmware::mps2::Part::{Number, Text};
 use lwm2m_firmware::mps2::{self, Uart, halt};
@@ -92,7 +91,7 @@ fn main() -> ! {
                     Text("lwm2m-firmware: registered with server "),
                     Number(server.into()),
                 ]);
-                ram(&mut log);
+                lwm2m_firmware::log_ram(&mut log, "lwm2m-firmware");
             }
         }
         while let Some(notice) = device.firmware().take_notice() {
@@ -115,7 +114,7 @@ fn main() -> ! {
             }
         }
         if device.reboot_requested().is_some() {
-            ram(&mut log);
+            lwm2m_firmware::log_ram(&mut log, "lwm2m-firmware");
             log.line(&[Text("lwm2m-firmware: rebooting")]);
             // What was queued before the reset leaves first.
             modem.flush();
@@ -185,17 +184,4 @@ fn bootloader(flash: &mut Flash, log: &mut Uart) -> EmbassyBoot {
         log.line(&[Text("lwm2m-firmware: the bootloader's state is unreadable")]);
     }
     bootloader
-}
-
-/// Logs what this boot used of the RAM so far.
-fn ram(log: &mut Uart) {
-    log.line(&[
-        Text("lwm2m-firmware: RAM: stack high-water "),
-        Number(measure::stack_high_water() as u32),
-        Text(" B, heap peak "),
-        Number(lwm2m_firmware::HEAP.peak() as u32),
-        Text(" B, static "),
-        Number(measure::static_ram() as u32),
-        Text(" B"),
-    ]);
 }

@@ -13,7 +13,6 @@
 use core::hint::black_box;
 
 use cortex_m_rt::entry;
-use lwm2m_firmware::measure;
 use lwm2m_firmware::modem::Radio;
 use lwm2m_firmware::mps2::Part::{Number, Text};
 use lwm2m_firmware::mps2::{self, halt};
@@ -145,13 +144,7 @@ fn main() -> ! {
                     Text("lwm2m-firmware-core: registered with server "),
                     Number(server.into()),
                 ]);
-                log.line(&[
-                    Text("lwm2m-firmware-core: RAM: stack high-water "),
-                    Number(measure::stack_high_water() as u32),
-                    Text(" B, heap peak "),
-                    Number(lwm2m_firmware::HEAP.peak() as u32),
-                    Text(" B"),
-                ]);
+                lwm2m_firmware::log_ram(&mut log, "lwm2m-firmware-core");
             }
         }
     }
