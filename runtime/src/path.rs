@@ -118,15 +118,26 @@ fn parse_id(segment: &[u8]) -> Option<u16> {
     u16::try_from(value).ok().filter(|&id| id != u16::MAX)
 }
 
+impl Path {
+    /// `/3/0/1`, or `/` for the root: what [`Display`](fmt::Display) writes, without core's
+    /// formatting machinery (for a firmware's hot paths).
+    pub fn text(&self) -> heapless::String<24> {
+        let mut text = heapless::String::new();
+        // Four IDs of at most five digits, each after a `/`: it always fits.
+        if self.is_root() {
+            let _ = text.push('/');
+        }
+        for &id in self.ids() {
+            let _ = text.push('/');
+            let _ = text.push_str(crate::format::Digits::unsigned(id.into()).as_str());
+        }
+        text
+    }
+}
+
 impl fmt::Display for Path {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.is_root() {
-            return f.write_str("/");
-        }
-        for id in self.ids() {
-            write!(f, "/{id}")?;
-        }
-        Ok(())
+        f.write_str(&self.text())
     }
 }
 
@@ -155,6 +166,10 @@ mod tests {
             (Some(5), Some(0), Some(1), None)
         );
         assert_eq!(std::format!("{p}"), "/5/0/1");
+        assert_eq!(Path::ROOT.text(), "/");
+        // The longest path there is still fits its text.
+        let longest = Path::new(&[65534; 4]).unwrap();
+        assert_eq!(longest.text(), "/65534/65534/65534/65534");
         assert_eq!(
             Path::from_segments([&b"65535"[..]]),
             Err(Error::NotFound),

@@ -197,9 +197,22 @@ impl Version {
     }
 }
 
+impl Version {
+    /// `1.2`: what [`Display`](fmt::Display) writes, without core's formatting machinery.
+    pub fn text(&self) -> heapless::String<7> {
+        use crate::format::Digits;
+        let mut text = heapless::String::new();
+        // Two u8s and a dot always fit.
+        let _ = text.push_str(Digits::unsigned(self.major.into()).as_str());
+        let _ = text.push('.');
+        let _ = text.push_str(Digits::unsigned(self.minor.into()).as_str());
+        text
+    }
+}
+
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}", self.major, self.minor)
+        f.write_str(&self.text())
     }
 }
 

@@ -46,9 +46,22 @@ impl Default for ObjLink {
     }
 }
 
+impl ObjLink {
+    /// `3:0`: what [`Display`](fmt::Display) writes, without core's formatting machinery.
+    pub fn text(&self) -> heapless::String<11> {
+        use crate::format::Digits;
+        let mut text = heapless::String::new();
+        // Two u16s and a colon always fit.
+        let _ = text.push_str(Digits::unsigned(self.object.into()).as_str());
+        let _ = text.push(':');
+        let _ = text.push_str(Digits::unsigned(self.instance.into()).as_str());
+        text
+    }
+}
+
 impl fmt::Display for ObjLink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.object, self.instance)
+        f.write_str(&self.text())
     }
 }
 

@@ -3,7 +3,7 @@
 
 use minicbor::data::Type;
 
-use super::{Out, objlink_text};
+use super::Out;
 use crate::error::Error;
 use crate::object::Value;
 
@@ -39,10 +39,7 @@ pub(super) fn cbor_value(
         Value::Boolean(v) => e.bool(v).map(drop),
         Value::String(s) | Value::CoreLink(s) => e.str(s).map(drop),
         Value::Opaque(b) => e.bytes(b).map(drop),
-        Value::ObjLink(link) => {
-            let mut buf = heapless::String::new();
-            e.str(objlink_text(link, &mut buf)).map(drop)
-        }
+        Value::ObjLink(link) => e.str(&link.text()).map(drop),
     };
     r.map_err(cbor_error)
 }

@@ -20,19 +20,7 @@ impl<'o> LinkWriter<'o> {
 
     /// Starts the entry `<path>`.
     pub fn link(&mut self, path: &Path) -> Result<(), Error> {
-        if !self.first {
-            self.out.write(b",")?;
-        }
-        self.first = false;
-        self.out.write(b"<")?;
-        if path.is_root() {
-            self.out.write(b"/")?;
-        }
-        for &id in path.ids() {
-            self.out.write(b"/")?;
-            self.out.write(Digits::unsigned(id.into()).as_bytes())?;
-        }
-        self.out.write(b">")
+        self.raw_link(&path.text())
     }
 
     /// Starts an entry with a literal target (such as `</>`).
@@ -55,11 +43,7 @@ impl<'o> LinkWriter<'o> {
     /// Adds `;name=major.minor` (`ver=1.1`).
     pub fn version_attr(&mut self, name: &str, value: Version) -> Result<(), Error> {
         self.name(name)?;
-        self.out
-            .write(Digits::unsigned(value.major.into()).as_bytes())?;
-        self.out.write(b".")?;
-        self.out
-            .write(Digits::unsigned(value.minor.into()).as_bytes())
+        self.out.write(value.text().as_bytes())
     }
 
     /// `;name=`.

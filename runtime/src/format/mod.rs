@@ -430,16 +430,6 @@ fn parse_objlink(text: &str) -> Result<crate::value::ObjLink, Error> {
     })
 }
 
-/// Writes `3:0` into `buf`, returning the text.
-fn objlink_text(link: crate::value::ObjLink, buf: &mut heapless::String<11>) -> &str {
-    buf.clear();
-    // Two u16s and a colon always fit.
-    let _ = buf.push_str(Digits::unsigned(link.object.into()).as_str());
-    let _ = buf.push(':');
-    let _ = buf.push_str(Digits::unsigned(link.instance.into()).as_str());
-    buf.as_str()
-}
-
 #[cfg(all(
     test,
     feature = "senml-json",

@@ -3,20 +3,11 @@
 //! booleans, `vs` strings and Corelnk, `vd` Opaque (base64url in JSON), `vlo` Objlnk (`"3:0"`).
 //! What both encodings share lives here.
 
-use core::fmt::Write as _;
-
 use super::{Item, Shape, number_value, parse_objlink, resource_shape};
 use crate::error::Error;
 use crate::object::Value;
 use crate::path::Path;
 use crate::spec::ResourceType;
-
-/// A path as a SenML name.
-pub(super) fn name(path: &Path) -> heapless::String<30> {
-    let mut s = heapless::String::new();
-    let _ = write!(s, "{path}");
-    s
-}
 
 /// The value fields of one record, before its type is known.
 pub(super) enum Field<'a> {

@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 use minicbor::data::Type;
 
 use super::cbor::{cbor_each, cbor_error, cbor_number, cbor_value, new_cbor};
-use super::senml::{Field, item, name};
+use super::senml::{Field, item};
 use super::{Item, Out, Shape, Source};
 use crate::error::Error;
 use crate::object::Value;
@@ -35,7 +35,7 @@ pub(super) fn encode_cbor(source: &mut dyn Source, out: &mut dyn Out) -> Result<
         e.map(2).map_err(cbor_error)?;
         e.i64(N)
             .map_err(cbor_error)?
-            .str(&name(&item.path))
+            .str(&item.path.text())
             .map_err(cbor_error)?;
         match item.value {
             Value::Integer(_) | Value::Time(_) | Value::Unsigned(_) | Value::Float(_) => {

@@ -6,8 +6,8 @@ use alloc::vec::Vec;
 use core::fmt::Write as _;
 
 use super::json::{Lexer, Token, write_string};
-use super::senml::{Field, item, name};
-use super::{Item, Out, Shape, Source, base64, objlink_text};
+use super::senml::{Field, item};
+use super::{Item, Out, Shape, Source, base64};
 use crate::error::Error;
 use crate::object::Value;
 use crate::path::Path;
@@ -18,7 +18,7 @@ pub(super) fn encode_json(source: &mut dyn Source, out: &mut dyn Out) -> Result<
     source.each(&mut |item| {
         out.write(if first { b"{\"n\":" } else { b",{\"n\":" })?;
         first = false;
-        write_string(&name(&item.path), out)?;
+        write_string(&item.path.text(), out)?;
         let mut num: heapless::String<40> = heapless::String::new();
         match item.value {
             Value::Integer(v) | Value::Time(v) => {
@@ -47,9 +47,8 @@ pub(super) fn encode_json(source: &mut dyn Source, out: &mut dyn Out) -> Result<
                 out.write(b"\"")?;
             }
             Value::ObjLink(link) => {
-                let mut buf = heapless::String::new();
                 out.write(b",\"vlo\":")?;
-                write_string(objlink_text(link, &mut buf), out)?;
+                write_string(&link.text(), out)?;
             }
         }
         out.write(b"}")

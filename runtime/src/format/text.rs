@@ -1,6 +1,6 @@
 //! `text/plain` (0): one value as text. Opaque values are not text (use 42).
 
-use super::{Digits, Out, objlink_text, parse_objlink};
+use super::{Digits, Out, parse_objlink};
 use crate::error::Error;
 use crate::object::Value;
 use crate::spec::ResourceType;
@@ -8,7 +8,7 @@ use crate::spec::ResourceType;
 pub(super) fn encode(value: &Value<'_>, out: &mut dyn Out) -> Result<(), Error> {
     let mut buf: heapless::String<40> = heapless::String::new();
     let number;
-    let mut link = heapless::String::new();
+    let link;
     let text = match *value {
         Value::Integer(v) | Value::Time(v) => {
             number = Digits::signed(v);
@@ -29,7 +29,10 @@ pub(super) fn encode(value: &Value<'_>, out: &mut dyn Out) -> Result<(), Error> 
                 "0"
             }
         }
-        Value::ObjLink(l) => objlink_text(l, &mut link),
+        Value::ObjLink(l) => {
+            link = l.text();
+            link.as_str()
+        }
         Value::String(s) | Value::CoreLink(s) => s,
         Value::Opaque(_) => return Err(Error::NotAcceptable),
     };
