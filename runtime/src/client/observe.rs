@@ -16,6 +16,10 @@ use crate::path::Path;
 
 /// Most observations at once; a server asking for more gets a plain read.
 pub(crate) const MAX_OBSERVATIONS: usize = 8;
+/// Whether gt, lt and st can be set: they are read as decimal text (`float-text`). Without
+/// them the last value is not kept as a number and a change is told by the fingerprint
+/// alone, which leaves soft-float arithmetic out of a firmware.
+pub(super) const THRESHOLDS: bool = cfg!(feature = "float-text");
 /// Most paths with attributes.
 pub(crate) const MAX_ATTRIBUTES: usize = 16;
 
@@ -300,8 +304,7 @@ impl Observer {
                 }
             };
             let changed = match (o.number, note.number) {
-                // Only `float-text` builds keep numbers (see `render`).
-                (Some(last), Some(current)) if cfg!(feature = "float-text") => {
+                (Some(last), Some(current)) if THRESHOLDS => {
                     attrs.numeric_change(last, current)
                 }
                 _ => note.fingerprint != o.fingerprint,

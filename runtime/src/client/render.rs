@@ -209,11 +209,9 @@ impl ReadSink for ItemSink<'_> {
             None => self.base,
         };
         self.count += 1;
-        // The value as a number, for the gt, lt and st attributes. Without `float-text` none
-        // of them can be set, and a change is told by the fingerprint alone (which leaves
-        // soft-float arithmetic out of a firmware).
+        // The value as a number, for the gt, lt and st attributes (when they can be set).
         self.number = match value {
-            _ if !cfg!(feature = "float-text") => None,
+            _ if !super::observe::THRESHOLDS => None,
             Value::Integer(v) | Value::Time(v) => Some(v as f64),
             Value::Unsigned(v) => Some(v as f64),
             Value::Float(v) => Some(v),
