@@ -1,7 +1,7 @@
 //! What both firmware builds share: the board QEMU emulates (`mps2`: UARTs, SysTick clock,
 //! the simulated flash, and `flash`, its driver), the modem line (`modem`: COBS-framed
-//! datagrams over UART0), the RAM measurement (`measure`), the C memory functions sized for flash (`mem`), the heap,
-//! and [`start`].
+//! datagrams over UART0), the RAM measurement (`measure`), the C memory functions sized for
+//! flash (`mem`), the heap, and [`start`].
 //!
 //! The builds: `lwm2m-firmware` (src/main.rs) is the whole update firmware;
 //! `lwm2m-firmware-core` (src/bin/core.rs) is the LwM2M client with Objects 3, 4 and 5 and
