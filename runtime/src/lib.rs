@@ -17,8 +17,8 @@
 //! * [`client`]: a sans-IO LwM2M client that serves [`Object`]s, and gives those with work
 //!   of their own a [`client::Context`] (the Firmware Update agent of `lwm2m-fota` is one).
 //!
-//! Only the client allocates (coap-lite needs `alloc`; see its Heap section). No code here
-//! panics on values that come from outside.
+//! Only the client allocates (messages, sessions and the content formats that decode in
+//! place; see its Heap section). No code here panics on values that come from outside.
 #![no_std]
 #![cfg_attr(
     not(test),

@@ -191,7 +191,7 @@ fn the_runtime_as_the_firmware_builds_it_refuses_what_it_left_out() {
     // formats and without `pull` or `bootstrap`; the workspace never does, so the tests of those
     // configurations run here: with none of these features, and with SenML JSON alone.
     let root = workspace_root();
-    for (features, tests) in [("", 5), ("senml-json", 9)] {
+    for (features, tests) in [("", 6), ("senml-json", 10)] {
         let output = cargo()
             .args(["test", "--offline", "--quiet", "-p", "lwm2m-runtime"])
             .args(["--no-default-features", "--features", features])

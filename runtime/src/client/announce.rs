@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 use super::account::Binding;
 use super::observe::{FNV_START, fnv1a};
 use super::{Config, Device};
-use crate::coap::{self, CoapOption, Packet};
+use crate::coap::{CoapOption, Message};
 use crate::format::Digits;
 use crate::format::link::LinkWriter;
 use crate::path::Path;
@@ -50,22 +50,22 @@ pub(super) fn fingerprint(objects: &ObjectList) -> u64 {
 }
 
 /// Adds `lt=` with the lifetime.
-pub(super) fn add_lifetime(p: &mut Packet, lifetime: u32) {
+pub(super) fn add_lifetime(p: &mut Message, lifetime: u32) {
     let mut q: heapless::String<16> = heapless::String::new();
     // `lt=` and a u32 always fit.
     let _ = q.push_str("lt=");
     let _ = q.push_str(Digits::unsigned(lifetime.into()).as_str());
-    coap::add_option(p, CoapOption::UriQuery, q.as_bytes());
+    p.add_option(CoapOption::UriQuery, q.as_bytes());
 }
 
 /// Adds `b=` with the binding's letters.
-pub(super) fn add_binding(p: &mut Packet, binding: &Binding) {
+pub(super) fn add_binding(p: &mut Message, binding: &Binding) {
     let mut q: heapless::String<16> = heapless::String::new();
     let _ = q.push_str("b=");
     for letter in binding.registered() {
         let _ = q.push(letter);
     }
-    coap::add_option(p, CoapOption::UriQuery, q.as_bytes());
+    p.add_option(CoapOption::UriQuery, q.as_bytes());
 }
 
 /// The registration payload: `</>;rt="oma.lwm2m";ct=...` then every object and instance.

@@ -22,7 +22,7 @@ use core::ops::Range;
 
 use super::Instant;
 use crate::block::Block;
-use crate::coap::{self, CoapOption, Packet};
+use crate::coap::{self, CoapOption, Message};
 use crate::error::Error;
 use crate::format::ContentFormat;
 use crate::object::{Object, Write};
@@ -60,12 +60,9 @@ struct Body {
 }
 
 impl Body {
-    fn of(request: &Packet, path: &Path) -> Result<Self, Refusal> {
+    fn of(request: &Message, path: &Path) -> Result<Self, Refusal> {
         let mut tag = heapless::Vec::new();
-        let tags = request
-            .get_option(CoapOption::Unknown(REQUEST_TAG))
-            .into_iter()
-            .flatten();
+        let tags = request.options(CoapOption::Unknown(REQUEST_TAG));
         for value in tags {
             // A Request-Tag is 0 to 8 bytes (RFC 9175 3.2); two of them are kept apart.
             let kept = u8::try_from(value.len())
@@ -83,7 +80,7 @@ impl Body {
             }
         }
         Ok(Self {
-            code: coap::code_of(request),
+            code: request.code,
             path: *path,
             format: coap::uint_option(request, CoapOption::ContentFormat)
                 .transpose()
@@ -120,7 +117,7 @@ struct Taken {
 /// What a block of a reassembled write leads to.
 pub(super) enum Reassembled {
     /// More blocks are to come: the 2.31 Continue to answer.
-    Continue(Packet),
+    Continue(Message),
     /// The last block arrived: the whole value, and the Block1 the response echoes.
     Whole(Vec<u8>, Block),
 }
@@ -164,11 +161,11 @@ impl Block1 {
     pub(super) fn write_chunks(
         &mut self,
         now: Instant,
-        request: &Packet,
+        request: &Message,
         path: &Path,
         object: &mut dyn Object,
         max_block: usize,
-    ) -> Result<Packet, Refusal> {
+    ) -> Result<Message, Refusal> {
         let instance = path.instance().unwrap_or(0);
         let resource = path.resource().unwrap_or(0);
         let capacity = object.chunk_capacity(resource);
@@ -253,7 +250,7 @@ impl Block1 {
     pub(super) fn reassemble(
         &mut self,
         now: Instant,
-        request: &Packet,
+        request: &Message,
         path: &Path,
         block: Block,
         max_block: usize,
@@ -316,7 +313,7 @@ impl Block1 {
     fn take(
         &mut self,
         now: Instant,
-        request: &Packet,
+        request: &Message,
         body: Body,
         block: Block,
         max_block: usize,

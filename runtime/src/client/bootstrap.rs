@@ -30,7 +30,7 @@ use super::transport::{
     EXCHANGE_LIFETIME_MS, MAX_TRANSMIT_WAIT_MS, Purpose, SEPARATE_RESPONSE_MS, confirmable,
 };
 use super::{Client, Device, Event, Instant, Peer};
-use crate::coap::{self, CoapOption, Packet};
+use crate::coap::{self, CoapOption, Message};
 use crate::error::Error;
 use crate::format::link::LinkWriter;
 use crate::format::{self, ContentFormat, Shape};
@@ -239,12 +239,12 @@ impl Client {
                 // Answers cached for an earlier bootstrap must not answer this one's requests.
                 self.transport.forget(Peer::Bootstrap);
                 let mut p = confirmable(coap::POST);
-                coap::add_option(&mut p, CoapOption::UriPath, b"bs");
+                p.add_option(CoapOption::UriPath, b"bs");
                 let mut q: heapless::String<96> = heapless::String::new();
                 // `ep=` and a 64-byte endpoint always fit.
                 let _ = q.push_str("ep=");
                 let _ = q.push_str(&self.config.endpoint);
-                coap::add_option(&mut p, CoapOption::UriQuery, q.as_bytes());
+                p.add_option(CoapOption::UriQuery, q.as_bytes());
                 self.bootstrap.state = State::Requesting {
                     guard: now.after(GUARD_MS),
                 };
@@ -273,7 +273,7 @@ impl Client {
     pub(super) fn on_bootstrap_request(
         &mut self,
         now: Instant,
-        response: Option<&Packet>,
+        response: Option<&Message>,
         device: &mut Device<'_, '_>,
     ) {
         // The Bootstrap-Server may have started before its answer came (or got lost): it
@@ -281,7 +281,7 @@ impl Client {
         if !matches!(self.bootstrap.state, State::Requesting { .. }) {
             return;
         }
-        match response.map(coap::code_of) {
+        match response.map(|p| p.code) {
             Some(coap::CHANGED) => {
                 info!("bootstrap: the Bootstrap-Server accepted the request");
                 self.bootstrap.serving(now);
@@ -349,15 +349,15 @@ impl Client {
     pub(super) fn serve_bootstrap(
         &mut self,
         now: Instant,
-        request: &Packet,
+        request: &Message,
         device: &mut Device<'_, '_>,
-    ) -> Result<Packet, (Error, Option<u32>)> {
+    ) -> Result<Message, (Error, Option<u32>)> {
         let plain = |e: Error| (e, None);
         // Every request shows the Bootstrap-Server is at work: Finish may take as long again
         // (but no longer than the whole bootstrap may).
         self.bootstrap.serving(now);
-        let code = coap::code_of(request);
-        let segments: Vec<&[u8]> = coap::path_segments(request).collect();
+        let code = request.code;
+        let segments: Vec<&[u8]> = request.options(CoapOption::UriPath).collect();
         if segments == [b"bs"] {
             if code != coap::POST {
                 return Err(plain(Error::Unauthorized));
@@ -365,7 +365,7 @@ impl Client {
             return self.finish(request, device).map_err(plain);
         }
         let path = Path::from_segments(segments).map_err(plain)?;
-        if request.get_first_option(CoapOption::Observe).is_some() {
+        if request.option(CoapOption::Observe).is_some() {
             return Err(plain(Error::Unauthorized));
         }
         match code {
@@ -383,7 +383,10 @@ impl Client {
                     .map_err(plain)
             }
             // Write-Attributes is not for the Bootstrap-Server.
-            coap::PUT if request.payload.is_empty() && coap::queries(request).next().is_some() => {
+            coap::PUT
+                if request.payload.is_empty()
+                    && request.options(CoapOption::UriQuery).next().is_some() =>
+            {
                 Err(plain(Error::Unauthorized))
             }
             coap::PUT => write(request, &path, device).map_err(plain),
@@ -395,7 +398,7 @@ impl Client {
     /// Bootstrap-Finish: 2.04 when some object holds a whole management-server account
     /// (the client takes them all once the answer is queued), 4.06 Not Acceptable
     /// otherwise, the client staying in bootstrap.
-    fn finish(&mut self, request: &Packet, device: &mut Device<'_, '_>) -> Result<Packet, Error> {
+    fn finish(&mut self, request: &Message, device: &mut Device<'_, '_>) -> Result<Message, Error> {
         if device_accounts(device).is_empty() {
             warn!("Bootstrap-Finish without a management server: 4.06");
             return Err(Error::NotAcceptable);
@@ -407,7 +410,7 @@ impl Client {
 
 /// Whether the request asks for link format (Discover); 4.06 for an Accept the client does
 /// not know.
-fn accepts_links(request: &Packet) -> Result<bool, Error> {
+fn accepts_links(request: &Message) -> Result<bool, Error> {
     match coap::uint_option(request, CoapOption::Accept).transpose()? {
         None => Ok(false),
         Some(a) => u16::try_from(a)
@@ -421,7 +424,7 @@ fn accepts_links(request: &Packet) -> Result<bool, Error> {
 /// Bootstrap-Discover of `/` or `/o`: `</>;lwm2m="1.1"`, then every object (with `ver=`
 /// when it is not 1.0, alone when it has no instance) and instance, accounts' instances
 /// with their `ssid` and `uri`.
-fn discover(request: &Packet, path: &Path, device: &mut Device<'_, '_>) -> Result<Packet, Error> {
+fn discover(request: &Message, path: &Path, device: &mut Device<'_, '_>) -> Result<Message, Error> {
     if path.len() > 1 {
         return Err(Error::BadRequest);
     }
@@ -480,7 +483,7 @@ fn discover(request: &Packet, path: &Path, device: &mut Device<'_, '_>) -> Resul
 /// Bootstrap-Write of `/o`, `/o/i` or `/o/i/r`: decoded, then handed whole to the object,
 /// which checks it all before it changes anything. One datagram's worth: a Block1 write is
 /// refused with 4.13.
-fn write(request: &Packet, path: &Path, device: &mut Device<'_, '_>) -> Result<Packet, Error> {
+fn write(request: &Message, path: &Path, device: &mut Device<'_, '_>) -> Result<Message, Error> {
     let id = path.object().ok_or(Error::MethodNotAllowed)?;
     let object = lookup(device.objects, id).ok_or(Error::NotFound)?;
     if coap::block_option(request, CoapOption::Block1).is_some() {
@@ -516,7 +519,7 @@ fn write(request: &Packet, path: &Path, device: &mut Device<'_, '_>) -> Result<P
 
 /// Bootstrap-Delete of `/` (every instance of every object that lets them go), `/o` or
 /// `/o/i`.
-fn delete(request: &Packet, path: &Path, device: &mut Device<'_, '_>) -> Result<Packet, Error> {
+fn delete(request: &Message, path: &Path, device: &mut Device<'_, '_>) -> Result<Message, Error> {
     match (path.object(), path.len()) {
         (None, _) => {
             for object in device.objects.iter_mut() {
@@ -560,14 +563,14 @@ mod without_bootstrap {
         assert!(!client.is_bootstrapping());
         assert!(client.poll(Instant(1_000), &mut device).is_none());
         // A Bootstrap-Server's request: 4.01.
-        let mut delete = coap::Packet::new();
+        let mut delete = coap_lite::Packet::new();
         delete.header.set_type(coap_lite::MessageType::Confirmable);
         delete.header.code = coap_lite::MessageClass::Request(coap_lite::RequestType::Delete);
         delete.header.message_id = 7;
         let bytes = delete.to_bytes().unwrap();
         client.handle(Instant(2_000), Peer::Bootstrap, &bytes, &mut device);
         let answer = client.poll(Instant(2_000), &mut device).unwrap();
-        let answer = coap::Packet::from_bytes(&answer.data).unwrap();
+        let answer = coap_lite::Packet::from_bytes(&answer.data).unwrap();
         assert_eq!(
             answer.header.code,
             coap_lite::MessageClass::Response(coap_lite::ResponseType::Unauthorized)

@@ -271,20 +271,22 @@ impl<'a> DownloadUri<'a> {
             None => (rest, None),
         };
         let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+        let port = |p: &str| {
+            crate::format::parse_unsigned(p.as_bytes())
+                .and_then(|p| u16::try_from(p).ok())
+                .ok_or(DownloadError::InvalidUri)
+        };
         let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
             let (host, after) = v6.split_once(']').ok_or(DownloadError::InvalidUri)?;
             let port = match after.strip_prefix(':') {
-                Some(p) => Some(p.parse::<u16>().map_err(|_| DownloadError::InvalidUri)?),
+                Some(p) => Some(port(p)?),
                 None if after.is_empty() => None,
                 None => return Err(DownloadError::InvalidUri),
             };
             (host, port)
         } else {
             match authority.rsplit_once(':') {
-                Some((h, p)) => (
-                    h,
-                    Some(p.parse::<u16>().map_err(|_| DownloadError::InvalidUri)?),
-                ),
+                Some((h, p)) => (h, Some(port(p)?)),
                 None => (authority, None),
             }
         };

@@ -21,13 +21,11 @@
 
 extern crate alloc;
 
-use alloc::vec::Vec;
-
 use super::context::{DownloadError, DownloadEvent, DownloadRequest, DownloadUri, Scheme};
 use super::transport::{Purpose, confirmable};
 use super::{Client, Device, Instant, Peer};
 use crate::block::Block;
-use crate::coap::{self, CoapOption, Packet};
+use crate::coap::{self, CoapOption, Message};
 
 /// Whether this build downloads (the `pull` feature). Without it nothing starts a download,
 /// and the code that would carry one is left out of the build.
@@ -52,7 +50,7 @@ struct Pull {
     /// The URI, read again for the host and port ([`Client::download_peer`]).
     uri: heapless::String<{ DownloadUri::MAX_LEN }>,
     /// A GET with the URI's Uri-Path and Uri-Query options: each block request is a copy.
-    get: Packet,
+    get: Message,
     /// The resource's ETag: a block with another one is from another resource.
     etag: heapless::Vec<u8, 8>,
     /// The resource's size, once known (Size2, or the owner's on a resume): an answer with
@@ -150,10 +148,10 @@ impl Downloader {
         }
         let mut get = confirmable(coap::GET);
         for segment in uri.path_segments() {
-            coap::add_option(&mut get, CoapOption::UriPath, segment?.as_bytes());
+            get.add_option(CoapOption::UriPath, segment?.as_bytes());
         }
         for arg in uri.query_args() {
-            coap::add_option(&mut get, CoapOption::UriQuery, arg?.as_bytes());
+            get.add_option(CoapOption::UriQuery, arg?.as_bytes());
         }
         let pull = Pull {
             owner,
@@ -207,7 +205,7 @@ impl Downloader {
         &mut self,
         now: Instant,
         max_block: usize,
-    ) -> Option<Result<Packet, DownloadError>> {
+    ) -> Option<Result<Message, DownloadError>> {
         if !PULL {
             return None;
         }
@@ -259,7 +257,7 @@ impl Downloader {
 
     /// Reads the answer to a block request (`None`: reset or timed out): what it gives the
     /// owner. The download ends with [`DownloadEvent::Finished`] or a failure.
-    fn on_response<'p>(&mut self, now: Instant, response: Option<&'p Packet>) -> Fetched<'p> {
+    fn on_response<'p>(&mut self, now: Instant, response: Option<&'p Message>) -> Fetched<'p> {
         let mut out = Fetched {
             events: heapless::Vec::new(),
         };
@@ -284,7 +282,7 @@ impl Downloader {
     fn read<'p>(
         pull: &mut Pull,
         now: Instant,
-        response: Option<&'p Packet>,
+        response: Option<&'p Message>,
         out: &mut Fetched<'p>,
     ) -> Result<bool, DownloadError> {
         let Some(p) = response else {
@@ -293,7 +291,7 @@ impl Downloader {
             return pull.setback(now, "no answer", DownloadError::Unreachable);
         };
         pull.silent_since = None;
-        let code = coap::code_of(p);
+        let code = p.code;
         match code >> 5 {
             2 => {}
             // The server is in trouble: try again later, as for a timeout.
@@ -323,10 +321,7 @@ impl Downloader {
             }
             None => Block::new(0, false, pull.szx),
         };
-        let etag = p
-            .get_first_option(CoapOption::ETag)
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
+        let etag = p.option(CoapOption::ETag).unwrap_or(&[]);
         if !pull.etag.is_empty() && etag != pull.etag.as_slice() {
             warn!("download: the ETag changed at block {}", pull.asked);
             return Err(DownloadError::Changed);
@@ -490,7 +485,7 @@ impl Client {
     pub(super) fn on_fetch(
         &mut self,
         now: Instant,
-        response: Option<Packet>,
+        response: Option<Message>,
         device: &mut Device<'_, '_>,
     ) {
         let Some(owner) = self.downloads.owner() else {

@@ -134,23 +134,23 @@
 //!
 //! # Heap
 //!
-//! `coap-lite` needs `alloc`: each received datagram is parsed into a `Packet` (a few small
-//! allocations per option, plus the payload), each response is built the same way, and
+//! The client allocates: each received datagram is decoded into a CoAP message (one small
+//! allocation per option, plus the payload), each response is built the same way, and
 //! content formats that decode in place (JSON, base64) use the payload's own buffer. Nothing
 //! on the heap outlives the request except the servers' sessions (account, observations and
 //! attributes, a few KiB each), cached responses for duplicate detection (at most 8, one
 //! datagram each), confirmable messages in flight or queued (one in flight per peer, at most
 //! 14 in all), a Register or Update payload being sent block-wise (one per server), and a
 //! Block1 value being reassembled (1 KiB, one per server). `cargo test -p lwm2m-tests --test
-//! heap` measures the peak per request kind: 0.4 to 1.5 KiB for registration, reads in every
-//! format, writes, Discover, Observe and notifications, and 1.9 KiB for a 1 KiB firmware block,
+//! heap` measures the peak per request kind: 0.1 to 0.9 KiB for registration, reads in every
+//! format, writes, Discover, Observe and notifications, and 1.4 KiB for a 1 KiB firmware block,
 //! the same for a 16 KiB and a 256 KiB image.
 
 extern crate alloc;
 
 use alloc::vec::Vec;
 
-use crate::coap::{self, MessageType, Packet};
+use crate::coap::{self, Message, MessageType};
 use crate::error::Error;
 use crate::format::ContentFormat;
 use crate::object::Object;
@@ -426,7 +426,7 @@ impl Client {
         device: &mut Device<'_, '_>,
     ) {
         // Malformed datagrams are dropped: nothing in them can be trusted to answer.
-        let Ok(packet) = Packet::from_bytes(datagram) else {
+        let Ok(packet) = Message::decode(datagram) else {
             warn!(
                 "a malformed datagram ({} bytes) from {:?}: dropped",
                 datagram.len(),
@@ -454,9 +454,9 @@ impl Client {
             Some(Err(request)) => {
                 // Requests from the download server are not served.
                 warn!("a request from the download server: reset");
-                if request.header.get_type() == MessageType::Confirmable
+                if request.kind == MessageType::Confirmable
                     && let Ok(bytes) =
-                        coap::to_bytes(&coap::empty(MessageType::Reset, request.header.message_id))
+                        coap::to_bytes(&crate::coap::Message::new(MessageType::Reset, request.mid))
                 {
                     self.transport.send_now(from, bytes);
                 }
@@ -662,7 +662,7 @@ impl Client {
 
     /// Hands the outcome of an exchange to the part that started it.
     fn on_outcome(&mut self, now: Instant, outcome: Outcome, device: &mut Device<'_, '_>) {
-        let (exchange, response): (Exchange, Option<Packet>) = match outcome {
+        let (exchange, response): (Exchange, Option<Message>) = match outcome {
             Outcome::Response(e, p) => (e, Some(p)),
             Outcome::Reset(e) | Outcome::TimedOut(e) => (e, None),
         };

@@ -304,9 +304,7 @@ impl Observer {
                 }
             };
             let changed = match (o.number, note.number) {
-                (Some(last), Some(current)) if THRESHOLDS => {
-                    attrs.numeric_change(last, current)
-                }
+                (Some(last), Some(current)) if THRESHOLDS => attrs.numeric_change(last, current),
                 _ => note.fingerprint != o.fingerprint,
             };
             if !changed && !pmax_due {
@@ -397,9 +395,9 @@ fn end_with_error(
 ) {
     observer.remove_token(&o.token);
     let mut p = confirmable(coap::error_code(e));
-    p.set_token(o.token.to_vec());
+    p.token = o.token.clone();
     let mid = transport.mid();
-    p.header.message_id = mid;
+    p.mid = mid;
     debug!(
         "an observed value cannot be read ({:?}): the observation ends",
         e
@@ -444,8 +442,8 @@ impl Note {
     /// the value takes more than one block).
     fn encode(&self, o: &Observation, mid: u16, sequence: u32) -> Option<alloc::vec::Vec<u8>> {
         let mut p = confirmable(coap::CONTENT);
-        p.header.message_id = mid;
-        p.set_token(o.token.to_vec());
+        p.mid = mid;
+        p.token = o.token.clone();
         coap::set_uint_option(&mut p, CoapOption::Observe, sequence);
         coap::set_uint_option(
             &mut p,
@@ -460,7 +458,7 @@ impl Note {
                 Block::new(0, true, Block::szx_for(self.size)),
             )
             .ok()?;
-            coap::add_option(&mut p, CoapOption::ETag, &etag(self.fingerprint));
+            p.add_option(CoapOption::ETag, &etag(self.fingerprint));
         }
         p.payload.clone_from(&self.rendered.bytes);
         coap::to_bytes(&p).ok()

@@ -21,7 +21,7 @@ use super::session::device_accounts;
 use super::transport::{MAX_TRANSMIT_WAIT_MS, Purpose, Rng, SEPARATE_RESPONSE_MS, confirmable};
 use super::{Client, Config, Device, Event, Instant, Peer};
 use crate::block::Block;
-use crate::coap::{self, CoapOption, Packet};
+use crate::coap::{self, CoapOption, Message};
 use crate::format::ContentFormat;
 
 /// The first retry delay after a failed registration; it doubles up to [`MAX_RETRY_MS`].
@@ -74,7 +74,7 @@ enum Registration {
 #[derive(Clone, Debug)]
 struct Blockwise {
     /// The request without its payload: the next block is a copy with the next slice.
-    base: Packet,
+    base: Message,
     payload: Vec<u8>,
     /// The block sent last.
     block: Block,
@@ -82,7 +82,7 @@ struct Blockwise {
 
 impl Blockwise {
     /// The request for the block at `num` of `szx` size, or `None` past the end.
-    fn request(&self, num: u32, szx: u8) -> Option<Packet> {
+    fn request(&self, num: u32, szx: u8) -> Option<Message> {
         let block = Block::new(num, false, szx);
         let start = usize::try_from(block.offset()?).ok()?;
         let size = block.size() as usize;
@@ -210,19 +210,19 @@ impl Registrar {
         config: &Config,
         settings: &ServerSettings,
         objects: &ObjectList,
-    ) -> Packet {
+    ) -> Message {
         let mut p = confirmable(coap::POST);
-        coap::add_option(&mut p, CoapOption::UriPath, b"rd");
+        p.add_option(CoapOption::UriPath, b"rd");
         let mut q: heapless::String<96> = heapless::String::new();
         // `ep=` and a 64-byte endpoint always fit.
         let _ = q.push_str("ep=");
         let _ = q.push_str(&config.endpoint);
-        coap::add_option(&mut p, CoapOption::UriQuery, q.as_bytes());
+        p.add_option(CoapOption::UriQuery, q.as_bytes());
         add_lifetime(&mut p, settings.lifetime);
-        coap::add_option(&mut p, CoapOption::UriQuery, b"lwm2m=1.1");
+        p.add_option(CoapOption::UriQuery, b"lwm2m=1.1");
         add_binding(&mut p, &settings.binding);
         if config.queue_mode {
-            coap::add_option(&mut p, CoapOption::UriQuery, b"Q");
+            p.add_option(CoapOption::UriQuery, b"Q");
         }
         self.announced_lifetime = settings.lifetime;
         self.announced_binding = settings.binding.clone();
@@ -234,7 +234,7 @@ impl Registrar {
     }
 
     /// `p` with the object list as its payload, or its first block when it does not fit.
-    fn with_links(&mut self, mut p: Packet, config: &Config, objects: &ObjectList) -> Packet {
+    fn with_links(&mut self, mut p: Message, config: &Config, objects: &ObjectList) -> Message {
         coap::set_uint_option(
             &mut p,
             CoapOption::ContentFormat,
@@ -259,7 +259,7 @@ impl Registrar {
 
     /// The next block of a Register or Update that goes block-wise, after the server's
     /// 2.31 Continue (in the size the server asked for, RFC 7959 2.5).
-    fn next_block(&mut self, now: Instant, response: &Packet) -> Option<Packet> {
+    fn next_block(&mut self, now: Instant, response: &Message) -> Option<Message> {
         // Each block is an exchange of its own: the guard starts again with it.
         if let Registration::Registering { guard } | Registration::Updating { guard, .. } =
             &mut self.state
@@ -291,7 +291,7 @@ impl Registrar {
     }
 
     /// The Deregister request, when registered; otherwise registration just stops.
-    fn deregister(&mut self, now: Instant) -> Option<Packet> {
+    fn deregister(&mut self, now: Instant) -> Option<Message> {
         let (Registration::Registered { location, .. } | Registration::Updating { location, .. }) =
             &self.state
         else {
@@ -300,7 +300,7 @@ impl Registrar {
         };
         let mut p = confirmable(coap::DELETE);
         for segment in location {
-            coap::add_option(&mut p, CoapOption::UriPath, segment);
+            p.add_option(CoapOption::UriPath, segment);
         }
         self.state = Registration::Deregistering {
             guard: now.after(GUARD_MS),
@@ -317,7 +317,7 @@ impl Registrar {
         config: &Config,
         settings: &ServerSettings,
         objects: impl FnOnce() -> ObjectList,
-    ) -> Option<(Packet, Purpose)> {
+    ) -> Option<(Message, Purpose)> {
         match &self.state {
             Registration::RetryAt(at)
             | Registration::Disabled { until: at }
@@ -341,7 +341,7 @@ impl Registrar {
                 let location = location.clone();
                 let mut p = confirmable(coap::POST);
                 for segment in &location {
-                    coap::add_option(&mut p, CoapOption::UriPath, segment);
+                    p.add_option(CoapOption::UriPath, segment);
                 }
                 if lifetime {
                     add_lifetime(&mut p, settings.lifetime);
@@ -378,14 +378,12 @@ impl Registrar {
         &mut self,
         now: Instant,
         settings: &ServerSettings,
-        response: Option<&Packet>,
+        response: Option<&Message>,
     ) -> Result<(), Option<u8>> {
-        if let Some(p) = response.filter(|p| coap::code_of(p) == coap::CREATED) {
+        if let Some(p) = response.filter(|p| p.code == coap::CREATED) {
             let location: Location = p
-                .get_option(CoapOption::LocationPath)
-                .into_iter()
-                .flatten()
-                .cloned()
+                .options(CoapOption::LocationPath)
+                .map(<[u8]>::to_vec)
                 .collect();
             if location.len() <= MAX_LOCATION {
                 info!("registered ({} Location-Path segments)", location.len());
@@ -398,7 +396,7 @@ impl Registrar {
                 MAX_LOCATION
             );
         }
-        Err(response.map(coap::code_of))
+        Err(response.map(|p| p.code))
     }
 
     /// A Register failed: try again after the backoff, with jitter; or, under a `policy`
@@ -610,7 +608,7 @@ impl Client {
     }
 
     /// Starts a registration exchange; one that cannot start counts as failed at once.
-    fn send_registration(&mut self, now: Instant, id: u16, p: Packet, purpose: Purpose) {
+    fn send_registration(&mut self, now: Instant, id: u16, p: Message, purpose: Purpose) {
         if self
             .transport
             .request(now, p, Peer::Server(id), purpose)
@@ -694,7 +692,7 @@ impl Client {
         now: Instant,
         id: u16,
         purpose: Purpose,
-        response: Option<&Packet>,
+        response: Option<&Message>,
         device: &mut Device<'_, '_>,
     ) {
         let Some(s) = self.servers.iter_mut().find(|s| s.id() == id) else {
@@ -704,7 +702,7 @@ impl Client {
             // Disabled meanwhile: the outcome of an exchange from before is no longer news.
             return;
         }
-        if let Some(p) = response.filter(|p| coap::code_of(p) == coap::CONTINUE)
+        if let Some(p) = response.filter(|p| p.code == coap::CONTINUE)
             && matches!(purpose, Purpose::Register | Purpose::Update)
         {
             match s.registrar.next_block(now, p) {
@@ -730,7 +728,7 @@ impl Client {
                 }
             }
             Purpose::Update => {
-                let code = response.map(coap::code_of);
+                let code = response.map(|p| p.code);
                 if s.registrar.on_update(now, &s.account.settings, code) {
                     self.push_event(Event::Updated { server: id });
                 } else {

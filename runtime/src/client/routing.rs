@@ -12,7 +12,7 @@ use super::observe::{AttributeTable, Observation, Observer};
 use super::render::{Count, etag, instance_ids, render};
 use super::{Client, Config, Device, Instant, Peer};
 use crate::block::Block;
-use crate::coap::{self, CoapOption, MessageType, Packet};
+use crate::coap::{self, CoapOption, Message, MessageType};
 use crate::error::Error;
 use crate::format::link::LinkWriter;
 use crate::format::{self, ContentFormat, Shape};
@@ -30,11 +30,11 @@ impl Client {
         &mut self,
         now: Instant,
         from: Peer,
-        request: Packet,
+        request: Message,
         device: &mut Device<'_, '_>,
     ) {
-        let kind = request.header.get_type();
-        let mid = request.header.message_id;
+        let kind = request.kind;
+        let mid = request.mid;
         if !matches!(kind, MessageType::Confirmable | MessageType::NonConfirmable) {
             return;
         }
@@ -68,7 +68,7 @@ impl Client {
                 router.dispatch(now, &request, device)
             }
         };
-        if !bootstrap && matches!(coap::code_of(&request), coap::PUT | coap::POST) {
+        if !bootstrap && matches!(request.code, coap::PUT | coap::POST) {
             for s in &mut self.servers {
                 s.observer.values_changed();
             }
@@ -82,7 +82,7 @@ impl Client {
             r
         });
         if kind == MessageType::NonConfirmable {
-            response.header.message_id = self.transport.mid();
+            response.mid = self.transport.mid();
         }
         let bytes = coap::to_bytes(&response).or_else(|_| {
             coap::to_bytes(&coap::response_to(
@@ -109,10 +109,10 @@ impl Client {
     pub(super) fn bootstrap_read(
         &mut self,
         now: Instant,
-        request: &Packet,
+        request: &Message,
         path: &Path,
         object: &mut dyn Object,
-    ) -> Result<Packet, Error> {
+    ) -> Result<Message, Error> {
         check_path(object, path)?;
         let accept = coap::uint_option(request, CoapOption::Accept)
             .transpose()?
@@ -148,13 +148,13 @@ impl Router<'_> {
     fn dispatch(
         &mut self,
         now: Instant,
-        request: &Packet,
+        request: &Message,
         device: &mut Device<'_, '_>,
-    ) -> Result<Packet, (Error, Option<u32>)> {
+    ) -> Result<Message, (Error, Option<u32>)> {
         let plain = |e: Error| (e, None);
         self.block1.expire(now);
-        let path = Path::from_segments(coap::path_segments(request)).map_err(plain)?;
-        let code = coap::code_of(request);
+        let path = Path::from_segments(request.options(CoapOption::UriPath)).map_err(plain)?;
+        let code = request.code;
         let object = match path.object() {
             Some(id) => lookup(device.objects, id).ok_or(plain(Error::NotFound))?,
             // Nothing is served at `/` to a normal server.
@@ -194,7 +194,10 @@ impl Router<'_> {
                         .map_err(plain)
                 }
             }
-            coap::PUT if request.payload.is_empty() && coap::queries(request).next().is_some() => {
+            coap::PUT
+                if request.payload.is_empty()
+                    && request.options(CoapOption::UriQuery).next().is_some() =>
+            {
                 self.write_attributes(request, &path).map_err(plain)
             }
             coap::PUT => self.write(now, request, &path, true, object),
@@ -226,11 +229,11 @@ impl Router<'_> {
     fn read(
         &mut self,
         now: Instant,
-        request: &Packet,
+        request: &Message,
         path: &Path,
         accept: Option<ContentFormat>,
         object: &mut dyn Object,
-    ) -> Result<Packet, Error> {
+    ) -> Result<Message, Error> {
         let info = object.info();
         let format = match accept {
             Some(f) => f,
@@ -263,13 +266,13 @@ impl Router<'_> {
             if num == 0 && more {
                 coap::set_uint_option(&mut response, CoapOption::Size2, rendered.total as u32);
             }
-            coap::add_option(&mut response, CoapOption::ETag, &etag(rendered.fingerprint));
+            response.add_option(CoapOption::ETag, &etag(rendered.fingerprint));
         }
         // Observe: register or cancel (RFC 7641).
         match coap::uint_option(request, CoapOption::Observe).transpose()? {
             Some(0) if num == 0 => {
                 let observation = Observation::new(
-                    heapless::Vec::from_slice(request.get_token())
+                    heapless::Vec::from_slice(request.token.as_slice())
                         .map_err(|_| Error::BadRequest)?,
                     *path,
                     format,
@@ -283,7 +286,7 @@ impl Router<'_> {
             }
             Some(1) => {
                 if let Some(o) = self.observer.as_mut() {
-                    o.remove_token(request.get_token());
+                    o.remove_token(request.token.as_slice());
                 }
             }
             _ => {}
@@ -294,10 +297,10 @@ impl Router<'_> {
 
     fn discover(
         &mut self,
-        request: &Packet,
+        request: &Message,
         path: &Path,
         object: &mut dyn Object,
-    ) -> Result<Packet, Error> {
+    ) -> Result<Message, Error> {
         let table = self.attributes()?;
         let info = object.info();
         let mut out = Vec::new();
@@ -368,31 +371,39 @@ impl Router<'_> {
             .ok_or(Error::Unauthorized)
     }
 
-    fn write_attributes(&mut self, request: &Packet, path: &Path) -> Result<Packet, Error> {
+    fn write_attributes(&mut self, request: &Message, path: &Path) -> Result<Message, Error> {
         let table = self.attributes()?;
         let mut a = table.get(path);
-        for query in coap::queries(request) {
-            let text = core::str::from_utf8(query).map_err(|_| Error::BadRequest)?;
-            let (name, value) = match text.split_once('=') {
+        for query in request.options(CoapOption::UriQuery) {
+            let (name, value) = match format::split_at_byte(query, b'=') {
                 Some((n, v)) => (n, Some(v)),
-                None => (text, None),
+                None => (query, None),
             };
-            let int = |v: Option<&str>| {
-                v.map(|v| v.parse::<u32>().map_err(|_| Error::BadRequest))
-                    .transpose()
+            let int = |v: Option<&[u8]>| {
+                v.map(|v| {
+                    format::parse_unsigned(v)
+                        .and_then(|v| u32::try_from(v).ok())
+                        .ok_or(Error::BadRequest)
+                })
+                .transpose()
             };
             // Without the `float-text` feature gt, lt and st are refused (4.00).
-            let float = |v: Option<&str>| {
-                v.map(|v| crate::format::parse_float(v).map_err(|_| Error::BadRequest))
-                    .transpose()
+            let float = |v: Option<&[u8]>| {
+                v.map(|v| {
+                    core::str::from_utf8(v)
+                        .ok()
+                        .and_then(|v| format::parse_float(v).ok())
+                        .ok_or(Error::BadRequest)
+                })
+                .transpose()
             };
             match name {
-                "pmin" => a.pmin = int(value)?,
-                "pmax" => a.pmax = int(value)?,
-                "gt" => a.gt = float(value)?,
-                "lt" => a.lt = float(value)?,
+                b"pmin" => a.pmin = int(value)?,
+                b"pmax" => a.pmax = int(value)?,
+                b"gt" => a.gt = float(value)?,
+                b"lt" => a.lt = float(value)?,
                 // A step is a distance: negative ones are refused; a bare `st` clears it.
-                "st" => {
+                b"st" => {
                     a.st = match float(value)? {
                         Some(step) if step < 0.0 => return Err(Error::BadRequest),
                         step => step,
@@ -417,11 +428,11 @@ impl Router<'_> {
     fn write(
         &mut self,
         now: Instant,
-        request: &Packet,
+        request: &Message,
         path: &Path,
         replace: bool,
         object: &mut dyn Object,
-    ) -> Result<Packet, (Error, Option<u32>)> {
+    ) -> Result<Message, (Error, Option<u32>)> {
         let plain = |e: Error| (e, None);
         let info = object.info();
         if path.len() < 2 {
@@ -577,7 +588,7 @@ fn default_format(info: &ObjectInfo, path: &Path, multi: ContentFormat) -> Conte
     }
 }
 
-fn execute(request: &Packet, path: &Path, object: &mut dyn Object) -> Result<Packet, Error> {
+fn execute(request: &Message, path: &Path, object: &mut dyn Object) -> Result<Message, Error> {
     let args = ExecuteArgs(&request.payload);
     // Arguments that break the grammar are refused before the handler runs.
     if args.iter().any(|a| a.is_err()) {

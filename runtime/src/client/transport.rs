@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 
 use super::session::MAX_SERVERS;
 use super::{Instant, Peer, Transmit};
-use crate::coap::{self, MessageType, Packet};
+use crate::coap::{self, Message, MessageType};
 
 /// RFC 7252 section 4.8 defaults.
 pub(crate) const ACK_TIMEOUT_MS: u64 = 2_000;
@@ -65,10 +65,9 @@ pub(crate) enum Purpose {
 }
 
 /// A confirmable message with this code, numbered when it is started.
-pub(crate) fn confirmable(code: u8) -> Packet {
-    let mut p = Packet::new();
-    p.header.set_type(MessageType::Confirmable);
-    coap::set_code(&mut p, code);
+pub(crate) fn confirmable(code: u8) -> Message {
+    let mut p = Message::new(MessageType::Confirmable, 0);
+    p.code = code;
     p
 }
 
@@ -122,7 +121,7 @@ pub(crate) struct Exchange {
 #[derive(Debug)]
 pub(crate) enum Outcome {
     /// A response arrived (piggybacked or separate): its bytes.
-    Response(Exchange, coap_lite::Packet),
+    Response(Exchange, crate::coap::Message),
     /// The peer reset the message.
     Reset(Exchange),
     /// No answer after MAX_RETRANSMIT retransmissions.
@@ -189,14 +188,14 @@ impl Transport {
     pub(crate) fn request(
         &mut self,
         now: Instant,
-        mut p: Packet,
+        mut p: Message,
         to: Peer,
         purpose: Purpose,
     ) -> Result<(), Full> {
         let mid = self.mid();
         let token = self.token();
-        p.header.message_id = mid;
-        p.set_token(token.to_vec());
+        p.mid = mid;
+        p.token = token.clone();
         let Ok(bytes) = coap::to_bytes(&p) else {
             warn!("a {:?} request does not encode: not sent", purpose);
             return Err(Full);
@@ -390,20 +389,20 @@ impl Transport {
         &mut self,
         now: Instant,
         from: Peer,
-        p: coap_lite::Packet,
-    ) -> Option<Result<Outcome, coap_lite::Packet>> {
+        p: crate::coap::Message,
+    ) -> Option<Result<Outcome, crate::coap::Message>> {
         use coap_lite::MessageType as T;
-        let kind = p.header.get_type();
-        let code = crate::coap::code_of(&p);
+        let kind = p.kind;
+        let code = p.code;
         match kind {
             T::Acknowledgement | T::Reset => {
                 let Some(i) = self.inflight.iter().position(|e| {
-                    let mid = p.header.message_id;
+                    let mid = p.mid;
                     e.to == from && (e.mid == mid || e.earlier_mids.contains(&mid))
                 }) else {
                     debug!(
                         "an ACK or reset with message ID {} matches nothing in flight: dropped",
-                        p.header.message_id
+                        p.mid
                     );
                     return None;
                 };
@@ -437,7 +436,7 @@ impl Transport {
                 let i = self
                     .inflight
                     .iter()
-                    .position(|e| e.to == from && e.token.as_slice() == p.get_token());
+                    .position(|e| e.to == from && e.token.as_slice() == p.token.as_slice());
                 if kind == T::Confirmable {
                     // Acknowledge a separate response, or reject one we did not ask for.
                     let reply = if i.is_some() {
@@ -446,7 +445,7 @@ impl Transport {
                         T::Reset
                     };
                     if let Ok(bytes) =
-                        crate::coap::to_bytes(&crate::coap::empty(reply, p.header.message_id))
+                        crate::coap::to_bytes(&crate::coap::Message::new(reply, p.mid))
                     {
                         self.send_now(from, bytes);
                     }

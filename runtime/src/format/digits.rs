@@ -1,7 +1,11 @@
-//! Integers as decimal text, without `core::fmt` and without a 64-bit division: a value past
-//! 32 bits is cut into groups of four digits by long division over 16-bit limbs, each step a
-//! 32-bit division that a Cortex-M does in one instruction (a `u64` division would link a
-//! software one of almost 1 KiB).
+//! Integers as decimal text and back, without `core::fmt` or `str::parse`.
+//!
+//! Writing: a value past 32 bits is cut into groups of four digits by long division over
+//! 16-bit limbs, each step a 32-bit division that a Cortex-M does in one instruction (a `u64`
+//! division would link a software one of almost 1 KiB).
+//!
+//! Reading: one loop over bytes for every integer type the client reads (paths' IDs excepted),
+//! where `str::parse` would link one for each type, and `from_utf8` before it.
 
 /// The decimal text of an integer, held inline.
 #[derive(Clone, Copy, Debug)]
@@ -72,6 +76,29 @@ impl Digits {
     }
 }
 
+/// Decimal digits with an optional leading `+`, as `u64::from_str` reads them; `None` when
+/// empty, anything else is in the text, or the value is past `u64::MAX`.
+pub(crate) fn parse_unsigned(text: &[u8]) -> Option<u64> {
+    let digits = text.strip_prefix(b"+").unwrap_or(text);
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |acc, &b| {
+        let digit = b.checked_sub(b'0').filter(|&d| d <= 9)?;
+        acc.checked_mul(10)?.checked_add(u64::from(digit))
+    })
+}
+
+/// Decimal digits with an optional leading `+` or `-`, as `i64::from_str` reads them.
+pub(crate) fn parse_signed(text: &[u8]) -> Option<i64> {
+    match text.split_first() {
+        Some((b'-', magnitude)) if !magnitude.starts_with(b"+") => {
+            0i64.checked_sub_unsigned(parse_unsigned(magnitude)?)
+        }
+        _ => i64::try_from(parse_unsigned(text)?).ok(),
+    }
+}
+
 /// `v / 10_000` and `v % 10_000`, by long division over 16-bit limbs: each partial dividend
 /// is under 10,000 * 2^16, so it and its quotient fit in 32 bits.
 fn div_rem_10k(v: u64) -> (u64, u32) {
@@ -129,6 +156,73 @@ mod tests {
             x ^= x << 17;
             assert_eq!(Digits::unsigned(x).as_str(), x.to_string());
             assert_eq!(Digits::signed(x as i64).as_str(), (x as i64).to_string());
+        }
+    }
+
+    /// Reads `text` as core does, for both parsers.
+    fn same_as_core(text: &str) {
+        assert_eq!(
+            parse_unsigned(text.as_bytes()),
+            text.parse::<u64>().ok(),
+            "{text:?}"
+        );
+        assert_eq!(
+            parse_signed(text.as_bytes()),
+            text.parse::<i64>().ok(),
+            "{text:?}"
+        );
+    }
+
+    #[test]
+    fn integers_read_as_core_reads_them() {
+        for text in [
+            "",
+            "+",
+            "-",
+            "0",
+            "-0",
+            "+0",
+            "007",
+            "42",
+            "+42",
+            "-42",
+            "+-1",
+            "-+1",
+            "--1",
+            "++1",
+            " 1",
+            "1 ",
+            "1_0",
+            "1.0",
+            "1e3",
+            "0x10",
+            "٣",
+            "18446744073709551615",
+            "18446744073709551616",
+            "+18446744073709551615",
+            "9223372036854775807",
+            "9223372036854775808",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "00000000000000000000000000001",
+        ] {
+            same_as_core(text);
+        }
+        // Written, then read back; and with a stray byte in the middle.
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..10_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            assert_eq!(Digits::unsigned(x).as_str(), x.to_string());
+            same_as_core(&x.to_string());
+            same_as_core(&(x as i64).to_string());
+            let mut text = x.to_string();
+            text.insert(
+                (x % 19) as usize % text.len(),
+                ['/', ':', 'a', '\0'][(x % 4) as usize],
+            );
+            same_as_core(&text);
         }
     }
 }

@@ -26,6 +26,7 @@ use crate::spec::ResourceType;
 
 pub(crate) use decimal::parse_float;
 pub use digits::Digits;
+pub(crate) use digits::parse_unsigned;
 
 #[cfg(feature = "senml-json")]
 mod base64;
@@ -423,11 +424,23 @@ fn number_value<'a>(kind: ResourceType, int: Option<i128>, float: f64) -> Result
 
 /// `3:0`.
 fn parse_objlink(text: &str) -> Result<crate::value::ObjLink, Error> {
-    let (o, i) = text.split_once(':').ok_or(Error::BadRequest)?;
+    let id = |digits: &[u8]| {
+        digits::parse_unsigned(digits)
+            .and_then(|v| u16::try_from(v).ok())
+            .ok_or(Error::BadRequest)
+    };
+    let (object, instance) = split_at_byte(text.as_bytes(), b':').ok_or(Error::BadRequest)?;
     Ok(crate::value::ObjLink {
-        object: o.parse().map_err(|_| Error::BadRequest)?,
-        instance: i.parse().map_err(|_| Error::BadRequest)?,
+        object: id(object)?,
+        instance: id(instance)?,
     })
+}
+
+/// What comes before and after the first `separator`, which neither includes.
+pub(crate) fn split_at_byte(bytes: &[u8], separator: u8) -> Option<(&[u8], &[u8])> {
+    let at = bytes.iter().position(|&b| b == separator)?;
+    let (before, after) = bytes.split_at(at);
+    Some((before, after.get(1..)?))
 }
 
 #[cfg(all(

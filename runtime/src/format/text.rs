@@ -1,5 +1,6 @@
 //! `text/plain` (0): one value as text. Opaque values are not text (use 42).
 
+use super::digits::{parse_signed, parse_unsigned};
 use super::{Digits, Out, parse_objlink};
 use crate::error::Error;
 use crate::object::Value;
@@ -42,11 +43,11 @@ pub(super) fn encode(value: &Value<'_>, out: &mut dyn Out) -> Result<(), Error> 
 pub(super) fn decode(kind: ResourceType, payload: &[u8]) -> Result<Value<'_>, Error> {
     let text = core::str::from_utf8(payload).map_err(|_| Error::BadRequest)?;
     Ok(match kind {
-        ResourceType::Integer => Value::Integer(text.parse().map_err(|_| Error::BadRequest)?),
+        ResourceType::Integer => Value::Integer(parse_signed(payload).ok_or(Error::BadRequest)?),
         ResourceType::UnsignedInteger => {
-            Value::Unsigned(text.parse().map_err(|_| Error::BadRequest)?)
+            Value::Unsigned(parse_unsigned(payload).ok_or(Error::BadRequest)?)
         }
-        ResourceType::Time => Value::Time(text.parse().map_err(|_| Error::BadRequest)?),
+        ResourceType::Time => Value::Time(parse_signed(payload).ok_or(Error::BadRequest)?),
         ResourceType::Float => Value::Float(super::parse_float(text)?),
         ResourceType::Boolean => match text {
             "1" => Value::Boolean(true),
