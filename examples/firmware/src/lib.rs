@@ -26,8 +26,8 @@ use mps2::{Uart, halt};
 #[global_allocator]
 pub static HEAP: measure::Counting<Heap> = measure::Counting::new(Heap::empty());
 /// The heap's arena: the client's session, its observations and written attributes, the
-/// answers kept for duplicates (2.25 KiB at most), coap-lite's messages. Its peak over a whole
-/// update with 1 KiB blocks is 3.5 KiB (what the firmware logs as `heap peak`). A busier
+/// answers kept for duplicates (2.25 KiB at most), the CoAP messages. Its peak over a whole
+/// update with 1 KiB blocks is 3.1 KiB (what the firmware logs as `heap peak`). A busier
 /// server can take more: with 8 observations, 16 written attributes, a full duplicate cache
 /// and a 1 KiB block in flight while another is answered, about 10 KiB. Running out halts the
 /// device, so the arena is sized for that.
