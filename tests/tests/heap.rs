@@ -1,7 +1,7 @@
 //! Peak heap per request kind.
 //!
-//! The runtime uses `alloc` only where coap-lite needs it (parsing a datagram into a `Packet`,
-//! building the response) and for the datagrams it hands out. This program counts every
+//! The runtime allocates for its CoAP messages (decoding a datagram, building the response),
+//! its sessions and caches, and the datagrams it hands out. This program counts every
 //! allocation the client makes while it handles one request and hands out what it sends, and
 //! prints the peak above the heap in use before the request (the datagrams handed out
 //! included), and how the client's own heap changed after it, the datagrams handed out
@@ -12,6 +12,11 @@
 //! another thread while it measures. It asserts what makes the numbers trustworthy as a
 //! bound: firmware blocks, pushed or pulled, cost the same heap whatever the image size,
 //! because they are streamed to the storage and never collected.
+//!
+//! It also measures the busiest the client can be with one server, everything at its limit
+//! at once (8 observations, 16 written attributes, a full duplicate cache, notifications
+//! queued, a block-wise transfer in flight): the whole heap the client holds then, which the
+//! firmware's heap arena must take.
 //!
 //! `cargo test -p lwm2m-tests --test heap` prints the table.
 
@@ -114,18 +119,26 @@ struct Bench {
     mid: u16,
     /// Reserved up front so collecting what the client sends does not allocate.
     sent: Vec<Transmit>,
+    /// The heap in use before the client was made.
+    base: usize,
+    /// The highest the heap has been in any step.
+    high: usize,
 }
 
 impl Bench {
     fn new() -> Self {
+        let (dev, firmware, sent) = (Dev::new(), firmware(), Vec::with_capacity(16));
+        let base = HEAP.current_usage();
         let client = Client::new(Config::new("heap-1").unwrap(), 3);
         let mut bench = Self {
             client,
-            dev: Dev::new(),
-            firmware: firmware(),
+            dev,
+            firmware,
             now: Instant(1_000),
             mid: 0x100,
-            sent: Vec::with_capacity(16),
+            sent,
+            base,
+            high: 0,
         };
         bench.run(|client, now, device| client.register(now, device));
         let register = bench.take();
@@ -148,6 +161,7 @@ impl Bench {
         while let Some(t) = self.client.poll(self.now, &mut device) {
             self.sent.push(t);
         }
+        self.high = self.high.max(HEAP.peak_usage());
         let handed_out: usize = self.sent.iter().map(|t| t.data.capacity()).sum();
         let cost = Cost {
             peak: HEAP.peak_usage() - before,
@@ -296,6 +310,53 @@ fn pull(len: usize) -> Cost {
     worst
 }
 
+/// The most heap the client holds with one server: 16 written attributes, 8 observations
+/// whose notifications wait for their ACKs, 8 cached answers, and a 1 KiB block of a package
+/// taken while a read is answered; in bytes, everything the client holds and hands out.
+fn busiest() -> usize {
+    // Made first, so that the heap it takes is not counted as the client's.
+    let package = image(16 * 1024);
+    let mut bench = Bench::new();
+    let resources = [0, 1, 2, 3, 9, 10, 11, 13, 14, 15, 16, 17, 18, 19, 20, 21];
+    for r in resources {
+        let (_, answer) = bench.request(
+            Request::new(PUT, &format!("/3/0/{r}"))
+                .query("pmin=0")
+                .query("pmax=30"),
+        );
+        assert_eq!(
+            u8::from(answer.header.code),
+            code(2, 4),
+            "attributes of /3/0/{r}"
+        );
+    }
+    // Every resource Dev serves, and the whole instance.
+    for path in [
+        "/3/0/0", "/3/0/1", "/3/0/2", "/3/0/3", "/3/0/11", "/3/0/14", "/3/0/16", "/3/0",
+    ] {
+        let (_, answer) =
+            bench.request(Request::new(GET, path).option(CoapOption::Observe, Vec::new()));
+        assert_eq!(u8::from(answer.header.code), code(2, 5), "observe {path}");
+    }
+    // pmax runs out for all 8: one notification in flight, the others queued behind it.
+    bench.advance(30_000);
+    // The largest answers (SenML JSON) fill the duplicate cache to its byte bound.
+    for _ in 0..8 {
+        let (_, answer) = bench.request(Request::new(GET, "/3/0").accept(110));
+        assert_eq!(u8::from(answer.header.code), code(2, 5));
+    }
+    let (_, answer) = bench.request(
+        Request::new(PUT, "/5/0/0")
+            .format(42)
+            .option(CoapOption::Block1, block_value(0, true, 6))
+            .payload(&package[..1024]),
+    );
+    assert_eq!(u8::from(answer.header.code), code(2, 31));
+    let (_, answer) = bench.request(Request::new(GET, "/3/0").accept(110));
+    assert_eq!(u8::from(answer.header.code), code(2, 5));
+    bench.high - bench.base
+}
+
 fn main() {
     let mut rows: Vec<(&str, Cost)> = Vec::new();
     let mut bench = Bench::new();
@@ -408,5 +469,15 @@ fn main() {
             large.peak
         );
     }
+    let busiest = busiest();
+    println!(
+        "the busiest the client gets with one server, its whole heap: {busiest} B (on this \
+         64-bit host; less on a Cortex-M, whose pointers and lengths are half as wide)"
+    );
+    // The firmware's arena (examples/firmware/src/lib.rs) must take it.
+    assert!(
+        busiest < 12 * 1024,
+        "the busiest client took {busiest} B of heap"
+    );
     println!("heap: every request measured; firmware blocks are streamed");
 }
