@@ -611,3 +611,52 @@ fn a_late_ack_of_a_replaced_notification_still_ends_it() {
         "no more retransmissions: {sent:?}"
     );
 }
+
+/// A Discover whose links do not fit a block goes block-wise (Block2), as a read does, and
+/// lists every instance: it used to stop at 64 instances without a word, and a longer answer
+/// would have left as a datagram over 1,280 bytes.
+#[test]
+fn a_discover_larger_than_a_block_goes_block_wise_with_every_instance() {
+    let mut many = Many::objects(1, 200);
+    let mut objects: Vec<&mut dyn Object> = many.iter_mut().map(|m| m as &mut dyn Object).collect();
+    let mut device = Device::new(&mut objects);
+    let mut h = Harness::new(Harness::endpoint("big"));
+    h.register(&mut device);
+    let discover = || Request::new(GET, "/20000").accept(40);
+    let first = h.send(&mut device, discover());
+    assert_eq!(code_str(&first), "2.05");
+    assert_eq!(block(&first, CoapOption::Block2), Some((0, true, 6)));
+    let size2 = uint(&first, CoapOption::Size2).expect("Size2 on the first block");
+    let etag = first.get_first_option(CoapOption::ETag).cloned();
+    assert!(etag.is_some());
+    let mut links = first.payload.clone();
+    for num in 1.. {
+        let next = h.send(&mut device, discover().block2(num, 6));
+        assert_eq!(code_str(&next), "2.05", "block {num}");
+        assert_eq!(next.get_first_option(CoapOption::ETag).cloned(), etag);
+        links.extend_from_slice(&next.payload);
+        let (got, more, _) = block(&next, CoapOption::Block2).expect("Block2");
+        assert_eq!(got, num);
+        if !more {
+            break;
+        }
+    }
+    let instances: Vec<String> = (0..200).map(|i| format!("</20000/{i}>")).collect();
+    let expected = format!("</20000>,{}", instances.join(","));
+    assert_eq!(String::from_utf8(links).unwrap(), expected);
+    assert_eq!(size2 as usize, expected.len());
+    // One that fits is answered whole.
+    let mut few = Many::objects(1, 20);
+    let mut objects: Vec<&mut dyn Object> = few.iter_mut().map(|m| m as &mut dyn Object).collect();
+    let mut device = Device::new(&mut objects);
+    let mut h = Harness::new(Harness::endpoint("small"));
+    h.register(&mut device);
+    let whole = h.send(&mut device, discover());
+    assert_eq!(code_str(&whole), "2.05");
+    assert_eq!(block(&whole, CoapOption::Block2), None);
+    assert!(
+        String::from_utf8(whole.payload)
+            .unwrap()
+            .ends_with(",</20000/19>")
+    );
+}

@@ -14,6 +14,7 @@ use embedded_alloc::LlffHeap as Heap;
 
 pub mod flash;
 pub mod measure;
+#[cfg(target_os = "none")]
 pub mod mem;
 pub mod modem;
 pub mod mps2;

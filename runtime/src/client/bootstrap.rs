@@ -23,7 +23,7 @@ use alloc::vec::Vec;
 
 use super::account::{BootstrapAccount, Security};
 use super::registration::{FIRST_RETRY_MS, MAX_RETRY_MS};
-use super::render::instance_ids;
+use super::render::{instance_ids, links_in_blocks};
 use super::routing::lookup;
 use super::session::device_accounts;
 use super::transport::{
@@ -370,7 +370,7 @@ impl Client {
         }
         match code {
             coap::GET if accepts_links(request).map_err(plain)? => {
-                discover(request, &path, device).map_err(plain)
+                discover(request, &path, device, self.config.max_block).map_err(plain)
             }
             coap::GET => {
                 // Bootstrap-Read: of the objects that allow it (LwM2M 1.1: Server).
@@ -424,7 +424,12 @@ fn accepts_links(request: &Message) -> Result<bool, Error> {
 /// Bootstrap-Discover of `/` or `/o`: `</>;lwm2m="1.1"`, then every object (with `ver=`
 /// when it is not 1.0, alone when it has no instance) and instance, accounts' instances
 /// with their `ssid` and `uri`.
-fn discover(request: &Message, path: &Path, device: &mut Device<'_, '_>) -> Result<Message, Error> {
+fn discover(
+    request: &Message,
+    path: &Path,
+    device: &mut Device<'_, '_>,
+    max_block: usize,
+) -> Result<Message, Error> {
     if path.len() > 1 {
         return Err(Error::BadRequest);
     }
@@ -470,14 +475,7 @@ fn discover(request: &Message, path: &Path, device: &mut Device<'_, '_>) -> Resu
             result?;
         }
     }
-    let mut response = coap::response_to(request, coap::CONTENT);
-    coap::set_uint_option(
-        &mut response,
-        CoapOption::ContentFormat,
-        u32::from(ContentFormat::LinkFormat.number()),
-    );
-    response.payload = out;
-    Ok(response)
+    links_in_blocks(request, out, max_block)
 }
 
 /// Bootstrap-Write of `/o`, `/o/i` or `/o/i/r`: decoded, then handed whole to the object,

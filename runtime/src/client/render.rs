@@ -6,21 +6,99 @@ extern crate alloc;
 use alloc::vec::Vec;
 
 use super::observe::{FNV_START, fnv1a};
+use crate::block::Block;
+use crate::coap::{self, CoapOption, Message};
 use crate::error::Error;
 use crate::format::{self, ContentFormat, Item, Out, Source, Window};
 use crate::object::{Object, ReadSink, Value};
 use crate::path::Path;
 use crate::spec::ResourceType;
 
-/// The instance IDs a path covers.
-pub(super) fn instance_ids(object: &mut dyn Object, path: &Path) -> heapless::Vec<u16, 64> {
-    let mut ids = heapless::Vec::new();
+/// The instance IDs a path covers, however many there are.
+pub(super) fn instance_ids(object: &mut dyn Object, path: &Path) -> Vec<u16> {
+    let mut ids = Vec::new();
     object.instances(&mut |i| {
         if path.instance().is_none_or(|p| p == i) {
-            let _ = ids.push(i);
+            ids.push(i);
         }
     });
     ids
+}
+
+/// The Block2 block a GET asks for, or the first one of the largest size the client sends.
+pub(super) struct Wanted {
+    /// Whether the request carried Block2.
+    asked: bool,
+    pub(super) num: u32,
+    szx: u8,
+    pub(super) offset: usize,
+    pub(super) size: usize,
+}
+
+impl Wanted {
+    pub(super) fn of(request: &Message, max_block: usize) -> Result<Self, Error> {
+        let requested = coap::block_option(request, CoapOption::Block2).transpose()?;
+        let max_szx = Block::szx_for(max_block);
+        let szx = requested.map_or(max_szx, |b| b.szx.min(max_szx));
+        let num = requested.map_or(0, |b| b.num);
+        let block = Block::new(num, false, szx);
+        Ok(Self {
+            asked: requested.is_some(),
+            num,
+            szx,
+            offset: block.offset().ok_or(Error::BadRequest)? as usize,
+            size: block.size() as usize,
+        })
+    }
+
+    /// Marks `response` as this block of a `total`-byte answer when the answer goes
+    /// block-wise (larger than a block, or a block was asked for; RFC 7959 2.4): Block2,
+    /// Size2 on the first of several, and the ETag of the whole.
+    pub(super) fn mark(
+        &self,
+        response: &mut Message,
+        total: usize,
+        fingerprint: u64,
+    ) -> Result<(), Error> {
+        if total <= self.size && !self.asked {
+            return Ok(());
+        }
+        if self.offset >= total && total > 0 {
+            return Err(Error::BadRequest);
+        }
+        let more = self.offset + self.size < total;
+        let block = Block::new(self.num, more, self.szx);
+        coap::set_block_option(response, CoapOption::Block2, block)?;
+        if self.num == 0 && more {
+            coap::set_uint_option(response, CoapOption::Size2, total as u32);
+        }
+        response.add_option(CoapOption::ETag, &etag(fingerprint));
+        Ok(())
+    }
+}
+
+/// A link-format answer (a Discover or Bootstrap-Discover) to `request`, built whole as
+/// `links`, and sent block-wise as a read is when it does not fit a block.
+pub(super) fn links_in_blocks(
+    request: &Message,
+    links: Vec<u8>,
+    max_block: usize,
+) -> Result<Message, Error> {
+    let mut response = coap::response_to(request, coap::CONTENT);
+    coap::set_uint_option(
+        &mut response,
+        CoapOption::ContentFormat,
+        u32::from(ContentFormat::LinkFormat.number()),
+    );
+    let wanted = Wanted::of(request, max_block)?;
+    wanted.mark(&mut response, links.len(), fnv1a(FNV_START, &links))?;
+    response.payload = if wanted.offset == 0 && links.len() <= wanted.size {
+        links
+    } else {
+        let end = links.len().min(wanted.offset + wanted.size);
+        links.get(wanted.offset..end).unwrap_or_default().to_vec()
+    };
+    Ok(response)
 }
 
 /// Counts the values a read gives (Discover's `dim`).

@@ -9,9 +9,8 @@ use alloc::vec::Vec;
 
 use super::blockwise::{Block1, Reassembled};
 use super::observe::{AttributeTable, Observation, Observer};
-use super::render::{Count, etag, instance_ids, render};
+use super::render::{Count, Wanted, instance_ids, links_in_blocks, render};
 use super::{Client, Config, Device, Instant, Peer};
-use crate::block::Block;
 use crate::coap::{self, CoapOption, Message, MessageType};
 use crate::error::Error;
 use crate::format::link::LinkWriter;
@@ -239,35 +238,16 @@ impl Router<'_> {
             Some(f) => f,
             None => default_format(info, path, self.config.default_format),
         };
-        let requested = coap::block_option(request, CoapOption::Block2).transpose()?;
-        let max_szx = Block::szx_for(self.config.max_block);
-        let szx = requested.map_or(max_szx, |b| b.szx.min(max_szx));
-        let num = requested.map_or(0, |b| b.num);
-        let block = Block::new(num, false, szx);
-        let offset = block.offset().ok_or(Error::BadRequest)? as usize;
-        let size = block.size() as usize;
-        let rendered = render(object, path, format, offset, size)?;
+        let wanted = Wanted::of(request, self.config.max_block)?;
+        let num = wanted.num;
+        let rendered = render(object, path, format, wanted.offset, wanted.size)?;
         let mut response = coap::response_to(request, coap::CONTENT);
         coap::set_uint_option(
             &mut response,
             CoapOption::ContentFormat,
             u32::from(format.number()),
         );
-        if rendered.total > size || requested.is_some() {
-            if offset >= rendered.total && rendered.total > 0 {
-                return Err(Error::BadRequest);
-            }
-            let more = offset + size < rendered.total;
-            coap::set_block_option(
-                &mut response,
-                CoapOption::Block2,
-                Block::new(num, more, szx),
-            )?;
-            if num == 0 && more {
-                coap::set_uint_option(&mut response, CoapOption::Size2, rendered.total as u32);
-            }
-            response.add_option(CoapOption::ETag, &etag(rendered.fingerprint));
-        }
+        wanted.mark(&mut response, rendered.total, rendered.fingerprint)?;
         // Observe: register or cancel (RFC 7641).
         match coap::uint_option(request, CoapOption::Observe).transpose()? {
             Some(0) if num == 0 => {
@@ -353,14 +333,7 @@ impl Router<'_> {
                 attrs(table, &mut w, &rp)?;
             }
         }
-        let mut response = coap::response_to(request, coap::CONTENT);
-        coap::set_uint_option(
-            &mut response,
-            CoapOption::ContentFormat,
-            u32::from(ContentFormat::LinkFormat.number()),
-        );
-        response.payload = out;
-        Ok(response)
+        links_in_blocks(request, out, self.config.max_block)
     }
 
     /// The requesting server's attributes: the Bootstrap-Server has none (4.01).

@@ -98,9 +98,8 @@ impl Message {
         self.options.retain(|(n, _)| *n != number);
     }
 
-    /// The message in a datagram, or `None` when an option value is longer than CoAP can
-    /// say (65,804 bytes: never for a message the client builds).
-    pub(crate) fn encode(&self) -> Option<Vec<u8>> {
+    /// The message in a datagram, or `None` when it would be longer than `max` bytes.
+    pub(crate) fn encode(&self, max: usize) -> Option<Vec<u8>> {
         // Exactly as long as it will be: cached answers are kept as they are.
         let mut last = 0u16;
         let mut len = 4 + self.token.len();
@@ -110,6 +109,9 @@ impl Message {
         }
         if !self.payload.is_empty() {
             len += 1 + self.payload.len();
+        }
+        if len > max {
+            return None;
         }
         let mut out = Vec::with_capacity(len);
         let kind: u8 = match self.kind {
@@ -156,7 +158,11 @@ impl Message {
             2 => MessageType::Acknowledgement,
             _ => MessageType::Reset,
         };
-        let token = take(&mut rest, usize::from(first & 0x0F))?;
+        let token_length = usize::from(first & 0x0F);
+        if token_length > MAX_TOKEN {
+            return Err(Malformed::TokenLength);
+        }
+        let token = take(&mut rest, token_length)?;
         let token = heapless::Vec::from_slice(token).map_err(|_| Malformed::TokenLength)?;
         let mut message = Self {
             kind,
@@ -300,7 +306,7 @@ mod tests {
         m.add_option(CoapOption::ContentFormat, &[0x2D, 0x16]);
         m.add_option(CoapOption::LocationPath, &[b'y'; 270]);
         m.payload = b"hello".to_vec();
-        let bytes = m.encode().unwrap();
+        let bytes = m.encode(usize::MAX).unwrap();
         let p = Packet::from_bytes(&bytes).unwrap();
         assert_eq!(p.header.get_type(), MessageType::Acknowledgement);
         assert_eq!(u8::from(p.header.code), super::super::CONTENT);
@@ -343,12 +349,12 @@ mod tests {
     #[test]
     fn an_empty_message_is_its_header() {
         let m = Message::new(MessageType::Reset, 0xA0B0);
-        assert_eq!(m.encode().unwrap(), [0x70, 0x00, 0xA0, 0xB0]);
+        assert_eq!(m.encode(usize::MAX).unwrap(), [0x70, 0x00, 0xA0, 0xB0]);
     }
 
     #[test]
     fn malformed_datagrams_are_refused_with_their_reason() {
-        let cases: [(&[u8], Malformed); 11] = [
+        let cases: [(&[u8], Malformed); 12] = [
             (&[], Malformed::Truncated),
             (&[0x40, 0x01, 0x00], Malformed::Truncated),
             (&[0x80, 0x01, 0x00, 0x01], Malformed::Version),
@@ -356,6 +362,7 @@ mod tests {
                 &[0x49, 0x01, 0x00, 0x01, 1, 2, 3, 4, 5, 6, 7, 8, 9],
                 Malformed::TokenLength,
             ),
+            (&[0x4F, 0x01, 0x00, 0x01], Malformed::TokenLength),
             (&[0x42, 0x01, 0x00, 0x01, 1], Malformed::Truncated),
             (
                 &[0x40, 0x01, 0x00, 0x01, 0xB3, b'r', b'd'],
@@ -376,12 +383,23 @@ mod tests {
     }
 
     #[test]
+    fn a_message_longer_than_the_limit_is_not_written() {
+        let mut m = Message::new(MessageType::Acknowledgement, 1);
+        m.add_option(CoapOption::UriPath, b"rd");
+        // 4 of header, 3 of option, 1 of marker: 1,272 bytes of payload make 1,280.
+        m.payload = vec![0; 1272];
+        assert_eq!(m.encode(1280).map(|b| b.len()), Some(1280));
+        m.payload.push(0);
+        assert_eq!(m.encode(1280), None);
+    }
+
+    #[test]
     fn a_value_too_long_for_coap_is_not_written() {
         let mut m = Message::new(MessageType::Confirmable, 1);
         m.add_option(CoapOption::UriPath, &vec![0; 65_805]);
-        assert_eq!(m.encode(), None);
+        assert_eq!(m.encode(usize::MAX), None);
         let mut m = Message::new(MessageType::Confirmable, 1);
         m.add_option(CoapOption::UriPath, &vec![0; 65_804]);
-        assert_eq!(m.encode().map(|b| b.len()), Some(4 + 3 + 65_804));
+        assert_eq!(m.encode(usize::MAX).map(|b| b.len()), Some(4 + 3 + 65_804));
     }
 }

@@ -89,8 +89,13 @@ pub(crate) fn response_to(request: &Message, c: u8) -> Message {
     r
 }
 
-/// The datagram of a message. Messages are built here and stay within the size limit, so
-/// this fails only on a bug; the error is reported as 5.00.
+/// The largest datagram the client sends: 1,280 bytes, IPv6's minimum MTU (RFC 7252, 4.6),
+/// as coap-lite's codec had it; larger payloads go block-wise in 1 KiB blocks.
+pub(crate) const MAX_DATAGRAM: usize = 1280;
+
+/// The datagram of a message; 5.00 when it is longer than [`MAX_DATAGRAM`] (an answer that
+/// cannot go block-wise, such as a very long Discover: the server is told, rather than the
+/// datagram being dropped on the way).
 pub(crate) fn to_bytes(p: &Message) -> Result<Vec<u8>, Error> {
-    p.encode().ok_or(Error::Internal)
+    p.encode(MAX_DATAGRAM).ok_or(Error::Internal)
 }
