@@ -3,40 +3,70 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand};
 use lwm2m_codegen::parse::{self, Document};
 use lwm2m_codegen::{Config, Diagnostics, Source, check};
 
-const USAGE: &str = "\
-usage:
-  lwm2m-codegen check [-v] [--strict] PATH...
-      Parses, checks and generates each XML file (folders are searched for *.xml) and prints
-      one line per file: `ok`, `skipped: <reason>` or `error: file:line:col: ...`, then
-      `N ok, M skipped, K failed`. -v also prints warnings. Exits 1 if any file failed.
-  lwm2m-codegen generate [--strict] [--out FILE] [--overrides FILE]... PATH...
-      Writes one formatted Rust file with a module per object (to stdout without --out).
-      Exits 1 on any error.
-  --strict makes every warning an error.";
+/// Checks OMA LwM2M object definitions, or generates Rust from them.
+#[derive(Parser)]
+#[command(name = "lwm2m-codegen", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Parses, checks and generates each XML file and prints one line per file: `ok`,
+    /// `skipped: <reason>` or `error: file:line:col: ...`, then `N ok, M skipped, K failed`.
+    /// Exits 1 if any file failed.
+    Check {
+        /// Also print warnings.
+        #[arg(short, long)]
+        verbose: bool,
+        /// Make every warning an error.
+        #[arg(long)]
+        strict: bool,
+        /// XML files, or folders searched for *.xml.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
+    /// Writes one formatted Rust file with a module per object (to stdout without --out).
+    /// Exits 1 on any error.
+    Generate {
+        /// Make every warning an error.
+        #[arg(long)]
+        strict: bool,
+        /// The file to write (only when its text changes).
+        #[arg(short, long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// A TOML file of overrides (names, types); repeatable.
+        #[arg(long, value_name = "FILE")]
+        overrides: Vec<PathBuf>,
+        /// XML files, or folders searched for *.xml.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.split_first() {
-        Some((cmd, rest)) if cmd == "check" => run_check(rest),
-        Some((cmd, rest)) if cmd == "generate" => run_generate(rest),
-        Some((cmd, _)) if cmd == "help" || cmd == "--help" || cmd == "-h" => {
-            println!("{USAGE}");
-            ExitCode::SUCCESS
-        }
-        _ => usage_error("expected a command"),
+    match Cli::parse().command {
+        Command::Check {
+            verbose,
+            strict,
+            paths,
+        } => run_check(&paths, verbose, strict),
+        Command::Generate {
+            strict,
+            out,
+            overrides,
+            paths,
+        } => run_generate(&paths, out, &overrides, strict),
     }
 }
 
-fn usage_error(message: &str) -> ExitCode {
-    eprintln!("lwm2m-codegen: {message}\n{USAGE}");
-    ExitCode::from(2)
-}
-
 /// The XML files named by `paths`: files as given, folders searched recursively, sorted.
-fn xml_files(paths: &[String]) -> Result<Vec<PathBuf>, String> {
+fn xml_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
         let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let mut found: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
@@ -60,32 +90,18 @@ fn xml_files(paths: &[String]) -> Result<Vec<PathBuf>, String> {
         Ok(())
     }
     let mut out = Vec::new();
-    for p in paths {
-        let path = PathBuf::from(p);
+    for path in paths {
         if path.is_dir() {
-            walk(&path, &mut out)?;
+            walk(path, &mut out)?;
         } else {
-            out.push(path);
+            out.push(path.clone());
         }
     }
     Ok(out)
 }
 
-fn run_check(args: &[String]) -> ExitCode {
-    let (mut verbose, mut strict) = (false, false);
-    let mut paths = Vec::new();
-    for arg in args {
-        match arg.as_str() {
-            "-v" | "--verbose" => verbose = true,
-            "--strict" => strict = true,
-            flag if flag.starts_with('-') => return usage_error(&format!("unknown option {flag}")),
-            path => paths.push(path.to_owned()),
-        }
-    }
-    if paths.is_empty() {
-        return usage_error("check needs at least one PATH");
-    }
-    let files = match xml_files(&paths) {
+fn run_check(paths: &[PathBuf], verbose: bool, strict: bool) -> ExitCode {
+    let files = match xml_files(paths) {
         Ok(files) => files,
         Err(e) => {
             eprintln!("error: {e}");
@@ -165,34 +181,18 @@ fn report(name: &str, diagnostics: &Diagnostics, verbose: bool) {
     }
 }
 
-fn run_generate(args: &[String]) -> ExitCode {
-    let mut out: Option<PathBuf> = None;
+fn run_generate(
+    paths: &[PathBuf],
+    out: Option<PathBuf>,
+    overrides: &[PathBuf],
+    strict: bool,
+) -> ExitCode {
     let mut config = Config::new();
-    let mut paths = Vec::new();
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--out" | "-o" => match it.next() {
-                Some(file) => out = Some(PathBuf::from(file)),
-                None => return usage_error("--out needs a FILE"),
-            },
-            "--strict" => {
-                config.strict(true);
-            }
-            "--overrides" => match it.next() {
-                Some(file) => {
-                    config.overrides_file(file);
-                }
-                None => return usage_error("--overrides needs a FILE"),
-            },
-            flag if flag.starts_with('-') => return usage_error(&format!("unknown option {flag}")),
-            path => paths.push(path.to_owned()),
-        }
+    config.strict(strict);
+    for file in overrides {
+        config.overrides_file(file);
     }
-    if paths.is_empty() {
-        return usage_error("generate needs at least one PATH");
-    }
-    let files = match xml_files(&paths) {
+    let files = match xml_files(paths) {
         Ok(files) => files,
         Err(e) => {
             eprintln!("error: {e}");

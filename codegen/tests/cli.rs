@@ -123,6 +123,16 @@ fn generate_fails_with_every_error_and_usage_errors_exit_2() {
         "{stderr}"
     );
     assert_eq!(bin().output().unwrap().status.code(), Some(2));
+    let help = bin().arg("--help").output().unwrap();
+    assert_eq!(help.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        text.contains("check") && text.contains("generate"),
+        "{text}"
+    );
+    let help = bin().args(["generate", "--help"]).output().unwrap();
+    assert_eq!(help.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--overrides <FILE>"));
     assert_eq!(
         bin()
             .args(["generate", "--bogus", "x"])

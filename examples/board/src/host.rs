@@ -726,9 +726,11 @@ fn reboot(reason: DeviceReboot, args: &[String]) -> Result<(), String> {
 pub fn main_with(args: &[String], relaunch: &[String]) -> std::process::ExitCode {
     init_logging();
     match Options::parse(args) {
+        // Help and version are printed to stdout with status 0, usage errors to stderr
+        // with 2.
         Err(e) => {
-            eprintln!("{e}");
-            std::process::ExitCode::from(2)
+            let _ = e.print();
+            std::process::ExitCode::from(e.exit_code() as u8)
         }
         Ok(options) => match run(&options, relaunch) {
             Ok(()) => std::process::ExitCode::SUCCESS,

@@ -7,7 +7,6 @@
 //! * [`demo`]: the simulated firmware, whose self-test can be made to fail;
 //! * [`host`]: the `lwm2m-board` binary: UDP, HTTP downloads, and reboots that re-execute the
 //!   process;
-//! * [`cli`]: the `--flag value` parser of the example binaries;
 //! * [`logging`]: the board's log on stderr (env_logger), and what it says of datagrams.
 #![cfg_attr(
     not(test),
@@ -16,7 +15,6 @@
 
 pub mod accounts;
 pub mod board;
-pub mod cli;
 pub mod demo;
 pub mod file_flash;
 pub mod host;

@@ -161,18 +161,3 @@ impl Line {
         result
     }
 }
-
-/// A key written as hex digits (`--psk-key`).
-pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
-    if !text.len().is_multiple_of(2) || text.is_empty() {
-        return Err(format!("{text:?}: an even number of hex digits"));
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| {
-            text.get(i..i + 2)
-                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
-                .ok_or_else(|| format!("{text:?}: not hex digits"))
-        })
-        .collect()
-}

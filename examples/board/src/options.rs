@@ -3,30 +3,89 @@
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 
-const USAGE: &str =
-    "usage: lwm2m-board (--server | --bootstrap) coap[s]://HOST:PORT --endpoint NAME
-                   --flash FILE [--psk-key HEX] [--psk-identity ID] [--pubkey PEM]
-                   [--radio-rssi DBM] [--factory-image FILE] [--lifetime SECONDS]
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
 
-  --server          a fresh device's LwM2M server: coap://, or coaps:// for DTLS 1.2 with a
-                    pre-shared key (kept as the account in Objects 0 and 1)
-  --bootstrap       or its Bootstrap-Server, which provisions the LwM2M server's account
-  --endpoint        the endpoint client name to register with
-  --psk-key         coaps: the pre-shared key, 1 to 16 bytes as hex digits
-  --psk-identity    coaps: the PSK identity (default: the endpoint name)
-  --flash           the flash file (created, erased and provisioned when missing); the
-                    accounts (Objects 0 and 1) live in FILE.accounts. A device that has
-                    accounts uses them, and ignores --server and --bootstrap
-  --pubkey          the Ed25519 key images must be signed with, as `imgtool getpub
-                    --encoding pem` prints it (default: the bundled development key)
-  --radio-rssi      the signal the simulated radio settles at, in dBm (default -75)
-  --factory-image   the image a new flash file starts with (default: a 1.0.0 demo image
-                    signed with the development key)
-  --lifetime        the registration lifetime in seconds (default 300)
+/// What the command line says, before the checks that span several flags.
+#[derive(Parser)]
+#[command(
+    name = "lwm2m-board",
+    version,
+    about = "A simulated board that takes firmware updates over LwM2M",
+    after_help = "The log goes to stderr; RUST_LOG picks what (default warn: retransmissions, \
+                  dropped datagrams, failed registrations and backoff, refused packages, flash \
+                  errors; info adds every /5 State change, verification, boot decision and \
+                  refused request; debug every datagram)."
+)]
+struct Cli {
+    /// A fresh device's LwM2M server: coap://HOST:PORT, or coaps:// for DTLS 1.2 with a
+    /// pre-shared key (kept as the account in Objects 0 and 1).
+    #[arg(long, value_name = "URI", conflicts_with = "bootstrap", value_parser = coap_uri)]
+    server: Option<String>,
+    /// Or its Bootstrap-Server, which provisions the LwM2M server's account.
+    #[arg(long, value_name = "URI", value_parser = coap_uri)]
+    bootstrap: Option<String>,
+    /// The endpoint client name to register with.
+    #[arg(long, value_name = "NAME")]
+    endpoint: String,
+    /// coaps: the pre-shared key, 1 to 16 bytes as hex digits.
+    #[arg(long, value_name = "HEX", value_parser = psk_key)]
+    psk_key: Option<Key>,
+    /// coaps: the PSK identity (default: the endpoint name).
+    #[arg(long, value_name = "ID", value_parser = psk_identity)]
+    psk_identity: Option<String>,
+    /// The flash file (created, erased and provisioned when missing); the accounts (Objects
+    /// 0 and 1) live in FILE.accounts. A device that has accounts uses them, and ignores
+    /// --server and --bootstrap.
+    #[arg(long, value_name = "FILE")]
+    flash: PathBuf,
+    /// The Ed25519 key images must be signed with, as `imgtool getpub --encoding pem` prints
+    /// it (default: the bundled development key).
+    #[arg(long, value_name = "PEM")]
+    pubkey: Option<PathBuf>,
+    /// The signal the simulated radio settles at, in dBm.
+    #[arg(long, value_name = "DBM", default_value_t = -75, allow_negative_numbers = true)]
+    radio_rssi: i16,
+    /// The image a new flash file starts with (default: a 1.0.0 demo image signed with the
+    /// development key).
+    #[arg(long, value_name = "FILE")]
+    factory_image: Option<PathBuf>,
+    /// The registration lifetime in seconds, at least 30.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300,
+          value_parser = clap::value_parser!(u32).range(30..))]
+    lifetime: u32,
+}
 
-The log goes to stderr; RUST_LOG picks what (default warn: retransmissions, dropped datagrams,
-failed registrations and backoff, refused packages, flash errors; info adds every /5 State
-change, verification, boot decision and refused request; debug every datagram).";
+fn coap_uri(uri: &str) -> Result<String, String> {
+    if uri.starts_with("coap://") || uri.starts_with("coaps://") {
+        Ok(uri.to_owned())
+    } else {
+        Err("coap:// or coaps://".to_owned())
+    }
+}
+
+/// A pre-shared key (a type of its own: clap takes a `Vec` for a repeated flag).
+#[derive(Clone)]
+struct Key(Vec<u8>);
+
+fn psk_key(hex_digits: &str) -> Result<Key, String> {
+    let key = hex::decode(hex_digits).map_err(|e| format!("not a key in hex: {e}"))?;
+    if key.is_empty() || key.len() > lwm2m_dtls::MAX_KEY_LEN {
+        return Err(format!(
+            "{} bytes; 1 to {}",
+            key.len(),
+            lwm2m_dtls::MAX_KEY_LEN
+        ));
+    }
+    Ok(Key(key))
+}
+
+fn psk_identity(identity: &str) -> Result<String, String> {
+    if identity.is_empty() || identity.len() > lwm2m_dtls::MAX_IDENTITY_LEN {
+        return Err(format!("1 to {} bytes", lwm2m_dtls::MAX_IDENTITY_LEN));
+    }
+    Ok(identity.to_owned())
+}
 
 /// The account a fresh device is given (`--server` or `--bootstrap`).
 #[derive(Clone, Debug, PartialEq)]
@@ -59,102 +118,49 @@ pub struct Options {
 }
 
 impl Options {
-    /// Parses the arguments after the program name.
-    pub fn parse(args: &[String]) -> Result<Self, String> {
-        let (mut server, mut bootstrap) = (None, None);
-        let mut endpoint = None;
-        let mut flash = None;
-        let mut pubkey = None;
-        let mut rssi = -75;
-        let mut factory_image = None;
-        let mut lifetime = 300;
-        let (mut psk_identity, mut psk_key) = (None, None);
-        let mut flags = crate::cli::Flags::new(args);
-        while let Some(flag) = flags.next_flag() {
-            match flag {
-                "--server" => server = Some(flags.string()?),
-                "--bootstrap" => bootstrap = Some(flags.string()?),
-                "--endpoint" => endpoint = Some(flags.string()?),
-                "--psk-identity" => {
-                    let identity = flags.string()?;
-                    if identity.is_empty() || identity.len() > lwm2m_dtls::MAX_IDENTITY_LEN {
-                        return Err(format!(
-                            "--psk-identity: 1 to {} bytes",
-                            lwm2m_dtls::MAX_IDENTITY_LEN
-                        ));
-                    }
-                    psk_identity = Some(identity);
-                }
-                "--psk-key" => {
-                    let key = crate::line::parse_hex(flags.value()?)
-                        .map_err(|e| format!("--psk-key {e}"))?;
-                    if key.len() > lwm2m_dtls::MAX_KEY_LEN {
-                        return Err(format!(
-                            "--psk-key: {} bytes; at most {}",
-                            key.len(),
-                            lwm2m_dtls::MAX_KEY_LEN
-                        ));
-                    }
-                    psk_key = Some(key);
-                }
-                "--flash" => flash = Some(PathBuf::from(flags.value()?)),
-                "--pubkey" => pubkey = Some(PathBuf::from(flags.value()?)),
-                "--factory-image" => factory_image = Some(PathBuf::from(flags.value()?)),
-                "--radio-rssi" => rssi = flags.parsed("not a whole number of dBm")?,
-                "--lifetime" => {
-                    lifetime = flags.parsed("at least 30 seconds")?;
-                    if lifetime < 30 {
-                        return Err(format!("--lifetime {lifetime}: at least 30 seconds"));
-                    }
-                }
-                "-h" | "--help" => return Err(USAGE.to_owned()),
-                other => return Err(format!("unknown argument {other}\n\n{USAGE}")),
-            }
-        }
-        let missing = |what: &str| format!("{what} is required\n\n{USAGE}");
-        let endpoint: String = endpoint.ok_or_else(|| missing("--endpoint"))?;
-        let (uri, is_bootstrap) = match (server, bootstrap) {
-            (Some(_), Some(_)) => {
-                return Err(format!("--server or --bootstrap, not both\n\n{USAGE}"));
-            }
-            (Some(uri), None) => (Some(uri), false),
-            (None, Some(uri)) => (Some(uri), true),
-            (None, None) => (None, false),
+    /// Parses the arguments after the program name. `--help` and `--version` come back as
+    /// errors too, which print what they ask for ([`clap::Error::exit`]).
+    pub fn parse(args: &[String]) -> Result<Self, clap::Error> {
+        let cli = Cli::try_parse_from(
+            std::iter::once("lwm2m-board").chain(args.iter().map(String::as_str)),
+        )?;
+        let usage = |message: &str| Cli::command().error(ErrorKind::ArgumentConflict, message);
+        let (uri, bootstrap) = match (cli.server, cli.bootstrap) {
+            (Some(uri), _) => (Some(uri), false),
+            (None, uri) => (uri, true),
         };
         let provision = match uri {
-            None if psk_key.is_some() => {
-                return Err(format!("--psk-key: only with a coaps:// server\n\n{USAGE}"));
+            None if cli.psk_key.is_some() => {
+                return Err(usage("--psk-key is only for a coaps:// server"));
             }
             None => None,
             Some(uri) => {
-                if !uri.starts_with("coap://") && !uri.starts_with("coaps://") {
-                    return Err(format!("{uri}: coap:// or coaps://\n\n{USAGE}"));
-                }
-                let psk = match (uri.starts_with("coaps://"), psk_key) {
-                    (true, Some(key)) => {
-                        Some((psk_identity.unwrap_or_else(|| endpoint.clone()), key))
-                    }
-                    (true, None) => return Err(missing("--psk-key (for coaps://)")),
+                let psk = match (uri.starts_with("coaps://"), cli.psk_key) {
+                    (true, Some(Key(key))) => Some((
+                        cli.psk_identity.unwrap_or_else(|| cli.endpoint.clone()),
+                        key,
+                    )),
+                    (true, None) => return Err(usage("a coaps:// server needs --psk-key")),
                     (false, Some(_)) => {
-                        return Err(format!("--psk-key: only for a coaps:// server\n\n{USAGE}"));
+                        return Err(usage("--psk-key is only for a coaps:// server"));
                     }
                     (false, None) => None,
                 };
                 Some(Provision {
                     uri,
-                    bootstrap: is_bootstrap,
+                    bootstrap,
                     psk,
                 })
             }
         };
         Ok(Self {
             provision,
-            endpoint,
-            flash: flash.ok_or_else(|| missing("--flash"))?,
-            pubkey,
-            rssi,
-            factory_image,
-            lifetime,
+            endpoint: cli.endpoint,
+            flash: cli.flash,
+            pubkey: cli.pubkey,
+            rssi: cli.radio_rssi,
+            factory_image: cli.factory_image,
+            lifetime: cli.lifetime,
         })
     }
 }
@@ -200,26 +206,30 @@ mod tests {
         .unwrap();
         assert_eq!((o.rssi, o.lifetime), (-95, 60));
         for (bad, says) in [
-            ("--server coap://h --flash f", "--endpoint is required"),
+            ("--server coap://h --flash f", "--endpoint <NAME>"),
             (
                 "--server coap://h --bootstrap coap://b --endpoint e --flash f",
-                "not both",
+                "'--server <URI>' cannot be used with '--bootstrap <URI>'",
             ),
             (
                 "--server coap://h --endpoint e --flash f --radio-rssi loud",
-                "not a whole number",
+                "invalid value 'loud' for '--radio-rssi <DBM>'",
             ),
             (
                 "--server coap://h --endpoint e --flash f --lifetime 5",
-                "at least 30",
+                "5 is not in 30..",
             ),
             (
                 "--server coap://h --endpoint e --flash f --colour red",
-                "unknown argument --colour",
+                "unexpected argument '--colour'",
             ),
-            ("--server", "--server needs a value"),
+            ("--server", "a value is required for '--server <URI>'"),
+            (
+                "--server http://h --endpoint e --flash f",
+                "invalid value 'http://h' for '--server <URI>': coap:// or coaps://",
+            ),
         ] {
-            let e = Options::parse(&args(bad)).unwrap_err();
+            let e = Options::parse(&args(bad)).unwrap_err().to_string();
             assert!(e.contains(says), "{bad}: {e}");
         }
         assert_eq!(
@@ -269,26 +279,30 @@ mod tests {
         for (bad, says) in [
             (
                 "--server coaps://h --endpoint e --flash f",
-                "--psk-key (for coaps://)",
+                "a coaps:// server needs --psk-key",
             ),
             (
                 "--server coap://h --endpoint e --flash f --psk-key 0a",
-                "only for a coaps://",
+                "only for a coaps:// server",
+            ),
+            (
+                "--endpoint e --flash f --psk-key 0a",
+                "only for a coaps:// server",
             ),
             (
                 "--server coaps://h --endpoint e --flash f --psk-key 0g",
-                "not hex",
+                "not a key in hex",
             ),
             (
                 "--server coaps://h --endpoint e --flash f --psk-key abc",
-                "even number",
+                "not a key in hex",
             ),
             (
                 "--server coaps://h --endpoint e --flash f --psk-key 000102030405060708090a0b0c0d0e0f10",
-                "at most 16",
+                "17 bytes; 1 to 16",
             ),
         ] {
-            let e = Options::parse(&args(bad)).unwrap_err();
+            let e = Options::parse(&args(bad)).unwrap_err().to_string();
             assert!(e.contains(says), "{bad}: {e}");
         }
     }

@@ -23,6 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use clap::Parser;
 use lwm2m_board::demo::demo_body;
 use lwm2m_fota::{Version, keys, mcuboot};
 use lwm2m_fota_server::bootstrap::{Bootstrap, BootstrapEvent, Provision};
@@ -30,6 +31,26 @@ use lwm2m_fota_server::dtls::Dtls;
 use lwm2m_fota_server::report::Reporter;
 use lwm2m_fota_server::{Event, Expect, Job, Method, Server, Settings, udp};
 use lwm2m_runtime::Enumeration;
+
+/// The whole firmware update story on loopback: a FOTA server, a Bootstrap-Server and a
+/// board; a PUSH, a PULL and a rollback.
+#[derive(Parser)]
+#[command(
+    name = "lwm2m-demo",
+    after_help = "`lwm2m-demo board OPTIONS` runs the board (`lwm2m-board`'s options), as the \
+                  demo itself starts it."
+)]
+struct Cli {
+    /// Smaller images (48 KiB instead of 256 KiB), for a debug build.
+    #[arg(long)]
+    quick: bool,
+    /// Keep the work folder (images and the flash file) after the run.
+    #[arg(long)]
+    keep: bool,
+    /// Plain CoAP instead of DTLS 1.2 with a pre-shared key.
+    #[arg(long)]
+    insecure: bool,
+}
 
 struct Options {
     image_size: usize,
@@ -39,27 +60,15 @@ struct Options {
     insecure: bool,
 }
 
-fn parse(args: &[String]) -> Result<Options, String> {
-    let mut o = Options {
-        image_size: 256 * 1024,
-        keep: false,
-        limit: Duration::from_secs(180),
-        insecure: false,
-    };
-    for a in args {
-        match a.as_str() {
-            // Smaller images, for the test that runs the demo in a debug build.
-            "--quick" => o.image_size = 48 * 1024,
-            "--keep" => o.keep = true,
-            "--insecure" => o.insecure = true,
-            other => {
-                return Err(format!(
-                    "unknown argument {other}\nusage: lwm2m-demo [--quick] [--keep] [--insecure]"
-                ));
-            }
+impl From<Cli> for Options {
+    fn from(cli: Cli) -> Self {
+        Self {
+            image_size: if cli.quick { 48 * 1024 } else { 256 * 1024 },
+            keep: cli.keep,
+            limit: Duration::from_secs(180),
+            insecure: cli.insecure,
         }
     }
-    Ok(o)
 }
 
 fn sign(
@@ -321,13 +330,7 @@ fn main() -> ExitCode {
     if args.first().map(String::as_str) == Some("board") {
         return lwm2m_board::host::main_with(&args[1..], &args);
     }
-    let options = match parse(&args) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
-    };
+    let options = Options::from(Cli::parse());
     match demo(&options) {
         Ok(true) => {
             println!("demo: PUSH, PULL and rollback all went as expected");

@@ -40,4 +40,34 @@ fn the_demo_pushes_pulls_and_rolls_back() {
     ] {
         assert!(stdout.contains(line), "missing {line:?} in:\n{stdout}");
     }
+    // Piped to a file, the output reads line by line: no carriage returns redrawing a bar,
+    // and the transfer's progress as plain lines.
+    assert!(!stdout.contains('\r'), "a carriage return in:\n{stdout}");
+    let longest = stdout.lines().map(str::len).max().unwrap_or(0);
+    assert!(
+        longest <= 500,
+        "a line of {longest} characters in:\n{stdout}"
+    );
+    assert!(
+        stdout.lines().any(|l| l.starts_with("  progress: 50% ")),
+        "no progress line in:\n{stdout}"
+    );
+}
+
+#[test]
+fn help_is_printed_with_status_0_and_a_wrong_flag_is_refused_with_2() {
+    let demo = || Command::new(env!("CARGO_BIN_EXE_lwm2m-demo"));
+    let help = demo().arg("--help").output().unwrap();
+    assert_eq!(help.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&help.stdout);
+    for flag in ["--quick", "--keep", "--insecure"] {
+        assert!(text.contains(flag), "{flag} missing from:\n{text}");
+    }
+    let wrong = demo().arg("--quik").output().unwrap();
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("unexpected argument '--quik'"));
+    // The board it runs as a second process takes the board's options.
+    let board = demo().args(["board", "--help"]).output().unwrap();
+    assert_eq!(board.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&board.stdout).contains("--endpoint <NAME>"));
 }

@@ -1,84 +1,109 @@
-//! What a person watching an update wants to see: one line per state change, and a
-//! progress bar while the image travels.
+//! What a person watching an update wants to see: one line per state change, and the
+//! image's progress while it travels: a live bar (indicatif) on a terminal, plain lines at
+//! every tenth otherwise, so that output piped to a file reads line by line.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
+use std::time::Instant;
 
+use indicatif::{ProgressBar, ProgressStyle};
 use lwm2m_runtime::Enumeration;
 
 use crate::server::{Event, Job};
 
-/// Prints events to stdout; the progress bar redraws one line.
-#[derive(Default)]
+/// Prints events to stdout.
 pub struct Reporter {
-    bar_open: bool,
-    last_percent: Option<u32>,
+    /// Whether stdout is a terminal, where progress is a bar redrawn in place.
+    terminal: bool,
+    /// The bar of the transfer under way, on a terminal.
+    bar: Option<ProgressBar>,
+    /// The last tenth of the transfer printed as a line, elsewhere.
+    last_tenth: Option<u64>,
     /// When the current transfer's first bytes went.
-    transfer_start: Option<std::time::Instant>,
+    transfer_start: Option<Instant>,
     /// When the current job began.
-    job_start: Option<std::time::Instant>,
+    job_start: Option<Instant>,
+}
+
+impl Default for Reporter {
+    fn default() -> Self {
+        Self::new(std::io::stdout().is_terminal())
+    }
 }
 
 impl Reporter {
-    /// Prints a line from elsewhere (the board's output), closing the progress bar first.
-    pub fn line(&mut self, text: &str) {
-        let mut out = std::io::stdout().lock();
-        if self.bar_open {
-            let _ = writeln!(out);
-            self.bar_open = false;
-            self.last_percent = None;
+    /// A reporter that draws a live bar (`terminal`) or prints plain progress lines.
+    pub fn new(terminal: bool) -> Self {
+        Self {
+            terminal,
+            bar: None,
+            last_tenth: None,
+            transfer_start: None,
+            job_start: None,
         }
-        let _ = writeln!(out, "{text}");
+    }
+
+    /// Prints a line from elsewhere (the board's output), above the bar if one is drawn.
+    pub fn line(&mut self, text: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(text),
+            None => {
+                let _ = writeln!(std::io::stdout().lock(), "{text}");
+            }
+        }
+    }
+
+    /// Shows how far the image has gone.
+    fn progress(&mut self, done: u32, total: u32) {
+        let started = *self.transfer_start.get_or_insert_with(Instant::now);
+        let (done, total) = (u64::from(done), u64::from(total));
+        if done >= total {
+            if let Some(bar) = self.bar.take() {
+                bar.finish_and_clear();
+            }
+            self.last_tenth = None;
+            self.transfer_start = None;
+            let secs = started.elapsed().as_secs_f64();
+            self.line(&format!(
+                "  transferred {} KiB in {secs:.2} s ({:.0} KiB/s)",
+                total / 1024,
+                total as f64 / 1024.0 / secs.max(1e-6)
+            ));
+            return;
+        }
+        if self.terminal {
+            let bar = self.bar.get_or_insert_with(|| {
+                let bar = ProgressBar::new(total);
+                let style = ProgressStyle::with_template(
+                    "  [{bar:25}] {percent:>3}% {bytes:>9}/{total_bytes} {bytes_per_sec}",
+                )
+                .map(|s| s.progress_chars("#> "));
+                if let Ok(style) = style {
+                    bar.set_style(style);
+                }
+                bar
+            });
+            bar.set_length(total);
+            bar.set_position(done);
+            return;
+        }
+        let tenth = done * 10 / total.max(1);
+        if self.last_tenth.is_some_and(|t| t >= tenth) || tenth == 0 {
+            return;
+        }
+        self.last_tenth = Some(tenth);
+        self.line(&format!(
+            "  progress: {}% {}/{} KiB",
+            tenth * 10,
+            done / 1024,
+            total / 1024
+        ));
     }
 
     /// Prints one event; `jobs` names the job an event is about.
     pub fn event(&mut self, jobs: &[Job], event: &Event) {
-        let mut out = std::io::stdout().lock();
         if let Event::Progress { done, total } = event {
-            let started = *self
-                .transfer_start
-                .get_or_insert_with(std::time::Instant::now);
-            if done >= total {
-                let secs = started.elapsed().as_secs_f64();
-                self.transfer_start = None;
-                let _ = write!(
-                    out,
-                    "\r  [{}] 100% {:>7}/{} KiB in {secs:.2} s ({:.0} KiB/s)\n",
-                    "#".repeat(25),
-                    total / 1024,
-                    total / 1024,
-                    f64::from(*total) / 1024.0 / secs.max(1e-6)
-                );
-                let _ = out.flush();
-                self.bar_open = false;
-                self.last_percent = None;
-                return;
-            }
-            let percent = if *total == 0 {
-                100
-            } else {
-                (u64::from(*done) * 100 / u64::from(*total)) as u32
-            };
-            if self.last_percent == Some(percent) {
-                return;
-            }
-            self.last_percent = Some(percent);
-            let filled = (percent / 4) as usize;
-            let _ = write!(
-                out,
-                "\r  [{}{}] {percent:3}% {:>7}/{} KiB",
-                "#".repeat(filled),
-                " ".repeat(25 - filled.min(25)),
-                done / 1024,
-                total / 1024
-            );
-            let _ = out.flush();
-            self.bar_open = true;
+            self.progress(*done, *total);
             return;
-        }
-        if self.bar_open {
-            let _ = writeln!(out);
-            self.bar_open = false;
-            self.last_percent = None;
         }
         let line = match event {
             Event::Registered { endpoint, .. } => format!("server: {endpoint} registered"),
@@ -99,9 +124,13 @@ impl Reporter {
             }
             Event::Attempt { job, attempt } => {
                 if *attempt == 1 {
-                    self.job_start = Some(std::time::Instant::now());
+                    self.job_start = Some(Instant::now());
                 }
                 self.transfer_start = None;
+                self.last_tenth = None;
+                if let Some(bar) = self.bar.take() {
+                    bar.finish_and_clear();
+                }
                 let name = jobs.get(*job).map_or("?", |j| j.name.as_str());
                 format!("server: === {name} (attempt {attempt}) ===")
             }
@@ -139,6 +168,6 @@ impl Reporter {
             ),
             Event::Progress { .. } => return,
         };
-        let _ = writeln!(out, "{line}");
+        self.line(&line);
     }
 }
