@@ -124,7 +124,7 @@ impl BootstrapThread {
                     })
                 });
             if let Err(e) = served {
-                eprintln!("bootstrap server: {e}");
+                log::error!(target: lwm2m_fota_server::LOG, "bootstrap server: {e}");
             }
         });
         Ok(Self {
@@ -331,6 +331,8 @@ fn main() -> ExitCode {
         return lwm2m_board::host::main_with(&args[1..], &args);
     }
     let options = Options::from(Cli::parse());
+    // What the servers log (each DTLS session, and anything that goes wrong) goes to stderr.
+    lwm2m_fota_server::init_logging("warn,lwm2m::server=info");
     match demo(&options) {
         Ok(true) => {
             println!("demo: PUSH, PULL and rollback all went as expected");

@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 
 use lwm2m_dtls::{ServerConfig, Session, State};
 
+use crate::LOG;
+
 /// Handshakes at once; past this one is dropped for a new one.
 const MAX_SESSIONS: usize = 1024;
 
@@ -75,13 +77,13 @@ impl Dtls {
                     let hello = client_random(datagram).unwrap_or_default().to_vec();
                     self.handshakes.insert(from, (hello, s));
                 }
-                Err(e) => eprintln!("server: DTLS session for {from}: {e}"),
+                Err(e) => log::warn!(target: LOG, "DTLS session for {from}: {e}"),
             }
         }
         // Each side drops what it cannot authenticate: the datagram goes to both.
         if let Some((_, handshake)) = self.handshakes.get_mut(&from) {
             if let Err(e) = handshake.handle(now, datagram) {
-                eprintln!("server: DTLS handshake with {from}: {e}");
+                log::warn!(target: LOG, "DTLS handshake with {from}: {e}");
             }
             while let Some(p) = handshake.recv() {
                 plain.push(p);
@@ -95,8 +97,9 @@ impl Dtls {
             {
                 let identity = session.peer_identity().map(String::from_utf8_lossy);
                 let traffic = session.handshake_traffic().unwrap_or_default();
-                println!(
-                    "server: DTLS session with {from} ({}), {} bytes in {} datagrams",
+                log::info!(
+                    target: LOG,
+                    "DTLS session with {from} ({}), {} bytes in {} datagrams",
                     identity.as_deref().unwrap_or("?"),
                     traffic.sent_bytes + traffic.received_bytes,
                     traffic.sent_datagrams + traffic.received_datagrams
@@ -108,7 +111,7 @@ impl Dtls {
         let epoch_zero = datagram.get(3..5) == Some(&[0, 0][..]);
         if !epoch_zero && let Some(session) = self.sessions.get_mut(&from) {
             if let Err(e) = session.handle(now, datagram) {
-                eprintln!("server: DTLS with {from}: {e}");
+                log::warn!(target: LOG, "DTLS with {from}: {e}");
             }
             while let Some(p) = session.recv() {
                 plain.push(p);
@@ -123,11 +126,11 @@ impl Dtls {
         match self.sessions.get_mut(&to) {
             Some(s) => {
                 if let Err(e) = s.send(now, plaintext) {
-                    eprintln!("server: DTLS to {to}: {e}; the datagram is dropped");
+                    log::warn!(target: LOG, "DTLS to {to}: {e}; the datagram is dropped");
                 }
                 self.collect(to);
             }
-            None => eprintln!("server: no DTLS session with {to}; the datagram is dropped"),
+            None => log::warn!(target: LOG, "no DTLS session with {to}; the datagram is dropped"),
         }
     }
 

@@ -106,6 +106,7 @@ fn job(cli: &Cli) -> Result<Job, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    lwm2m_fota_server::init_logging("info");
     let job = match job(&cli) {
         Ok(job) => job,
         Err(e) => {
