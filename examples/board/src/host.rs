@@ -466,6 +466,9 @@ impl Network {
         let now = self.now();
         match rx.try_recv() {
             Ok(HttpChunk::Data(offset, bytes)) => {
+                // Bytes came: the retries count again from here, so a download that keeps
+                // moving keeps resuming however often its connection drops.
+                self.http_tries = 0;
                 if board.download_chunk(now, offset, &bytes).is_err() {
                     self.http = None;
                 }

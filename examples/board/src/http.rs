@@ -1,8 +1,7 @@
 //! The board's HTTP download (a PULL of an `http://` Package URI): a thread that GETs the
 //! image with a Range from where the board stands, and streams it to the board in chunks.
 
-use std::io::{Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::io::Read;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -31,75 +30,64 @@ pub(crate) fn start_http<F: embedded_storage::nor_flash::NorFlash>(
     Some(rx)
 }
 
-/// GETs `uri` from byte `offset` on (a Range request), streaming chunks into `tx`.
+/// GETs `uri` from byte `offset` on (a Range request), streaming chunks into `tx`. A 206
+/// must say it starts at `offset` (Content-Range); a 200 is the whole image, whose first
+/// `offset` bytes are skipped. Redirects and chunked bodies are followed (ureq).
 fn http_get(
     uri: &str,
     offset: u32,
     tx: &mpsc::SyncSender<HttpChunk>,
 ) -> Result<(), (String, bool)> {
-    let rest = uri
-        .strip_prefix("http://")
-        .ok_or_else(|| (format!("{uri}: only http:// is downloaded here"), false))?;
-    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let host_port = if authority.contains(':') {
-        authority.to_owned()
-    } else {
-        format!("{authority}:80")
-    };
-    let addr = host_port
-        .to_socket_addrs()
-        .ok()
-        .and_then(|mut a| a.next())
-        .ok_or_else(|| (format!("{authority}: no address"), false))?;
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))
-        .map_err(|e| (format!("{authority}: {e}"), true))?;
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    write!(
-        stream,
-        "GET /{path} HTTP/1.1\r\nHost: {authority}\r\nRange: bytes={offset}-\r\nConnection: close\r\n\r\n"
-    )
-    .map_err(|e| (format!("{authority}: {e}"), true))?;
-    // The head, at most 8 KiB.
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        if head.len() > 8192 {
-            return Err(("the HTTP response head is too long".into(), false));
-        }
-        match stream.read(&mut byte) {
-            Ok(1) => head.push(byte[0]),
-            Ok(_) => return Err(("the connection closed in the response head".into(), true)),
-            Err(e) => return Err((format!("reading the response: {e}"), true)),
-        }
+    if !uri.starts_with("http://") {
+        return Err((format!("{uri}: only http:// is downloaded here"), false));
     }
-    let head = String::from_utf8_lossy(&head);
-    let status: u16 = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| ("not an HTTP response".to_owned(), false))?;
-    let mut skip = match status {
-        206 => 0,
-        200 => offset, // the server ignored the Range: skip what we have
-        404 => return Err((format!("{uri}: 404 Not Found"), false)),
-        s => return Err((format!("{uri}: HTTP {s}"), false)),
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_connect(Some(Duration::from_secs(5)))
+        .timeout_recv_response(Some(Duration::from_secs(10)))
+        // A stalled body ends the attempt; the next resumes where this one stopped.
+        .timeout_recv_body(Some(BODY_TIMEOUT))
+        .build()
+        .into();
+    let mut response = agent
+        .get(uri)
+        .header("Range", format!("bytes={offset}-"))
+        .call()
+        .map_err(|e| (format!("{uri}: {e}"), retryable(&e)))?;
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
     };
-    let length: Option<u64> = head.lines().find_map(|l| {
-        let (k, v) = l.split_once(':')?;
-        k.eq_ignore_ascii_case("content-length")
-            .then(|| v.trim().parse().ok())?
-    });
+    let mut skip = match response.status().as_u16() {
+        206 => {
+            let range = header("content-range").unwrap_or_default();
+            if content_range_start(&range) != Some(u64::from(offset)) {
+                return Err((
+                    format!("{uri}: asked from byte {offset}, got Content-Range {range:?}"),
+                    false,
+                ));
+            }
+            0
+        }
+        200 => offset, // the server ignored the Range: skip what we have
+        s => return Err((format!("{uri}: HTTP {s}"), s >= 500 || s == 408 || s == 429)),
+    };
+    let mut body = response.body_mut().as_reader();
     let mut at = offset;
-    let mut received = 0u64;
     let mut chunk = vec![0u8; 4096];
     loop {
-        let n = stream
-            .read(&mut chunk)
-            .map_err(|e| (format!("reading the body: {e}"), true))?;
+        let n = body.read(&mut chunk).map_err(|e| {
+            (
+                format!("the connection closed after {} bytes: {e}", at - offset),
+                true,
+            )
+        })?;
         if n == 0 {
-            break;
+            return Ok(());
         }
-        received += n as u64;
         let mut data = chunk.get(..n).unwrap_or_default();
         if skip > 0 {
             let s = (skip as usize).min(data.len());
@@ -112,14 +100,167 @@ fn http_get(
             at += data.len() as u32;
         }
     }
-    if length.is_some_and(|l| received < l) {
-        return Err((
-            format!(
-                "the connection closed after {received} of {} bytes",
-                length.unwrap_or(0)
-            ),
-            true,
-        ));
+}
+
+/// The longest a body may take to arrive in one attempt.
+const BODY_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Whether trying again (from where the download stands) may help.
+fn retryable(e: &ureq::Error) -> bool {
+    matches!(
+        e,
+        ureq::Error::Io(_)
+            | ureq::Error::Timeout(_)
+            | ureq::Error::ConnectionFailed
+            | ureq::Error::HostNotFound
+    )
+}
+
+/// The first byte of `bytes FIRST-LAST/TOTAL` (RFC 9110, 14.4).
+fn content_range_start(value: &str) -> Option<u64> {
+    let (first, _) = value.trim().strip_prefix("bytes ")?.split_once('-')?;
+    first.trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+
+    use super::*;
+
+    /// A server on loopback that answers each connection with the next of `answers` (its
+    /// head, then its body) and gives back the request heads it read.
+    fn scripted(answers: Vec<Vec<u8>>) -> (String, std::thread::JoinHandle<Vec<String>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let thread = std::thread::spawn(move || {
+            let mut heads = Vec::new();
+            for answer in answers {
+                let (mut stream, _) = listener.accept().unwrap();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut head = String::new();
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
+                        break;
+                    }
+                    head.push_str(&line);
+                }
+                heads.push(head);
+                stream.write_all(&answer).unwrap();
+            }
+            heads
+        });
+        (base, thread)
     }
-    Ok(())
+
+    /// What a download gave: the bytes at their offsets, or the error and whether to retry.
+    type Got = Result<Vec<(u32, Vec<u8>)>, (String, bool)>;
+
+    /// Downloads `uri` from `offset`.
+    fn get(uri: &str, offset: u32) -> Got {
+        let (tx, rx) = mpsc::sync_channel(1024);
+        let result = http_get(uri, offset, &tx);
+        drop(tx);
+        result.map(|()| {
+            rx.iter()
+                .filter_map(|c| match c {
+                    HttpChunk::Data(at, bytes) => Some((at, bytes)),
+                    _ => None,
+                })
+                .collect()
+        })
+    }
+
+    fn joined(chunks: &[(u32, Vec<u8>)], offset: u32) -> Vec<u8> {
+        let mut at = offset;
+        let mut all = Vec::new();
+        for (o, bytes) in chunks {
+            assert_eq!(*o, at, "chunks in order, without gaps");
+            at += bytes.len() as u32;
+            all.extend_from_slice(bytes);
+        }
+        all
+    }
+
+    #[test]
+    fn a_range_is_asked_for_and_its_content_range_checked() {
+        let (base, server) = scripted(vec![
+            b"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 4-9/10\r\nContent-Length: 6\r\n\r\nefghij".to_vec(),
+            b"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-9/10\r\nContent-Length: 10\r\n\r\nabcdefghij".to_vec(),
+        ]);
+        let chunks = get(&format!("{base}/fw.bin"), 4).unwrap();
+        assert_eq!(joined(&chunks, 4), b"efghij");
+        // A 206 from another byte than asked for would put bytes in the wrong place.
+        let (e, retry) = get(&format!("{base}/fw.bin"), 4).unwrap_err();
+        assert!(
+            e.contains("asked from byte 4, got Content-Range \"bytes 0-9/10\""),
+            "{e}"
+        );
+        assert!(!retry);
+        let heads = server.join().unwrap();
+        assert!(
+            heads[0].starts_with("GET /fw.bin HTTP/1.1\r\n"),
+            "{}",
+            heads[0]
+        );
+        assert!(
+            heads[0]
+                .to_ascii_lowercase()
+                .contains("range: bytes=4-\r\n"),
+            "{}",
+            heads[0]
+        );
+    }
+
+    #[test]
+    fn a_whole_answer_is_skipped_to_the_offset_and_chunked_bodies_are_read() {
+        let (base, server) = scripted(vec![
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n6\r\nefghij\r\n0\r\n\r\n".to_vec(),
+        ]);
+        let chunks = get(&format!("{base}/fw.bin"), 3).unwrap();
+        assert_eq!(joined(&chunks, 3), b"defghij");
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn a_redirect_is_followed_with_the_range() {
+        let (base, server) = scripted(vec![
+            b"HTTP/1.1 302 Found\r\nLocation: /moved.bin\r\nContent-Length: 0\r\n\r\n".to_vec(),
+            b"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 2-4/5\r\nContent-Length: 3\r\n\r\ncde".to_vec(),
+        ]);
+        let chunks = get(&format!("{base}/fw.bin"), 2).unwrap();
+        assert_eq!(joined(&chunks, 2), b"cde");
+        let heads = server.join().unwrap();
+        assert!(
+            heads[1].starts_with("GET /moved.bin HTTP/1.1\r\n"),
+            "{}",
+            heads[1]
+        );
+        assert!(
+            heads[1]
+                .to_ascii_lowercase()
+                .contains("range: bytes=2-\r\n"),
+            "{}",
+            heads[1]
+        );
+    }
+
+    #[test]
+    fn a_short_body_may_be_resumed_and_a_missing_file_may_not() {
+        let (base, server) = scripted(vec![
+            b"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-9/10\r\nContent-Length: 10\r\nConnection: close\r\n\r\nabcd".to_vec(),
+            b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_vec(),
+        ]);
+        let (tx, rx) = mpsc::sync_channel(1024);
+        let (e, retry) = http_get(&format!("{base}/fw.bin"), 0, &tx).unwrap_err();
+        assert!(e.contains("the connection closed after 4 bytes"), "{e}");
+        assert!(retry);
+        assert!(matches!(rx.try_recv(), Ok(HttpChunk::Data(0, b)) if b == b"abcd"));
+        let (e, retry) = get(&format!("{base}/fw.bin"), 0).unwrap_err();
+        assert!(e.ends_with("HTTP 404"), "{e}");
+        assert!(!retry);
+        server.join().unwrap();
+    }
 }

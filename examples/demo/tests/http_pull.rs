@@ -1,8 +1,9 @@
 //! PULL over HTTP between real processes: the board (this package's binary) fetches the image
-//! from an HTTP server that drops the first connection halfway, and resumes with a Range
-//! request instead of starting over.
+//! through a relay that drops the first connection halfway, and resumes with a Range request
+//! instead of starting over.
 
-use std::net::{TcpListener, UdpSocket};
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream, UdpSocket};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +11,43 @@ use std::time::Duration;
 use lwm2m_board::demo::demo_body;
 use lwm2m_fota::{Version, keys, mcuboot};
 use lwm2m_fota_server::{Event, Expect, Job, Method, Server, Settings, http, udp};
+
+/// A TCP relay on loopback to `upstream` that closes its first connection once `cut` bytes
+/// went down it, as a connection lost mid-download; later connections go through whole.
+fn cutting_relay(upstream: std::net::SocketAddr, cut: usize) -> std::net::SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut limit = Some(cut);
+        for client in listener.incoming().flatten() {
+            let Ok(server) = TcpStream::connect(upstream) else {
+                continue;
+            };
+            let limit = limit.take();
+            let (mut up_from, mut up_to) =
+                (client.try_clone().unwrap(), server.try_clone().unwrap());
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut up_from, &mut up_to);
+                let _ = up_to.shutdown(Shutdown::Write);
+            });
+            std::thread::spawn(move || {
+                let (mut from, mut to) = (server, client);
+                let mut sent = 0;
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = from.read(&mut buf) {
+                    let n = limit.map_or(n, |l| n.min(l - sent));
+                    if n == 0 || to.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                    sent += n;
+                }
+                let _ = to.shutdown(Shutdown::Both);
+                let _ = from.shutdown(Shutdown::Both);
+            });
+        }
+    });
+    addr
+}
 
 #[test]
 fn an_http_pull_cut_halfway_resumes_with_a_range_request() {
@@ -19,14 +57,9 @@ fn an_http_pull_cut_halfway_resumes_with_a_range_request() {
     let settings = Settings::default();
 
     let web = TcpListener::bind("127.0.0.1:0").unwrap();
-    let web_port = web.local_addr().unwrap().port();
-    http::spawn(
-        web,
-        settings.image_path.clone(),
-        Arc::new(image.clone()),
-        Some(40 * 1024),
-    )
-    .unwrap();
+    let upstream = web.local_addr().unwrap();
+    http::spawn(web, settings.image_path.clone(), Arc::new(image.clone())).unwrap();
+    let web_port = cutting_relay(upstream, 40 * 1024).port();
 
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     let addr = socket.local_addr().unwrap();
@@ -67,8 +100,21 @@ fn an_http_pull_cut_halfway_resumes_with_a_range_request() {
     let log = String::from_utf8_lossy(&out.stdout);
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(done.unwrap(), Some(true), "{events:#?}\n{log}");
+    // The relay cut 40 KiB into the response: its head, and the rest of the body.
+    let resumed_at: usize = log
+        .split("; resuming at byte ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no resumption in:\n{log}"));
     assert!(
-        log.contains("board: HTTP download interrupted (the connection closed after 40960 of 98480 bytes); resuming at byte 40960"),
+        (40 * 1024 - 400..40 * 1024).contains(&resumed_at),
+        "resumed at {resumed_at}:\n{log}"
+    );
+    assert!(
+        log.contains(&format!(
+            "board: HTTP download interrupted (the connection closed after {resumed_at} bytes"
+        )),
         "{log}"
     );
     assert!(

@@ -1,84 +1,163 @@
-//! A minimal HTTP/1.1 server for one image, with Range requests, for HTTP PULL.
+//! HTTP for a PULL: one image served at one path, with single-range requests (RFC 9110,
+//! 14), on tiny_http.
 
-use std::io::{self, BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{self, Cursor, Read};
+use std::net::TcpListener;
 use std::sync::Arc;
-use std::time::Duration;
 
-/// Serves `image` at `/path` on `listener` in a background thread, one connection at a time.
-/// With `drop_first_after`, the first response stops after that many body bytes, as a
-/// connection lost mid-download would (the client must resume with a Range request).
-pub fn spawn(
-    listener: TcpListener,
-    path: String,
-    image: Arc<Vec<u8>>,
-    drop_first_after: Option<usize>,
-) -> io::Result<()> {
+use tiny_http::{Header, Request, Response, StatusCode};
+
+/// A response whose body is read from anywhere.
+type Answer = Response<Box<dyn Read + Send>>;
+
+/// Serves `image` at `/path` on `listener` in a background thread.
+pub fn spawn(listener: TcpListener, path: String, image: Arc<Vec<u8>>) -> io::Result<()> {
+    let server = tiny_http::Server::from_listener(listener, None).map_err(io::Error::other)?;
     std::thread::Builder::new()
         .name("http".into())
         .spawn(move || {
-            let mut cut = drop_first_after;
-            for stream in listener.incoming().flatten() {
-                let _ = serve(stream, &path, &image, cut.take());
+            for request in server.incoming_requests() {
+                let response = answer(&request, &path, &image);
+                if let Err(e) = request.respond(response) {
+                    log::info!(target: crate::LOG, "HTTP: a response did not go whole: {e}");
+                }
             }
         })?;
     Ok(())
 }
 
-fn serve(stream: TcpStream, path: &str, image: &[u8], cut: Option<usize>) -> io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    let mut range_start = None;
-    for _ in 0..64 {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 || line == "\r\n" {
-            break;
-        }
-        if let Some((k, v)) = line.split_once(':')
-            && k.eq_ignore_ascii_case("range")
-        {
-            range_start = v
-                .trim()
-                .strip_prefix("bytes=")
-                .and_then(|r| r.split('-').next())
-                .and_then(|s| s.parse::<usize>().ok());
-        }
+/// The answer to one request: 404 for another path or method, 416 for a range past the
+/// end, 206 with Content-Range for a range, 200 with the whole image otherwise.
+fn answer(request: &Request, path: &str, image: &Arc<Vec<u8>>) -> Answer {
+    let found = matches!(request.method(), tiny_http::Method::Get)
+        && request.url().trim_start_matches('/') == path;
+    if !found {
+        return respond(404, io::empty(), 0, 0, None);
     }
-    let mut out = stream;
-    let mut parts = request_line.split_whitespace();
-    let (method, target) = (parts.next(), parts.next());
-    if method != Some("GET") || target.map(|t| t.trim_start_matches('/')) != Some(path) {
-        return write!(
-            out,
-            "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-        );
-    }
-    match range_start {
-        Some(start) if start >= image.len() => write!(
-            out,
-            "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-            image.len()
-        ),
-        Some(start) => {
-            write!(
-                out,
-                "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes {start}-{}/{}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                image.len() - 1,
-                image.len(),
-                image.len() - start
-            )?;
-            let end = cut.map_or(image.len(), |c| (start + c).min(image.len()));
-            out.write_all(&image[start..end])
+    let total = image.len();
+    let range = request
+        .headers()
+        .iter()
+        .find(|h| h.field.equiv("Range"))
+        .map(|h| range(h.value.as_str(), total));
+    let (status, start, end) = match range {
+        None | Some(Range::Ignored) => (200, 0, total),
+        Some(Range::Unsatisfiable) => {
+            let header = format!("bytes */{total}");
+            return respond(416, io::empty(), 0, 0, Some(header));
         }
-        None => {
-            write!(
-                out,
-                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                image.len()
-            )?;
-            out.write_all(&image[..cut.unwrap_or(image.len()).min(image.len())])
+        Some(Range::Bytes(start, end)) => (206, start, end),
+    };
+    let content_range = (status == 206).then(|| format!("bytes {start}-{}/{total}", end - 1));
+    let body = Body {
+        image: Arc::clone(image),
+        at: start,
+        end,
+    };
+    respond(status, body, start, end, content_range)
+}
+
+fn respond(
+    status: u16,
+    body: impl Read + Send + 'static,
+    start: usize,
+    end: usize,
+    content_range: Option<String>,
+) -> Answer {
+    let mut headers = Vec::new();
+    if let Some(value) = content_range
+        && let Ok(h) = Header::from_bytes("Content-Range", value)
+    {
+        headers.push(h);
+    }
+    if let Ok(h) = Header::from_bytes("Accept-Ranges", "bytes") {
+        headers.push(h);
+    }
+    // The length is known: Content-Length, never chunked.
+    Response::new(
+        StatusCode(status),
+        headers,
+        Box::new(body) as Box<dyn Read + Send>,
+        Some(end - start),
+        None,
+    )
+    .with_chunked_threshold(usize::MAX)
+}
+
+/// What a Range header asks for.
+#[derive(Debug, PartialEq)]
+enum Range {
+    /// Bytes `start..end`.
+    Bytes(usize, usize),
+    /// Nothing of the image: 416.
+    Unsatisfiable,
+    /// Something this server does not serve as a range (several ranges, another unit, a
+    /// malformed header): the whole image, as RFC 9110 allows.
+    Ignored,
+}
+
+/// `bytes=N-`, `bytes=N-M` or `bytes=-N` against an image of `total` bytes.
+fn range(value: &str, total: usize) -> Range {
+    let Some(spec) = value.trim().strip_prefix("bytes=") else {
+        return Range::Ignored;
+    };
+    let Some((first, last)) = spec.trim().split_once('-') else {
+        return Range::Ignored;
+    };
+    if spec.contains(',') {
+        return Range::Ignored;
+    }
+    let (first, last) = (first.trim(), last.trim());
+    let number = |s: &str| s.parse::<usize>().ok();
+    match (first.is_empty(), number(first), number(last)) {
+        // The last N bytes.
+        (true, _, Some(n)) if n > 0 && total > 0 => Range::Bytes(total.saturating_sub(n), total),
+        (true, _, _) => Range::Unsatisfiable,
+        (false, Some(start), _) if start >= total => Range::Unsatisfiable,
+        (false, Some(start), None) if last.is_empty() => Range::Bytes(start, total),
+        (false, Some(start), Some(end)) if end >= start => {
+            Range::Bytes(start, end.saturating_add(1).min(total))
+        }
+        _ => Range::Ignored,
+    }
+}
+
+/// The bytes `at..end` of the image.
+struct Body {
+    image: Arc<Vec<u8>>,
+    at: usize,
+    end: usize,
+}
+
+impl Read for Body {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = Cursor::new(self.image.get(self.at..self.end).unwrap_or_default()).read(buf)?;
+        self.at += n;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_are_read_as_rfc_9110_says() {
+        for (value, want) in [
+            ("bytes=0-", Range::Bytes(0, 100)),
+            ("bytes=40-", Range::Bytes(40, 100)),
+            ("bytes=40-49", Range::Bytes(40, 50)),
+            ("bytes=40-1000", Range::Bytes(40, 100)),
+            ("bytes=-10", Range::Bytes(90, 100)),
+            ("bytes=-1000", Range::Bytes(0, 100)),
+            ("bytes=100-", Range::Unsatisfiable),
+            ("bytes=-0", Range::Unsatisfiable),
+            ("bytes=50-40", Range::Ignored),
+            ("bytes=0-10,20-30", Range::Ignored),
+            ("items=0-10", Range::Ignored),
+            ("bytes=x-", Range::Ignored),
+        ] {
+            assert_eq!(range(value, 100), want, "{value}");
         }
     }
 }

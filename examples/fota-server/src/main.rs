@@ -127,7 +127,6 @@ fn main() -> ExitCode {
                 l,
                 Settings::default().image_path,
                 Arc::new(job.image.clone()),
-                None,
             )
         });
         if let Err(e) = served {
