@@ -25,7 +25,7 @@ fn the_demo_pushes_pulls_and_rolls_back() {
         "bootstrap: POST /bs (Bootstrap-Finish) -> 2.04",
         "bootstrap: demo-board provisioned",
         "board: bootstrapped: registering with the provisioned server",
-        "server: signal -110 dBm is below -90 dBm: waiting before the push",
+        "server: signal -110 dBm is below -90 dBm: waiting before sending the image",
         "board: booted image 1.1.0 (bootloader: Swapped)",
         "board: booted image 1.2.0 (bootloader: Swapped)",
         "board: self-test of the new image FAILED",

@@ -9,6 +9,7 @@
 //! datagrams that cannot be sent) is logged through the `log` facade, target [`LOG`].
 
 pub mod bootstrap;
+pub mod campaign;
 pub mod coap;
 pub mod dtls;
 pub mod http;
@@ -17,7 +18,7 @@ pub mod serial;
 pub mod server;
 pub mod udp;
 
-pub use server::{Event, Expect, Job, Method, Outcome, Server, Settings, Stats};
+pub use server::{DeviceView, Event, Expect, Job, Method, Outcome, Server, Settings, Stats};
 
 /// The target of the server's log lines.
 pub const LOG: &str = "lwm2m::server";

@@ -120,7 +120,9 @@ impl Reporter {
             }
             Event::Rssi(dbm) => format!("server: /4/0/2 Radio Signal Strength = {dbm} dBm"),
             Event::WaitingForSignal { rssi, min } => {
-                format!("server: signal {rssi} dBm is below {min} dBm: waiting before the push")
+                format!(
+                    "server: signal {rssi} dBm is below {min} dBm: waiting before sending the image"
+                )
             }
             Event::Attempt { job, attempt } => {
                 if *attempt == 1 {

@@ -99,6 +99,28 @@ pub struct Radio {
     last_step: u64,
 }
 
+impl Radio {
+    /// A radio at `rssi` that settles at `target`.
+    pub fn new(rssi: i16, target: i16) -> Self {
+        Self {
+            rssi,
+            target,
+            last_step: 0,
+        }
+    }
+
+    /// Moves one step (3 dB) towards the target if a second passed since the last; whether
+    /// the signal changed.
+    pub fn tick(&mut self, now: u64) -> bool {
+        if now < self.last_step + 1000 || self.rssi == self.target {
+            return false;
+        }
+        self.last_step = now;
+        self.rssi += (self.target - self.rssi).clamp(-3, 3);
+        true
+    }
+}
+
 impl cm::Handler for Radio {
     fn read_network_bearer(&mut self, _: u16) -> Result<u8, Error> {
         Ok(cm::NetworkBearer::NbIot as u8)
@@ -174,11 +196,7 @@ impl World {
             layout,
             server: Server::new(settings, jobs, 0x2000),
             device: None,
-            radio: cm::Served(Radio {
-                rssi: START_DBM,
-                target: -70,
-                last_step: 0,
-            }),
+            radio: cm::Served(Radio::new(START_DBM, -70)),
             off: Some(flash),
             now: 1_000,
             boots: 0,
@@ -252,12 +270,9 @@ impl World {
 
     /// Moves the radio one step a second; tells the client when the signal changed.
     pub fn tick_radio(&mut self) {
-        let r = &mut self.radio.0;
-        if self.now < r.last_step + 1000 || r.rssi == r.target {
+        if !self.radio.0.tick(self.now) {
             return;
         }
-        r.last_step = self.now;
-        r.rssi += (r.target - r.rssi).clamp(-3, 3);
         if let Some(d) = self.device.as_mut() {
             d.client_mut().notify_changed(Instant(self.now));
         }

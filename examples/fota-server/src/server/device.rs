@@ -126,6 +126,7 @@ impl<A: Clone + PartialEq> Server<A> {
         // A push goes on where it stopped: a device that registers again because its
         // link was bad still holds the transfer, and one that rebooted answers the next
         // block 4.08, which starts the push over.
+        self.endpoint = Some(endpoint.clone());
         self.events
             .push_back(Event::Registered { endpoint, objects });
         self.observe(now, from);
@@ -184,5 +185,12 @@ impl<A: Clone + PartialEq> Server<A> {
         );
         p.add_option(CoapOption::Accept, Vec::new());
         self.enqueue(now, Purpose::ReadVersion, p);
+        let mut p = coap::message(MessageType::Confirmable, coap::GET);
+        coap::set_path(
+            &mut p,
+            &path(&[fw::ID, 0, fw::resources::FIRMWARE_UPDATE_DELIVERY_METHOD]),
+        );
+        p.add_option(CoapOption::Accept, Vec::new());
+        self.enqueue(now, Purpose::ReadDelivery, p);
     }
 }

@@ -122,6 +122,25 @@ pub struct Stats {
     pub bytes_pushed: u64,
 }
 
+/// What a server knows of its device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeviceView<'a> {
+    /// The endpoint name it registered with.
+    pub endpoint: Option<&'a str>,
+    /// Whether it is registered and answering.
+    pub registered: bool,
+    /// /3/0/3 Firmware Version.
+    pub version: Option<&'a str>,
+    /// /4/0/2 Radio Signal Strength, dBm.
+    pub rssi: Option<i64>,
+    /// /5/0/3 State.
+    pub state: Option<State>,
+    /// /5/0/5 Update Result.
+    pub result: Option<UpdateResult>,
+    /// /5/0/9 Firmware Update Delivery Method: 0 PULL only, 1 PUSH only, 2 both.
+    pub delivery: Option<i64>,
+}
+
 /// What the server saw and did, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
@@ -186,6 +205,7 @@ pub enum Event {
 enum Purpose {
     Observe(Watch),
     ReadVersion,
+    ReadDelivery,
     Attributes,
     Reset,
     Push(Block),
@@ -246,6 +266,10 @@ pub struct Server<A> {
     result: Option<UpdateResult>,
     rssi: Option<i64>,
     version: Option<String>,
+    /// /5/0/9 Firmware Update Delivery Method: 0 PULL only, 1 PUSH only, 2 both.
+    delivery: Option<i64>,
+    /// The endpoint name it registered with.
+    endpoint: Option<String>,
     observations: Vec<(Vec<u8>, Watch)>,
     asked_signal: bool,
     queue: VecDeque<(Purpose, Packet)>,
@@ -280,6 +304,8 @@ impl<A: Clone + PartialEq> Server<A> {
             result: None,
             rssi: None,
             version: None,
+            delivery: None,
+            endpoint: None,
             observations: Vec::new(),
             asked_signal: false,
             queue: VecDeque::new(),
@@ -298,6 +324,27 @@ impl<A: Clone + PartialEq> Server<A> {
     /// Whether every job ended, and whether all went as expected.
     pub fn finished(&self) -> Option<bool> {
         self.finished
+    }
+
+    /// Adds a job after those given (a campaign gives a device its job when its wave comes).
+    pub fn add_job(&mut self, now: u64, job: Job) {
+        self.etags.push(etag(&job.image));
+        self.jobs.push(job);
+        self.finished = None;
+        self.decide(now);
+    }
+
+    /// What the device last said of itself, once it registered.
+    pub fn device(&self) -> DeviceView<'_> {
+        DeviceView {
+            endpoint: self.endpoint.as_deref(),
+            registered: self.registered,
+            version: self.version.as_deref(),
+            rssi: self.rssi,
+            state: self.state,
+            result: self.result,
+            delivery: self.delivery,
+        }
     }
 
     /// What went over the network so far.

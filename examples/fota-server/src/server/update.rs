@@ -66,6 +66,11 @@ impl<A: Clone + PartialEq> Server<A> {
                     self.version = Some(v);
                 }
             }
+            Purpose::ReadDelivery => {
+                if code == coap::CONTENT {
+                    self.delivery = String::from_utf8_lossy(&p.payload).trim().parse().ok();
+                }
+            }
             Purpose::Attributes | Purpose::Reset | Purpose::WriteUri => {}
             Purpose::Cancel => {
                 if code == coap::CHANGED {
@@ -307,25 +312,26 @@ impl<A: Clone + PartialEq> Server<A> {
     }
 
     fn deliver(&mut self, now: u64, job: &Job) {
+        // Either way the image crosses the radio: wait for the signal first.
+        if let (Some(min), Some(rssi)) = (job.min_rssi, self.rssi)
+            && rssi < min
+        {
+            if !self.asked_signal {
+                self.asked_signal = true;
+                self.events.push_back(Event::WaitingForSignal { rssi, min });
+                // Notify when the signal crosses the minimum.
+                let mut p = coap::message(MessageType::Confirmable, coap::PUT);
+                coap::set_path(
+                    &mut p,
+                    &path(&[cm::ID, 0, cm::resources::RADIO_SIGNAL_STRENGTH]),
+                );
+                p.add_option(CoapOption::UriQuery, format!("gt={min}").into_bytes());
+                self.enqueue(now, Purpose::Attributes, p);
+            }
+            return;
+        }
         match &job.method {
             Method::Push { .. } => {
-                if let (Some(min), Some(rssi)) = (job.min_rssi, self.rssi)
-                    && rssi < min
-                {
-                    if !self.asked_signal {
-                        self.asked_signal = true;
-                        self.events.push_back(Event::WaitingForSignal { rssi, min });
-                        // Notify when the signal crosses the minimum.
-                        let mut p = coap::message(MessageType::Confirmable, coap::PUT);
-                        coap::set_path(
-                            &mut p,
-                            &path(&[cm::ID, 0, cm::resources::RADIO_SIGNAL_STRENGTH]),
-                        );
-                        p.add_option(CoapOption::UriQuery, format!("gt={min}").into_bytes());
-                        self.enqueue(now, Purpose::Attributes, p);
-                    }
-                    return;
-                }
                 self.attempt.started = true;
                 self.push_block(now, job);
             }

@@ -1,0 +1,363 @@
+//! A campaign over a fleet: 55 in-process devices (the update library's device on simulated
+//! NOR flash, booted through embassy-boot) and one FOTA campaign, on a simulated clock.
+//!
+//! Two devices of the third wave fail their self-test with the new image, one more than the
+//! wave may fail: the campaign halts there, the report says so, and no later device is
+//! touched. Resumed, it updates the rest.
+
+mod world;
+
+use lwm2m_fota::embassy::EmbassyBoot;
+use lwm2m_fota::mcuboot::Mcuboot;
+use lwm2m_fota::{DeviceConfig, Version, keys};
+use lwm2m_fota_server::campaign::{
+    Campaign, CampaignEvent, Choice, Halt, Plan, Start, Target, Wave,
+};
+use lwm2m_fota_server::{Event, Settings};
+use lwm2m_objects::connectivity_monitoring as cm;
+use lwm2m_objects::firmware_update::FirmwareUpdateDeliveryMethod as Delivery;
+use lwm2m_runtime::Object;
+use lwm2m_runtime::client::{Instant, Peer};
+use world::{Device, FACTORY, Flash, LAYOUT, Radio, factory_flash, signed};
+
+/// A device's two sockets, as the campaign sees them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Addr {
+    node: usize,
+    download: bool,
+}
+
+/// One device of the fleet.
+struct Node {
+    endpoint: String,
+    device: Option<Device>,
+    off: Option<Flash>,
+    radio: cm::Served<Radio>,
+    /// Every new image fails its self-test here (a hardware variant the image breaks).
+    breaks: bool,
+    delivery: Delivery,
+    boots: u64,
+}
+
+impl Node {
+    fn new(endpoint: String, flash: Flash, breaks: bool, delivery: Delivery) -> Self {
+        Self {
+            endpoint,
+            device: None,
+            off: Some(flash),
+            radio: cm::Served(Radio::new(-110, -70)),
+            breaks,
+            delivery,
+            boots: 0,
+        }
+    }
+
+    fn boot(&mut self, now: u64) {
+        let Some(flash) = self.off.take() else { return };
+        self.boots += 1;
+        let bootloader = EmbassyBoot::new(LAYOUT);
+        let mut flash = flash;
+        bootloader.prepare_boot_4k(&mut flash).unwrap();
+        let mut config = DeviceConfig::new(&self.endpoint, LAYOUT).unwrap();
+        config.seed = 0x5eed ^ (self.boots << 20) ^ self.endpoint.len() as u64;
+        config.firmware.delivery = self.delivery;
+        let verifier = Mcuboot::new(keys::dev_public_key().unwrap());
+        let breaks = self.breaks;
+        let self_test = move |body: &[u8]| !breaks && world::self_test(body);
+        let Ok(mut device) = Device::boot(flash, config, verifier, bootloader, self_test) else {
+            panic!("{} does not boot", self.endpoint);
+        };
+        device.register(Instant(now), &mut [&mut self.radio as &mut dyn Object]);
+        self.device = Some(device);
+    }
+}
+
+struct Fleet {
+    campaign: Campaign<Addr>,
+    nodes: Vec<Node>,
+    now: u64,
+    events: Vec<CampaignEvent>,
+}
+
+impl Fleet {
+    /// Runs until the campaign settles (done, or halted with nothing in flight).
+    fn run(&mut self, limit_ms: u64) {
+        let end = self.now + limit_ms;
+        while self.now < end && !self.campaign.settled() {
+            self.step();
+            self.now += 50;
+        }
+        assert!(self.campaign.settled(), "not settled at {} ms", self.now);
+    }
+
+    /// One round: devices boot, their radios move, datagrams go both ways until quiet,
+    /// devices that asked to reboot do.
+    fn step(&mut self) {
+        let now = self.now;
+        for node in &mut self.nodes {
+            if node.device.is_none() {
+                node.boot(now);
+            }
+            if node.radio.0.tick(now)
+                && let Some(d) = node.device.as_mut()
+            {
+                d.client_mut().notify_changed(Instant(now));
+            }
+        }
+        for _ in 0..10_000 {
+            let mut moved = false;
+            for (i, node) in self.nodes.iter_mut().enumerate() {
+                let Some(device) = node.device.as_mut() else {
+                    continue;
+                };
+                let objects = &mut [&mut node.radio as &mut dyn Object];
+                while let Some(t) = device.poll(Instant(now), objects) {
+                    moved = true;
+                    let download = t.to == Peer::Download;
+                    self.campaign
+                        .handle(now, Addr { node: i, download }, &t.data);
+                }
+            }
+            while let Some((to, bytes)) = self.campaign.poll(now) {
+                moved = true;
+                let node = &mut self.nodes[to.node];
+                let Some(device) = node.device.as_mut() else {
+                    continue;
+                };
+                let peer = if to.download {
+                    Peer::Download
+                } else {
+                    Peer::Server(1)
+                };
+                device.handle(
+                    Instant(now),
+                    peer,
+                    &bytes,
+                    &mut [&mut node.radio as &mut dyn Object],
+                );
+            }
+            while let Some(e) = self.campaign.poll_event() {
+                self.events.push(e);
+            }
+            for node in &mut self.nodes {
+                if node
+                    .device
+                    .as_ref()
+                    .is_some_and(|d| d.reboot_requested().is_some())
+                {
+                    let device = node.device.take().unwrap();
+                    node.off = Some(device.into_flash());
+                    node.radio.0.rssi = -110;
+                    moved = true;
+                }
+            }
+            if !moved {
+                return;
+            }
+        }
+        panic!("the fleet kept talking for 10000 rounds at {} ms", self.now);
+    }
+
+    fn version_of(&mut self, endpoint: &str) -> Version {
+        let node = self
+            .nodes
+            .iter_mut()
+            .find(|n| n.endpoint == endpoint)
+            .unwrap();
+        node.device.as_mut().unwrap().firmware().running().version
+    }
+}
+
+#[test]
+fn a_wave_with_too_many_failures_halts_the_campaign_and_the_report_says_so() {
+    let target = Version::new(2, 0, 0, 0);
+    let image = signed(target, 6 * 1024, true);
+    // 52 meters, of which 015 and 020 break with the new image; every fifth takes PULL only.
+    let mut nodes: Vec<Node> = (0..52)
+        .map(|i| {
+            let delivery = if i % 5 == 0 {
+                Delivery::PullOnly
+            } else {
+                Delivery::BothPushAndPull
+            };
+            Node::new(
+                format!("meter-{i:03}"),
+                factory_flash(&LAYOUT),
+                i == 15 || i == 20,
+                delivery,
+            )
+        })
+        .collect();
+    // Not targeted: two valves, and a meter already at 2.0.0.
+    for i in 0..2 {
+        nodes.push(Node::new(
+            format!("valve-{i}"),
+            factory_flash(&LAYOUT),
+            false,
+            Delivery::BothPushAndPull,
+        ));
+    }
+    let mut current = world::factory_flash(&LAYOUT);
+    lwm2m_fota::slot::provision(&mut current, &LAYOUT, &image).unwrap();
+    nodes.push(Node::new(
+        "meter-100".into(),
+        current,
+        false,
+        Delivery::BothPushAndPull,
+    ));
+    let plan = Plan {
+        name: "meters 2.0.0".into(),
+        image,
+        version: target.to_string(),
+        target: Target {
+            endpoints: "meter-*".into(),
+            versions: vec![FACTORY.to_string()],
+        },
+        waves: vec![
+            Wave::Devices(2),
+            Wave::Percent(20),
+            Wave::Percent(50),
+            Wave::Percent(100),
+        ],
+        max_failures: 1,
+        min_rssi: Some(-90),
+        method: Choice::Auto {
+            base: "coap://fota.example".into(),
+            prefer_pull: false,
+        },
+        start: Start {
+            devices: 52,
+            after_ms: 60_000,
+        },
+        device_timeout_ms: 600_000,
+    };
+    let settings = Settings {
+        attempts: 1,
+        ..Settings::default()
+    };
+    let mut fleet = Fleet {
+        campaign: Campaign::new(plan, settings),
+        nodes,
+        now: 1_000,
+        events: Vec::new(),
+    };
+    fleet.run(3_600_000);
+
+    let report = fleet.campaign.report(fleet.now);
+    assert_eq!(report.status, "halted", "{}", report.summary());
+    let halt = Halt {
+        wave: 2,
+        failures: 2,
+        limit: 1,
+    };
+    assert_eq!(report.halted, Some(halt));
+    assert!(fleet.events.contains(&CampaignEvent::Halted(halt)));
+    // Waves: 2 canaries, then up to 20 % (11) and 50 % (26) of the 52 targeted meters.
+    let sizes: Vec<(usize, usize, usize)> = report
+        .waves
+        .iter()
+        .map(|w| (w.devices, w.updated, w.failed))
+        .collect();
+    assert_eq!(sizes, [(2, 2, 0), (9, 9, 0), (15, 13, 2)]);
+    for d in &report.devices {
+        let n: Option<usize> = d
+            .endpoint
+            .strip_prefix("meter-")
+            .and_then(|n| n.parse().ok());
+        match n {
+            Some(15 | 20) => {
+                assert_eq!(d.status, "failed", "{d:?}");
+                assert_eq!(
+                    (d.wave, d.result, d.version.as_deref()),
+                    (Some(2), Some(8), Some("1.0.0")),
+                    "{d:?}"
+                );
+                assert!(
+                    d.reason.as_deref().unwrap().contains("Update Result 8"),
+                    "{d:?}"
+                );
+            }
+            Some(100) => assert_eq!(
+                (d.status, d.reason.as_deref()),
+                ("skipped", Some("already runs 2.0.0"))
+            ),
+            Some(n) if n <= 25 => {
+                assert_eq!(
+                    (d.status, d.result, d.version.as_deref()),
+                    ("updated", Some(1), Some("2.0.0")),
+                    "{d:?}"
+                );
+                assert_eq!(
+                    d.method,
+                    Some(if n % 5 == 0 { "pull" } else { "push" }),
+                    "{d:?}"
+                );
+                assert!(d.bytes >= 6 * 1024, "{d:?}");
+                assert_eq!(d.attempts, 1);
+            }
+            Some(_) => assert_eq!(
+                (d.status, d.wave, d.bytes),
+                ("queued", None, 0),
+                "untouched: {d:?}"
+            ),
+            None => assert_eq!(d.status, "skipped", "{d:?}"),
+        }
+    }
+    // The untouched devices still run the factory image.
+    assert_eq!(fleet.version_of("meter-026"), FACTORY);
+    // Each device waited for its signal before the image went.
+    assert!(fleet.events.iter().any(|e| matches!(
+        e,
+        CampaignEvent::Device {
+            event: Event::WaitingForSignal { min: -90, .. },
+            ..
+        }
+    )));
+    // The machine-readable report says the same.
+    let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+    assert_eq!(json["status"], "halted");
+    assert_eq!(
+        json["halted"],
+        serde_json::json!({"wave": 2, "failures": 2, "limit": 1})
+    );
+    let meter_15 = json["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["endpoint"] == "meter-015")
+        .unwrap();
+    assert_eq!(meter_15["result"], 8);
+    assert_eq!(meter_15["result_label"], "Firmware update failed");
+    let summary = report.summary();
+    println!("{summary}");
+    assert!(
+        summary.contains("HALTED after wave 2: 2 failed, 1 allowed"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains(
+            "failed: meter-015 (Update Result 8 (Firmware update failed), running 1.0.0)"
+        ),
+        "{summary}"
+    );
+
+    // Resumed, the last wave updates the rest.
+    fleet.campaign.resume(fleet.now, None);
+    fleet.run(3_600_000);
+    let report = fleet.campaign.report(fleet.now);
+    println!("{}", report.summary());
+    assert_eq!(report.status, "done", "{}", report.summary());
+    assert_eq!(
+        (
+            report.count("updated"),
+            report.count("failed"),
+            report.count("skipped")
+        ),
+        (50, 2, 3)
+    );
+    assert_eq!(
+        report.waves.last().map(|w| (w.wave, w.devices, w.updated)),
+        Some((3, 26, 26))
+    );
+    assert_eq!(fleet.version_of("meter-051"), target);
+}
