@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::bootstrap::{Bootstrap, BootstrapEvent};
+use crate::campaign::{Campaign, CampaignEvent};
 use crate::dtls::Dtls;
 use crate::server::{Event, Server};
 
@@ -59,6 +60,42 @@ fn serve_with(
             .map_or(100, |t| t.saturating_sub(now))
             .clamp(1, 100);
         wire.receive(wait, |now, from, plain| server.handle(now, from, plain))?;
+    }
+}
+
+/// Runs `campaign` on `socket` (over `dtls` when given) until it settles (done, or halted
+/// with nothing in flight) or `limit` passes; every event goes to `on_event`. Returns whether
+/// it settled.
+pub fn serve_campaign(
+    socket: &UdpSocket,
+    campaign: &mut Campaign<SocketAddr>,
+    dtls: Option<&mut Dtls>,
+    limit: Duration,
+    mut on_event: impl FnMut(&CampaignEvent),
+) -> io::Result<bool> {
+    let mut wire = Wire::new(socket, dtls);
+    loop {
+        while let Some((to, bytes)) = campaign.poll(wire.now()) {
+            wire.send(to, &bytes)?;
+        }
+        wire.flush()?;
+        while let Some(event) = campaign.poll_event() {
+            on_event(&event);
+        }
+        if campaign.settled() {
+            return Ok(true);
+        }
+        if wire.start.elapsed() >= limit {
+            return Ok(false);
+        }
+        let now = wire.now();
+        let wait = [campaign.timeout(), wire.timeout()]
+            .into_iter()
+            .flatten()
+            .min()
+            .map_or(100, |t| t.saturating_sub(now))
+            .clamp(1, 100);
+        wire.receive(wait, |now, from, plain| campaign.handle(now, from, plain))?;
     }
 }
 

@@ -7,7 +7,8 @@ use std::hash::Hash;
 use lwm2m_runtime::Enumeration;
 use serde::Serialize;
 
-use super::{Campaign, Phase, Status};
+use super::{Campaign, CampaignEvent, Phase, Status};
+use crate::server::Event;
 use crate::server::Method;
 
 /// Why a campaign halted.
@@ -207,5 +208,53 @@ impl Report {
             );
         }
         out
+    }
+}
+
+impl CampaignEvent {
+    /// A line for people, for what is worth one; a device's own events only when they
+    /// register it or end its update.
+    pub fn describe(&self) -> Option<String> {
+        Some(match self {
+            CampaignEvent::Device { endpoint, event } => match event {
+                Event::Registered { .. } => format!("campaign: {endpoint} registered"),
+                Event::WaitingForSignal { rssi, min } => {
+                    format!("campaign: {endpoint} waits for its signal ({rssi} dBm, {min} needed)")
+                }
+                Event::JobDone { outcome, .. } => format!(
+                    "campaign: {endpoint} {}: State {}, Update Result {} ({}), running {}",
+                    if outcome.as_expected {
+                        "updated"
+                    } else {
+                        "FAILED"
+                    },
+                    outcome.state.value(),
+                    outcome.result.value(),
+                    outcome.result.label(),
+                    outcome.version
+                ),
+                _ => return None,
+            },
+            CampaignEvent::Enrolled { endpoint, status } => match status {
+                Status::Skipped(why) => format!("campaign: {endpoint} skipped: {why}"),
+                _ => format!("campaign: {endpoint} enrolled"),
+            },
+            CampaignEvent::WaveStarted { wave, devices } => {
+                format!(
+                    "campaign: wave {wave} starts with {} devices",
+                    devices.len()
+                )
+            }
+            CampaignEvent::WaveDone {
+                wave,
+                updated,
+                failed,
+            } => format!("campaign: wave {wave} done: {updated} updated, {failed} failed"),
+            CampaignEvent::Halted(h) => format!(
+                "campaign: HALTED after wave {}: {} failed, {} allowed",
+                h.wave, h.failures, h.limit
+            ),
+            CampaignEvent::Finished => "campaign: every wave is done".to_owned(),
+        })
     }
 }
