@@ -430,7 +430,7 @@ fn loopback() {
         };
         let jobs = vec![Job {
             name: name.into(),
-            image: image.clone(),
+            image: image.clone().into(),
             version: "2.0.0".into(),
             method,
             min_rssi: None,

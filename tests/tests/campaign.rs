@@ -207,7 +207,7 @@ fn a_wave_with_too_many_failures_halts_the_campaign_and_the_report_says_so() {
     ));
     let plan = Plan {
         name: "meters 2.0.0".into(),
-        image,
+        image: image.into(),
         version: target.to_string(),
         target: Target {
             endpoints: "meter-*".into(),

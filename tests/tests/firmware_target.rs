@@ -451,7 +451,8 @@ fn on_an_emulated_cortex_m4_an_update_lands_and_a_failing_one_is_rolled_back() {
             &lwm2m_board::demo::demo_body(version, passes, 4096),
             version,
             &key,
-        ),
+        )
+        .into(),
         version: version.to_string(),
         method: Method::Push { szx: 6 },
         min_rssi: None,

@@ -180,7 +180,7 @@ fn demo(options: &Options) -> Result<bool, String> {
     let jobs = vec![
         Job {
             name: "PUSH 1.1.0 (Block1 to /5/0/0, once the signal reaches -90 dBm)".into(),
-            image: push_image,
+            image: push_image.into(),
             version: v11.to_string(),
             method: Method::Push { szx: 6 },
             min_rssi: Some(-90),
@@ -189,7 +189,7 @@ fn demo(options: &Options) -> Result<bool, String> {
         },
         Job {
             name: format!("PULL 1.2.0 (Package URI, the board fetches it over {scheme} Block2)"),
-            image: pull_image,
+            image: pull_image.into(),
             version: v12.to_string(),
             method: Method::Pull {
                 uri: format!("{scheme}://{addr}/{}", settings.image_path),
@@ -200,7 +200,7 @@ fn demo(options: &Options) -> Result<bool, String> {
         },
         Job {
             name: "PUSH 1.3.0, which fails its self-test (expect a rollback)".into(),
-            image: bad_image,
+            image: bad_image.into(),
             version: v13.to_string(),
             method: Method::Push { szx: 6 },
             min_rssi: Some(-90),

@@ -47,7 +47,7 @@ fn three_board_processes_are_updated_in_two_waves() {
     );
     let plan = Plan {
         name: "fleet".into(),
-        image,
+        image: image.into(),
         version: version.to_string(),
         target: Target::all(),
         waves: vec![Wave::Devices(1), Wave::Percent(100)],

@@ -58,7 +58,7 @@ fn an_http_pull_cut_halfway_resumes_with_a_range_request() {
 
     let web = TcpListener::bind("127.0.0.1:0").unwrap();
     let upstream = web.local_addr().unwrap();
-    http::spawn(web, settings.image_path.clone(), Arc::new(image.clone())).unwrap();
+    http::spawn(web, settings.image_path.clone(), Arc::from(image.clone())).unwrap();
     let web_port = cutting_relay(upstream, 40 * 1024).port();
 
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -81,7 +81,7 @@ fn an_http_pull_cut_halfway_resumes_with_a_range_request() {
 
     let jobs = vec![Job {
         name: "HTTP pull".into(),
-        image,
+        image: image.into(),
         version: version.to_string(),
         method: Method::Pull {
             uri: format!("http://127.0.0.1:{web_port}/{}", settings.image_path),

@@ -11,7 +11,7 @@ use tiny_http::{Header, Request, Response, StatusCode};
 type Answer = Response<Box<dyn Read + Send>>;
 
 /// Serves `image` at `/path` on `listener` in a background thread.
-pub fn spawn(listener: TcpListener, path: String, image: Arc<Vec<u8>>) -> io::Result<()> {
+pub fn spawn(listener: TcpListener, path: String, image: Arc<[u8]>) -> io::Result<()> {
     let server = tiny_http::Server::from_listener(listener, None).map_err(io::Error::other)?;
     std::thread::Builder::new()
         .name("http".into())
@@ -28,7 +28,7 @@ pub fn spawn(listener: TcpListener, path: String, image: Arc<Vec<u8>>) -> io::Re
 
 /// The answer to one request: 404 for another path or method, 416 for a range past the
 /// end, 206 with Content-Range for a range, 200 with the whole image otherwise.
-fn answer(request: &Request, path: &str, image: &Arc<Vec<u8>>) -> Answer {
+fn answer(request: &Request, path: &str, image: &Arc<[u8]>) -> Answer {
     let found = matches!(request.method(), tiny_http::Method::Get)
         && request.url().trim_start_matches('/') == path;
     if !found {
@@ -124,7 +124,7 @@ fn range(value: &str, total: usize) -> Range {
 
 /// The bytes `at..end` of the image.
 struct Body {
-    image: Arc<Vec<u8>>,
+    image: Arc<[u8]>,
     at: usize,
     end: usize,
 }

@@ -197,7 +197,7 @@ fn job(cli: &Single) -> Result<Job, String> {
     };
     Ok(Job {
         name: format!("update to {version}"),
-        image: bytes,
+        image: bytes.into(),
         version: version.to_string(),
         method,
         min_rssi: cli.min_rssi,
@@ -235,7 +235,7 @@ fn campaign(args: CampaignArgs) -> ExitCode {
     let base = format!("{scheme}://{}", args.listen);
     let plan = Plan {
         name: format!("{} to {version}", args.devices),
-        image,
+        image: image.into(),
         version,
         target: Target {
             endpoints: args.devices,
@@ -319,13 +319,8 @@ fn single(cli: Single) -> ExitCode {
         ..
     } = cli;
     if let Some(port) = http_port {
-        let served = TcpListener::bind(("127.0.0.1", port)).and_then(|l| {
-            http::spawn(
-                l,
-                Settings::default().image_path,
-                Arc::new(job.image.clone()),
-            )
-        });
+        let served = TcpListener::bind(("127.0.0.1", port))
+            .and_then(|l| http::spawn(l, Settings::default().image_path, Arc::clone(&job.image)));
         if let Err(e) = served {
             eprintln!("HTTP on 127.0.0.1:{port}: {e}");
             return ExitCode::FAILURE;

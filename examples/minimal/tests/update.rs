@@ -24,7 +24,7 @@ fn job(version: Version, method: Method) -> Job {
     let body: Vec<u8> = (0..20_000u32).map(|i| (i % 253) as u8 ^ version.major).collect();
     Job {
         name: format!("{version}"),
-        image: mcuboot::sign(&body, version, &key),
+        image: mcuboot::sign(&body, version, &key).into(),
         version: format!("{version}"),
         method,
         min_rssi: None,

@@ -54,6 +54,8 @@ pub struct Datagram {
 pub struct LinkStats {
     /// Handed to [`Link::send`].
     pub sent: u64,
+    /// Their bytes (what went over the air, lost or not).
+    pub bytes: u64,
     /// Dropped because the network was out when they left or arrived.
     pub outage: u64,
     /// Dropped for being larger than the MTU.
@@ -81,6 +83,7 @@ impl Link {
     /// may raise the loss and lower the MTU). `out` is whether the network is out now.
     pub fn send(&mut self, now: u64, rng: &mut Rng, params: &LinkParams, out: bool, d: Datagram) {
         self.stats.sent += 1;
+        self.stats.bytes += d.bytes.len() as u64;
         if out {
             self.stats.outage += 1;
             return;

@@ -73,7 +73,7 @@ pub fn factory_flash(layout: &Layout) -> Flash {
 pub fn job(name: &str, image: Vec<u8>, version: &str, method: Method, expect: Expect) -> Job {
     Job {
         name: name.into(),
-        image,
+        image: image.into(),
         version: version.into(),
         method,
         min_rssi: None,

@@ -23,6 +23,7 @@ mod report;
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
+use std::sync::Arc;
 
 use coap_lite::{CoapOption, Packet};
 use lwm2m_runtime::Enumeration;
@@ -94,7 +95,7 @@ pub struct Plan {
     /// A name for the report.
     pub name: String,
     /// The signed image.
-    pub image: Vec<u8>,
+    pub image: Arc<[u8]>,
     /// The version it carries.
     pub version: String,
     /// Which devices.

@@ -16,6 +16,7 @@ mod device;
 mod update;
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use coap_lite::{MessageType, Packet};
 use lwm2m_objects::firmware_update::{State, UpdateResult};
@@ -54,8 +55,8 @@ pub enum Expect {
 pub struct Job {
     /// A name for messages.
     pub name: String,
-    /// The package.
-    pub image: Vec<u8>,
+    /// The package, shared: a campaign gives the same one to every device.
+    pub image: Arc<[u8]>,
     /// The version the image carries (what /3/0/3 should read after a success).
     pub version: String,
     /// How to deliver it.
