@@ -5,168 +5,17 @@
 //! wave may fail: the campaign halts there, the report says so, and no later device is
 //! touched. Resumed, it updates the rest.
 
+mod fleet;
 mod world;
 
-use lwm2m_fota::embassy::EmbassyBoot;
-use lwm2m_fota::mcuboot::Mcuboot;
-use lwm2m_fota::{DeviceConfig, Version, keys};
+use fleet::{Fleet, Node};
+use lwm2m_fota::Version;
 use lwm2m_fota_server::campaign::{
     Campaign, CampaignEvent, Choice, Halt, Plan, Start, Target, Wave,
 };
 use lwm2m_fota_server::{Event, Settings};
-use lwm2m_objects::connectivity_monitoring as cm;
 use lwm2m_objects::firmware_update::FirmwareUpdateDeliveryMethod as Delivery;
-use lwm2m_runtime::Object;
-use lwm2m_runtime::client::{Instant, Peer};
-use world::{Device, FACTORY, Flash, LAYOUT, Radio, factory_flash, signed};
-
-/// A device's two sockets, as the campaign sees them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-struct Addr {
-    node: usize,
-    download: bool,
-}
-
-/// One device of the fleet.
-struct Node {
-    endpoint: String,
-    device: Option<Device>,
-    off: Option<Flash>,
-    radio: cm::Served<Radio>,
-    /// Every new image fails its self-test here (a hardware variant the image breaks).
-    breaks: bool,
-    delivery: Delivery,
-    boots: u64,
-}
-
-impl Node {
-    fn new(endpoint: String, flash: Flash, breaks: bool, delivery: Delivery) -> Self {
-        Self {
-            endpoint,
-            device: None,
-            off: Some(flash),
-            radio: cm::Served(Radio::new(-110, -70)),
-            breaks,
-            delivery,
-            boots: 0,
-        }
-    }
-
-    fn boot(&mut self, now: u64) {
-        let Some(flash) = self.off.take() else { return };
-        self.boots += 1;
-        let bootloader = EmbassyBoot::new(LAYOUT);
-        let mut flash = flash;
-        bootloader.prepare_boot_4k(&mut flash).unwrap();
-        let mut config = DeviceConfig::new(&self.endpoint, LAYOUT).unwrap();
-        config.seed = 0x5eed ^ (self.boots << 20) ^ self.endpoint.len() as u64;
-        config.firmware.delivery = self.delivery;
-        let verifier = Mcuboot::new(keys::dev_public_key().unwrap());
-        let breaks = self.breaks;
-        let self_test = move |body: &[u8]| !breaks && world::self_test(body);
-        let Ok(mut device) = Device::boot(flash, config, verifier, bootloader, self_test) else {
-            panic!("{} does not boot", self.endpoint);
-        };
-        device.register(Instant(now), &mut [&mut self.radio as &mut dyn Object]);
-        self.device = Some(device);
-    }
-}
-
-struct Fleet {
-    campaign: Campaign<Addr>,
-    nodes: Vec<Node>,
-    now: u64,
-    events: Vec<CampaignEvent>,
-}
-
-impl Fleet {
-    /// Runs until the campaign settles (done, or halted with nothing in flight).
-    fn run(&mut self, limit_ms: u64) {
-        let end = self.now + limit_ms;
-        while self.now < end && !self.campaign.settled() {
-            self.step();
-            self.now += 50;
-        }
-        assert!(self.campaign.settled(), "not settled at {} ms", self.now);
-    }
-
-    /// One round: devices boot, their radios move, datagrams go both ways until quiet,
-    /// devices that asked to reboot do.
-    fn step(&mut self) {
-        let now = self.now;
-        for node in &mut self.nodes {
-            if node.device.is_none() {
-                node.boot(now);
-            }
-            if node.radio.0.tick(now)
-                && let Some(d) = node.device.as_mut()
-            {
-                d.client_mut().notify_changed(Instant(now));
-            }
-        }
-        for _ in 0..10_000 {
-            let mut moved = false;
-            for (i, node) in self.nodes.iter_mut().enumerate() {
-                let Some(device) = node.device.as_mut() else {
-                    continue;
-                };
-                let objects = &mut [&mut node.radio as &mut dyn Object];
-                while let Some(t) = device.poll(Instant(now), objects) {
-                    moved = true;
-                    let download = t.to == Peer::Download;
-                    self.campaign
-                        .handle(now, Addr { node: i, download }, &t.data);
-                }
-            }
-            while let Some((to, bytes)) = self.campaign.poll(now) {
-                moved = true;
-                let node = &mut self.nodes[to.node];
-                let Some(device) = node.device.as_mut() else {
-                    continue;
-                };
-                let peer = if to.download {
-                    Peer::Download
-                } else {
-                    Peer::Server(1)
-                };
-                device.handle(
-                    Instant(now),
-                    peer,
-                    &bytes,
-                    &mut [&mut node.radio as &mut dyn Object],
-                );
-            }
-            while let Some(e) = self.campaign.poll_event() {
-                self.events.push(e);
-            }
-            for node in &mut self.nodes {
-                if node
-                    .device
-                    .as_ref()
-                    .is_some_and(|d| d.reboot_requested().is_some())
-                {
-                    let device = node.device.take().unwrap();
-                    node.off = Some(device.into_flash());
-                    node.radio.0.rssi = -110;
-                    moved = true;
-                }
-            }
-            if !moved {
-                return;
-            }
-        }
-        panic!("the fleet kept talking for 10000 rounds at {} ms", self.now);
-    }
-
-    fn version_of(&mut self, endpoint: &str) -> Version {
-        let node = self
-            .nodes
-            .iter_mut()
-            .find(|n| n.endpoint == endpoint)
-            .unwrap();
-        node.device.as_mut().unwrap().firmware().running().version
-    }
-}
+use world::{FACTORY, LAYOUT, factory_flash, signed};
 
 #[test]
 fn a_wave_with_too_many_failures_halts_the_campaign_and_the_report_says_so() {
@@ -235,12 +84,7 @@ fn a_wave_with_too_many_failures_halts_the_campaign_and_the_report_says_so() {
         attempts: 1,
         ..Settings::default()
     };
-    let mut fleet = Fleet {
-        campaign: Campaign::new(plan, settings),
-        nodes,
-        now: 1_000,
-        events: Vec::new(),
-    };
+    let mut fleet = Fleet::new(Campaign::new(plan, settings), nodes);
     fleet.run(3_600_000);
 
     let report = fleet.campaign.report(fleet.now);
