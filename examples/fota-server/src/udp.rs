@@ -52,13 +52,7 @@ fn serve_with(
         if wire.start.elapsed() >= limit {
             return Ok(None);
         }
-        let now = wire.now();
-        let wait = [server.timeout(), wire.timeout()]
-            .into_iter()
-            .flatten()
-            .min()
-            .map_or(100, |t| t.saturating_sub(now))
-            .clamp(1, 100);
+        let wait = wire.wait(server.timeout());
         wire.receive(wait, |now, from, plain| server.handle(now, from, plain))?;
     }
 }
@@ -88,13 +82,7 @@ pub fn serve_campaign(
         if wire.start.elapsed() >= limit {
             return Ok(false);
         }
-        let now = wire.now();
-        let wait = [campaign.timeout(), wire.timeout()]
-            .into_iter()
-            .flatten()
-            .min()
-            .map_or(100, |t| t.saturating_sub(now))
-            .clamp(1, 100);
+        let wait = wire.wait(campaign.timeout());
         wire.receive(wait, |now, from, plain| campaign.handle(now, from, plain))?;
     }
 }
@@ -171,9 +159,16 @@ impl<'a> Wire<'a> {
         Ok(())
     }
 
-    /// When DTLS must run next.
-    fn timeout(&self) -> Option<u64> {
-        self.dtls.as_deref().and_then(Dtls::timeout)
+    /// How long to wait for a datagram, in ms: until the server's deadline `server` or
+    /// DTLS's, whichever is first, and 1 to 100 ms.
+    fn wait(&self, server: Option<u64>) -> u64 {
+        let now = self.now();
+        [server, self.dtls.as_deref().and_then(Dtls::timeout)]
+            .into_iter()
+            .flatten()
+            .min()
+            .map_or(100, |t| t.saturating_sub(now))
+            .clamp(1, 100)
     }
 
     /// Waits up to `wait_ms` for a datagram and hands each CoAP datagram it carries to
