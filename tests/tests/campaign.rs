@@ -205,3 +205,77 @@ fn a_wave_with_too_many_failures_halts_the_campaign_and_the_report_says_so() {
     );
     assert_eq!(fleet.version_of("meter-051"), target);
 }
+
+/// The plan of the smaller tests: every device, PUSH, `waves`, starting with `expect` devices.
+fn small_plan(waves: Vec<Wave>, expect: usize) -> Plan {
+    let target = Version::new(2, 0, 0, 0);
+    Plan {
+        name: "small".into(),
+        image: signed(target, 4 * 1024, true).into(),
+        version: target.to_string(),
+        target: Target::all(),
+        waves,
+        max_failures: 0,
+        min_rssi: None,
+        method: Choice::Push,
+        start: Start {
+            devices: expect,
+            after_ms: 30_000,
+        },
+        device_timeout_ms: 600_000,
+    }
+}
+
+#[test]
+fn devices_the_waves_leave_queued_get_one_more_wave() {
+    let nodes = (0..3)
+        .map(|i| {
+            Node::new(
+                format!("d-{i}"),
+                factory_flash(&LAYOUT),
+                false,
+                Delivery::BothPushAndPull,
+            )
+        })
+        .collect();
+    let plan = small_plan(vec![Wave::Devices(1)], 3);
+    let mut fleet = Fleet::new(Campaign::new(plan, Settings::default()), nodes);
+    fleet.run(3_600_000);
+    let report = fleet.campaign.report(fleet.now);
+    assert_eq!(report.status, "done", "{}", report.summary());
+    let waves: Vec<(usize, usize)> = report
+        .waves
+        .iter()
+        .map(|w| (w.devices, w.updated))
+        .collect();
+    assert_eq!(waves, [(1, 1), (2, 2)]);
+    assert_eq!(fleet.version_of("d-2"), Version::new(2, 0, 0, 0));
+}
+
+#[test]
+fn a_fleet_with_nothing_to_update_is_done_once_its_enrolment_time_is_up() {
+    let plan = small_plan(vec![Wave::Percent(100)], 2);
+    let mut current = factory_flash(&LAYOUT);
+    lwm2m_fota::slot::provision(&mut current, &LAYOUT, &plan.image).unwrap();
+    let nodes = vec![Node::new(
+        "d-0".into(),
+        current,
+        false,
+        Delivery::BothPushAndPull,
+    )];
+    let mut fleet = Fleet::new(Campaign::new(plan, Settings::default()), nodes);
+    fleet.run(120_000);
+    let report = fleet.campaign.report(fleet.now);
+    assert_eq!(
+        (report.status, report.count("skipped")),
+        ("done", 1),
+        "{}",
+        report.summary()
+    );
+    // It waited for more devices until its enrolment time, no longer.
+    assert!(
+        (30_000..40_000).contains(&fleet.now),
+        "done at {} ms",
+        fleet.now
+    );
+}

@@ -73,6 +73,10 @@ fn http_get(
             0
         }
         200 => offset, // the server ignored the Range: skip what we have
+        // Nothing from the offset on: done if the image is exactly that long.
+        416 if header("content-range").as_deref().and_then(total_of) == Some(u64::from(offset)) => {
+            return Ok(());
+        }
         s => return Err((format!("{uri}: HTTP {s}"), s >= 500 || s == 408 || s == 429)),
     };
     let mut body = response.body_mut().as_reader();
@@ -114,6 +118,11 @@ fn retryable(e: &ureq::Error) -> bool {
             | ureq::Error::ConnectionFailed
             | ureq::Error::HostNotFound
     )
+}
+
+/// The length of `bytes */TOTAL` (RFC 9110, 14.4, in a 416).
+fn total_of(value: &str) -> Option<u64> {
+    value.trim().strip_prefix("bytes */")?.trim().parse().ok()
 }
 
 /// The first byte of `bytes FIRST-LAST/TOTAL` (RFC 9110, 14.4).
@@ -252,6 +261,8 @@ mod tests {
         let (base, server) = scripted(vec![
             b"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-9/10\r\nContent-Length: 10\r\nConnection: close\r\n\r\nabcd".to_vec(),
             b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_vec(),
+            b"HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */10\r\nContent-Length: 0\r\n\r\n".to_vec(),
+            b"HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */12\r\nContent-Length: 0\r\n\r\n".to_vec(),
         ]);
         let (tx, rx) = mpsc::sync_channel(1024);
         let (e, retry) = http_get(&format!("{base}/fw.bin"), 0, &tx).unwrap_err();
@@ -260,6 +271,11 @@ mod tests {
         assert!(matches!(rx.try_recv(), Ok(HttpChunk::Data(0, b)) if b == b"abcd"));
         let (e, retry) = get(&format!("{base}/fw.bin"), 0).unwrap_err();
         assert!(e.ends_with("HTTP 404"), "{e}");
+        assert!(!retry);
+        // Resumed at its end, the download is done; short of another end, it is refused.
+        assert_eq!(get(&format!("{base}/fw.bin"), 10).unwrap(), []);
+        let (e, retry) = get(&format!("{base}/fw.bin"), 10).unwrap_err();
+        assert!(e.ends_with("HTTP 416"), "{e}");
         assert!(!retry);
         server.join().unwrap();
     }

@@ -101,25 +101,41 @@ fn range(value: &str, total: usize) -> Range {
     let Some(spec) = value.trim().strip_prefix("bytes=") else {
         return Range::Ignored;
     };
-    let Some((first, last)) = spec.trim().split_once('-') else {
+    let Some((first, last)) = spec.split_once('-') else {
         return Range::Ignored;
     };
     if spec.contains(',') {
         return Range::Ignored;
     }
-    let (first, last) = (first.trim(), last.trim());
-    let number = |s: &str| s.parse::<usize>().ok();
-    match (first.is_empty(), number(first), number(last)) {
+    // Digits only: no sign, no space inside.
+    let number = |s: &str| {
+        let s = s.trim();
+        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<usize>().ok())
+            .flatten()
+    };
+    if first.trim().is_empty() {
         // The last N bytes.
-        (true, _, Some(n)) if n > 0 && total > 0 => Range::Bytes(total.saturating_sub(n), total),
-        (true, _, _) => Range::Unsatisfiable,
-        (false, Some(start), _) if start >= total => Range::Unsatisfiable,
-        (false, Some(start), None) if last.is_empty() => Range::Bytes(start, total),
-        (false, Some(start), Some(end)) if end >= start => {
-            Range::Bytes(start, end.saturating_add(1).min(total))
-        }
-        _ => Range::Ignored,
+        return match number(last) {
+            Some(n) if n > 0 && total > 0 => Range::Bytes(total - n.min(total), total),
+            Some(_) => Range::Unsatisfiable,
+            None => Range::Ignored,
+        };
     }
+    let Some(start) = number(first) else {
+        return Range::Ignored;
+    };
+    let end = match last.trim() {
+        "" => None,
+        l => match number(l) {
+            Some(end) if end >= start => Some(end),
+            _ => return Range::Ignored,
+        },
+    };
+    if start >= total {
+        return Range::Unsatisfiable;
+    }
+    Range::Bytes(start, end.map_or(total, |e| e.saturating_add(1).min(total)))
 }
 
 /// The bytes `at..end` of the image.
@@ -153,6 +169,11 @@ mod tests {
             ("bytes=100-", Range::Unsatisfiable),
             ("bytes=-0", Range::Unsatisfiable),
             ("bytes=50-40", Range::Ignored),
+            ("bytes=200-100", Range::Ignored),
+            ("bytes=-", Range::Ignored),
+            ("bytes=-x", Range::Ignored),
+            ("bytes=+5-", Range::Ignored),
+            ("bytes= 40 - 49", Range::Bytes(40, 50)),
             ("bytes=0-10,20-30", Range::Ignored),
             ("items=0-10", Range::Ignored),
             ("bytes=x-", Range::Ignored),

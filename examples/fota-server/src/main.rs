@@ -57,7 +57,8 @@ struct CampaignArgs {
     #[arg(long = "from-version", value_name = "X.Y.Z")]
     from_versions: Vec<String>,
     /// The waves, each a device count (a canary group) or a share of the fleet, counted with
-    /// the waves before it.
+    /// the waves before it. Devices still queued after the last (enrolled late, or left by
+    /// waves short of 100%) get one more wave.
     #[arg(long, value_name = "LIST", default_value = "1,10%,50%,100%", value_parser = waves)]
     waves: Waves,
     /// Failed devices a wave may have; one more halts the campaign.
@@ -70,14 +71,20 @@ struct CampaignArgs {
     #[arg(long, value_name = "DBM", allow_negative_numbers = true)]
     min_rssi: Option<i64>,
     /// Start the first wave once this many targeted devices have registered...
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    expect_devices: usize,
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    expect_devices: u64,
     /// ...or this many seconds after the first registered.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     enroll_seconds: u64,
     /// Fail a device that has not finished this long after its wave started.
-    #[arg(long, value_name = "SECONDS", default_value_t = 900)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 900,
+          value_parser = clap::value_parser!(u64).range(1..))]
     device_timeout: u64,
+    /// The coap:// or coaps:// address devices reach this server at, for their Package URIs
+    /// (default: the --listen address).
+    #[arg(long, value_name = "URI")]
+    pull_base: Option<String>,
     /// Give up after this many seconds in all.
     #[arg(long, value_name = "SECONDS", default_value_t = 7200)]
     timeout: u64,
@@ -134,7 +141,8 @@ struct Single {
     /// for more devices. Without it the server speaks plain coap://.
     #[arg(long, value_name = "IDENTITY:HEXKEY", value_parser = psk)]
     psk: Vec<(Vec<u8>, Vec<u8>)>,
-    /// Push only once /4/0/2 Radio Signal Strength reaches this (dBm).
+    /// Send the image (push it, or write its URI) only once /4/0/2 Radio Signal Strength
+    /// reaches this (dBm).
     #[arg(long, value_name = "DBM", allow_negative_numbers = true)]
     min_rssi: Option<i64>,
     /// What the update should end with: success, rollback or refused:N (an Update Result).
@@ -232,7 +240,10 @@ fn campaign(args: CampaignArgs) -> ExitCode {
         }
     };
     let scheme = if args.psk.is_empty() { "coap" } else { "coaps" };
-    let base = format!("{scheme}://{}", args.listen);
+    let base = args
+        .pull_base
+        .clone()
+        .unwrap_or_else(|| format!("{scheme}://{}", args.listen));
     let plan = Plan {
         name: format!("{} to {version}", args.devices),
         image: image.into(),
@@ -253,10 +264,10 @@ fn campaign(args: CampaignArgs) -> ExitCode {
             },
         },
         start: Start {
-            devices: args.expect_devices,
-            after_ms: args.enroll_seconds * 1000,
+            devices: usize::try_from(args.expect_devices).unwrap_or(usize::MAX),
+            after_ms: args.enroll_seconds.saturating_mul(1000),
         },
-        device_timeout_ms: args.device_timeout * 1000,
+        device_timeout_ms: args.device_timeout.saturating_mul(1000),
     };
     let socket = match UdpSocket::bind(args.listen) {
         Ok(s) => s,
@@ -289,7 +300,11 @@ fn campaign(args: CampaignArgs) -> ExitCode {
     }
     match served {
         Ok(true) if report.halted.is_some() => ExitCode::from(3),
-        Ok(true) if report.count("failed") == 0 => ExitCode::SUCCESS,
+        Ok(true)
+            if report.count("failed") + report.count("queued") + report.count("updating") == 0 =>
+        {
+            ExitCode::SUCCESS
+        }
         Ok(true) => ExitCode::FAILURE,
         Ok(false) => {
             eprintln!("campaign: gave up after {} s", args.timeout);

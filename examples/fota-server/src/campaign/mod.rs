@@ -25,7 +25,7 @@ use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
 use std::sync::Arc;
 
-use coap_lite::{CoapOption, Packet};
+use coap_lite::{CoapOption, MessageType, Packet};
 use lwm2m_runtime::Enumeration;
 
 pub use report::{DeviceReport, Halt, Report, WaveReport};
@@ -173,7 +173,8 @@ pub enum CampaignEvent {
 /// Where the campaign stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
-    /// Before the first wave; since the first registration.
+    /// Before the first wave; the time to start by, from the first registration, until it
+    /// passed.
     Enrolling(Option<u64>),
     /// Wave `index` runs; it started at `since`.
     Wave {
@@ -183,6 +184,9 @@ enum Phase {
     Halted(Halt),
     Done,
 }
+
+/// How the reason for a device failed for its time starts.
+const TIMED_OUT: &str = "timed out";
 
 /// One device.
 struct Member<A> {
@@ -205,6 +209,8 @@ pub struct Campaign<A> {
     by_addr: HashMap<A, usize>,
     phase: Phase,
     events: VecDeque<CampaignEvent>,
+    /// Answers of the campaign's own (to requests that belong to no device).
+    outbox: VecDeque<(A, Vec<u8>)>,
     /// Where [`Campaign::poll`] looks first, so that every device gets its turn.
     next_poll: usize,
 }
@@ -219,32 +225,61 @@ impl<A: Clone + Eq + Hash> Campaign<A> {
             by_addr: HashMap::new(),
             phase: Phase::Enrolling(None),
             events: VecDeque::new(),
+            outbox: VecDeque::new(),
             next_poll: 0,
         }
     }
 
     /// Hands in a datagram from `from`.
     pub fn handle(&mut self, now: u64, from: A, datagram: &[u8]) {
-        let member = match self.by_addr.get(&from) {
-            Some(&i) => Some(i),
-            None => self.route(&from, datagram),
+        // A Register is routed by its endpoint name, whatever address it comes from (a POST
+        // that is none, such as a registration update, by its address).
+        let known = self.by_addr.get(&from).copied();
+        let member = if datagram.get(1) == Some(&crate::coap::POST) {
+            self.route(&from, datagram).or(known)
+        } else {
+            known.or_else(|| self.route(&from, datagram))
         };
-        if let Some(i) = member
-            && let Some(m) = self.members.get_mut(i)
-        {
-            m.server.handle(now, from, datagram);
+        match member.and_then(|i| self.members.get_mut(i)) {
+            Some(m) => m.server.handle(now, from, datagram),
+            None => self.refuse(from, datagram),
         }
         self.step(now);
+    }
+
+    /// Answers a request that belongs to no device: 4.04, or 4.00 for a Register without an
+    /// endpoint name (a device after a server restart learns to register again).
+    fn refuse(&mut self, to: A, datagram: &[u8]) {
+        let Ok(p) = Packet::from_bytes(datagram) else {
+            return;
+        };
+        if p.header.get_type() != MessageType::Confirmable || crate::coap::code_of(&p) >> 5 != 0 {
+            return;
+        }
+        let code = if crate::coap::path_of(&p) == "rd" {
+            crate::coap::BAD_REQUEST
+        } else {
+            crate::coap::NOT_FOUND
+        };
+        let mut r = crate::coap::message(MessageType::Acknowledgement, code);
+        r.header.message_id = p.header.message_id;
+        r.set_token(p.get_token().to_vec());
+        if let Ok(bytes) = r.to_bytes() {
+            self.outbox.push_back((to, bytes));
+        }
     }
 
     /// The next datagram to send.
     pub fn poll(&mut self, now: u64) -> Option<(A, Vec<u8>)> {
         self.step(now);
+        if let Some(out) = self.outbox.pop_front() {
+            return Some(out);
+        }
         let n = self.members.len();
         for k in 0..n {
             let i = (self.next_poll + k) % n;
             if let Some(out) = self.members.get_mut(i).and_then(|m| m.server.poll(now)) {
-                self.next_poll = i;
+                self.next_poll = i + 1;
                 return Some(out);
             }
         }
@@ -254,8 +289,8 @@ impl<A: Clone + Eq + Hash> Campaign<A> {
     /// When to call [`Campaign::poll`] next at the latest.
     pub fn timeout(&self) -> Option<u64> {
         let own = match self.phase {
-            Phase::Enrolling(Some(first)) => Some(first + self.plan.start.after_ms),
-            Phase::Wave { since, .. } => Some(since + self.plan.device_timeout_ms),
+            Phase::Enrolling(deadline) => deadline,
+            Phase::Wave { since, .. } => Some(since.saturating_add(self.plan.device_timeout_ms)),
             _ => None,
         };
         self.members
@@ -358,24 +393,32 @@ impl<A: Clone + Eq + Hash> Campaign<A> {
             self.collect(now, i);
         }
         match self.phase {
-            Phase::Enrolling(first) => {
-                let first = first.or_else(|| (!self.members.is_empty()).then_some(now));
-                self.phase = Phase::Enrolling(first);
+            Phase::Enrolling(deadline) => {
+                if self.members.is_empty() {
+                    return;
+                }
+                let deadline =
+                    deadline.unwrap_or_else(|| now.saturating_add(self.plan.start.after_ms));
+                let late = now >= deadline;
+                // Once passed, the deadline wakes nobody: what comes next is a device's.
+                self.phase = Phase::Enrolling((!late).then_some(deadline));
                 let queued = self.count(|s| *s == Status::Queued);
                 let waiting = self.count(|s| *s == Status::Enrolling);
-                let enough = queued >= self.plan.start.devices;
-                let late = first.is_some_and(|t| now >= t + self.plan.start.after_ms);
-                // Enough devices and none still being read, or time is up and some are there.
+                let enough = queued >= self.plan.start.devices.max(1);
+                // Enough devices and none still being read, or time is up and some are there;
+                // or time is up, every device is read, and none is to be updated.
                 if (enough && waiting == 0) || (late && queued > 0) {
                     self.start_wave(now, 0);
+                } else if late && waiting == 0 {
+                    self.finish();
                 }
             }
             Phase::Wave { index, since } => {
-                let deadline = since + self.plan.device_timeout_ms;
+                let deadline = since.saturating_add(self.plan.device_timeout_ms);
                 for m in &mut self.members {
                     if m.wave == Some(index) && m.status == Status::Updating && now >= deadline {
                         let state = m.server.device().state;
-                        m.status = Status::Failed(format!("timed out (State {state:?})"));
+                        m.status = Status::Failed(format!("{TIMED_OUT} (State {state:?})"));
                         m.ended = Some(now);
                     }
                 }
@@ -401,8 +444,10 @@ impl<A: Clone + Eq + Hash> Campaign<A> {
             return;
         };
         while let Some(event) = m.server.poll_event() {
+            // A device failed for its time may still finish: its record says how.
+            let timed_out = matches!(&m.status, Status::Failed(why) if why.starts_with(TIMED_OUT));
             if let Event::JobDone { outcome, .. } = &event
-                && m.status == Status::Updating
+                && (m.status == Status::Updating || timed_out)
             {
                 m.status = if outcome.as_expected {
                     Status::Updated
@@ -435,12 +480,23 @@ impl<A: Clone + Eq + Hash> Campaign<A> {
         }
     }
 
+    fn finish(&mut self) {
+        self.phase = Phase::Done;
+        self.events.push_back(CampaignEvent::Finished);
+    }
+
     /// Starts wave `index` (or finishes when there is none): its devices get their jobs.
+    /// Past the plan's waves, devices that enrolled late (still queued) get one more wave.
     fn start_wave(&mut self, now: u64, index: usize) {
-        let Some(&wave) = self.plan.waves.get(index) else {
-            self.phase = Phase::Done;
-            self.events.push_back(CampaignEvent::Finished);
-            return;
+        let late = self.members.iter().any(|m| m.status == Status::Queued);
+        let Some(wave) = self
+            .plan
+            .waves
+            .get(index)
+            .copied()
+            .or_else(|| late.then_some(Wave::Percent(100)))
+        else {
+            return self.finish();
         };
         let fleet = self
             .members
@@ -507,7 +563,11 @@ impl<A: Clone + Eq + Hash> Campaign<A> {
     fn job_for(&self, i: usize) -> Job {
         let m = &self.members[i];
         let pull = |base: &str| Method::Pull {
-            uri: format!("{}/fw/{}", base.trim_end_matches('/'), m.endpoint),
+            uri: format!(
+                "{}/fw/{}",
+                base.trim_end_matches('/'),
+                percent_encoded(&m.endpoint)
+            ),
         };
         let push = Method::Push { szx: 6 };
         let method = match &self.plan.method {
@@ -549,6 +609,18 @@ fn targeted(plan: &Plan, endpoint: &str, version: &str) -> Status {
     } else {
         Status::Queued
     }
+}
+
+/// `text` as one URI path segment: every byte but RFC 3986's unreserved ones as `%XX`.
+fn percent_encoded(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// Whether `text` matches `pattern`, where `*` is any run of characters and `?` any one.
@@ -602,5 +674,91 @@ mod tests {
         ] {
             assert_eq!(matches(pattern, text), want, "{pattern} ~ {text}");
         }
+    }
+}
+
+#[cfg(test)]
+mod routing {
+    use coap_lite::{MessageClass, RequestType};
+
+    use super::*;
+
+    fn plan() -> Plan {
+        Plan {
+            name: "t".into(),
+            image: Arc::from(vec![0u8; 16]),
+            version: "2.0.0".into(),
+            target: Target::all(),
+            waves: vec![Wave::Percent(100)],
+            max_failures: 0,
+            min_rssi: None,
+            method: Choice::Push,
+            start: Start {
+                devices: 1,
+                after_ms: 1000,
+            },
+            device_timeout_ms: 1000,
+        }
+    }
+
+    fn request(path: &[&str], query: Option<&str>) -> Vec<u8> {
+        let mut p = Packet::new();
+        p.header.set_type(MessageType::Confirmable);
+        p.header.code = MessageClass::Request(if query.is_some() {
+            RequestType::Post
+        } else {
+            RequestType::Get
+        });
+        p.header.message_id = 77;
+        p.set_token(vec![9]);
+        for s in path {
+            p.add_option(CoapOption::UriPath, s.as_bytes().to_vec());
+        }
+        if let Some(q) = query {
+            p.add_option(CoapOption::UriQuery, q.as_bytes().to_vec());
+        }
+        p.to_bytes().unwrap()
+    }
+
+    #[test]
+    fn requests_that_belong_to_no_device_are_answered_not_dropped() {
+        let mut c: Campaign<u8> = Campaign::new(plan(), Settings::default());
+        for (bytes, want) in [
+            (request(&["3", "0"], None), crate::coap::NOT_FOUND),
+            (request(&["fw", "nobody"], None), crate::coap::NOT_FOUND),
+            (request(&["rd"], Some("lt=60")), crate::coap::BAD_REQUEST),
+        ] {
+            c.handle(0, 1, &bytes);
+            let (to, answer) = c.poll(0).expect("an answer");
+            let answer = Packet::from_bytes(&answer).unwrap();
+            assert_eq!(to, 1);
+            assert_eq!(crate::coap::code_of(&answer), want);
+            assert_eq!(answer.header.message_id, 77);
+            assert_eq!(answer.get_token(), &[9]);
+        }
+    }
+
+    #[test]
+    fn a_register_goes_by_its_endpoint_name_whatever_its_address() {
+        let mut c: Campaign<u8> = Campaign::new(plan(), Settings::default());
+        c.handle(0, 1, &request(&["rd"], Some("ep=a")));
+        c.handle(0, 2, &request(&["rd"], Some("ep=b")));
+        // b comes back from a's old address: it is b, not a, that registers.
+        c.handle(0, 1, &request(&["rd"], Some("ep=b")));
+        assert_eq!(
+            c.by_addr.get(&1).map(|&i| c.members[i].endpoint.as_str()),
+            Some("b")
+        );
+        assert_eq!(c.by_addr.get(&2), None);
+        assert_eq!(c.members.len(), 2);
+    }
+
+    #[test]
+    fn package_uris_carry_endpoint_names_percent_encoded() {
+        assert_eq!(
+            percent_encoded("urn:imei:35-1_2.3~"),
+            "urn%3Aimei%3A35-1_2.3~"
+        );
+        assert_eq!(percent_encoded("a?b c/d"), "a%3Fb%20c%2Fd");
     }
 }

@@ -61,7 +61,8 @@ pub struct Job {
     pub version: String,
     /// How to deliver it.
     pub method: Method,
-    /// Push only when /4/0/2 Radio Signal Strength is at least this, in dBm.
+    /// Send the image (push it, or write its URI) only when /4/0/2 Radio Signal Strength is
+    /// at least this, in dBm.
     pub min_rssi: Option<i64>,
     /// What the job should end with.
     pub expect: Expect,
