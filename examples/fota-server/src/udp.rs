@@ -110,6 +110,9 @@ pub fn serve_bootstrap(
     Ok(())
 }
 
+/// The most datagrams taken in at once before the server answers.
+const MAX_BURST: usize = 256;
+
 /// A socket with the clock of one run, and DTLS over it when there is a [`Dtls`].
 struct Wire<'a> {
     socket: &'a UdpSocket,
@@ -171,6 +174,26 @@ impl<'a> Wire<'a> {
             .clamp(1, 100)
     }
 
+    /// Hands the `n` bytes received from `from` to `deliver`, as CoAP (decrypted when
+    /// secure).
+    fn deliver(
+        &mut self,
+        n: usize,
+        from: SocketAddr,
+        deliver: &mut impl FnMut(u64, SocketAddr, &[u8]),
+    ) {
+        let now = self.now();
+        let datagram = self.buf.get(..n).unwrap_or_default();
+        match self.dtls.as_deref_mut() {
+            Some(d) => {
+                for plain in d.incoming(now, from, datagram) {
+                    deliver(now, from, &plain);
+                }
+            }
+            None => deliver(now, from, datagram),
+        }
+    }
+
     /// Waits up to `wait_ms` for a datagram and hands each CoAP datagram it carries to
     /// `deliver`, with the time and the sender.
     fn receive(
@@ -182,16 +205,18 @@ impl<'a> Wire<'a> {
             .set_read_timeout(Some(Duration::from_millis(wait_ms)))?;
         match self.socket.recv_from(&mut self.buf) {
             Ok((n, from)) => {
-                let now = self.now();
-                let datagram = self.buf.get(..n).unwrap_or_default();
-                match self.dtls.as_deref_mut() {
-                    Some(d) => {
-                        for plain in d.incoming(now, from, datagram) {
-                            deliver(now, from, &plain);
-                        }
+                self.deliver(n, from, &mut deliver);
+                // Take in what else has arrived before answering, so that a burst (a fleet
+                // registering at once) does not overflow the socket's buffer while the
+                // first datagrams are answered.
+                self.socket.set_nonblocking(true)?;
+                for _ in 0..MAX_BURST {
+                    match self.socket.recv_from(&mut self.buf) {
+                        Ok((n, from)) => self.deliver(n, from, &mut deliver),
+                        Err(_) => break,
                     }
-                    None => deliver(now, from, datagram),
                 }
+                self.socket.set_nonblocking(false)?;
                 Ok(())
             }
             Err(e)

@@ -28,9 +28,9 @@ pub struct Addr {
 pub struct Node {
     pub endpoint: String,
     layout: Layout,
-    device: Option<Device>,
+    pub device: Option<Device>,
     off: Option<Flash>,
-    radio: cm::Served<Radio>,
+    pub radio: cm::Served<Radio>,
     /// Every new image fails its self-test here (a hardware variant the image breaks).
     breaks: bool,
     delivery: Delivery,
@@ -64,14 +64,37 @@ impl Node {
         }
     }
 
-    fn boot(&mut self, now: u64) {
+    /// Powers the device off if it asked to reboot (it boots at the next round); whether it
+    /// did.
+    pub fn reboot_if_asked(&mut self) -> bool {
+        if self
+            .device
+            .as_ref()
+            .is_none_or(|d| d.reboot_requested().is_none())
+        {
+            return false;
+        }
+        if let Some(device) = self.device.take() {
+            self.off = Some(device.into_flash());
+        }
+        self.radio.0.rssi = -110;
+        true
+    }
+
+    /// Powers the device on from its flash (the bootloader first) and registers; nothing
+    /// when it is on.
+    pub fn boot(&mut self, now: u64) {
         let Some(flash) = self.off.take() else { return };
         self.boots += 1;
         let bootloader = EmbassyBoot::new(self.layout.clone());
         let mut flash = flash;
         bootloader.prepare_boot_4k(&mut flash).unwrap();
         let mut config = DeviceConfig::new(&self.endpoint, self.layout.clone()).unwrap();
-        config.seed = 0x5eed ^ (self.boots << 20) ^ self.endpoint.len() as u64;
+        let name = self
+            .endpoint
+            .bytes()
+            .fold(0u64, |h, b| h.wrapping_mul(31) ^ u64::from(b));
+        config.seed = 0x5eed ^ (self.boots << 20) ^ name;
         config.firmware.delivery = self.delivery;
         let verifier = Mcuboot::new(keys::dev_public_key().unwrap());
         let breaks = self.breaks;
@@ -182,16 +205,7 @@ impl Fleet {
                 self.events.push(e);
             }
             for node in &mut self.nodes {
-                if node
-                    .device
-                    .as_ref()
-                    .is_some_and(|d| d.reboot_requested().is_some())
-                {
-                    let device = node.device.take().unwrap();
-                    node.off = Some(device.into_flash());
-                    node.radio.0.rssi = -110;
-                    moved = true;
-                }
+                moved |= node.reboot_if_asked();
             }
             if !moved {
                 return;
