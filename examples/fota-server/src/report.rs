@@ -147,16 +147,13 @@ impl Reporter {
             Event::JobDone { job, outcome } => {
                 let name = jobs.get(*job).map_or("?", |j| j.name.as_str());
                 format!(
-                    "server: {name}: {} -- State {}, Update Result {} ({}), running {}, after {:.1} s",
+                    "server: {name}: {} -- {}, after {:.1} s",
                     if outcome.as_expected {
                         "as expected"
                     } else {
                         "NOT as expected"
                     },
-                    outcome.state.value(),
-                    outcome.result.value(),
-                    outcome.result.label(),
-                    outcome.version,
+                    outcome.describe(),
                     self.job_start.map_or(0.0, |t| t.elapsed().as_secs_f64())
                 )
             }

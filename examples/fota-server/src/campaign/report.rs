@@ -222,16 +222,13 @@ impl CampaignEvent {
                     format!("campaign: {endpoint} waits for its signal ({rssi} dBm, {min} needed)")
                 }
                 Event::JobDone { outcome, .. } => format!(
-                    "campaign: {endpoint} {}: State {}, Update Result {} ({}), running {}",
+                    "campaign: {endpoint} {}: {}",
                     if outcome.as_expected {
                         "updated"
                     } else {
                         "FAILED"
                     },
-                    outcome.state.value(),
-                    outcome.result.value(),
-                    outcome.result.label(),
-                    outcome.version
+                    outcome.describe()
                 ),
                 _ => return None,
             },

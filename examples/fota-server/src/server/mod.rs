@@ -109,6 +109,20 @@ pub struct Outcome {
     pub attempts: u32,
 }
 
+impl Outcome {
+    /// `State 0, Update Result 1 (Firmware updated successfully), running 2.0.0`.
+    pub fn describe(&self) -> String {
+        use lwm2m_runtime::Enumeration;
+        format!(
+            "State {}, Update Result {} ({}), running {}",
+            self.state.value(),
+            self.result.value(),
+            self.result.label(),
+            self.version
+        )
+    }
+}
+
 /// Counters of what went over the network, for benchmarks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
