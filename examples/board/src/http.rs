@@ -139,7 +139,8 @@ mod tests {
     use super::*;
 
     /// A server on loopback that answers each connection with the next of `answers` (its
-    /// head, then its body) and gives back the request heads it read.
+    /// head, then its body) and gives back the request heads it read. Each answer says
+    /// `Connection: close`, as the server closes after it: a client must not reuse it.
     fn scripted(answers: Vec<Vec<u8>>) -> (String, std::thread::JoinHandle<Vec<String>>) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -196,8 +197,8 @@ mod tests {
     #[test]
     fn a_range_is_asked_for_and_its_content_range_checked() {
         let (base, server) = scripted(vec![
-            b"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 4-9/10\r\nContent-Length: 6\r\n\r\nefghij".to_vec(),
-            b"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-9/10\r\nContent-Length: 10\r\n\r\nabcdefghij".to_vec(),
+            b"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 4-9/10\r\nContent-Length: 6\r\nConnection: close\r\n\r\nefghij".to_vec(),
+            b"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-9/10\r\nContent-Length: 10\r\nConnection: close\r\n\r\nabcdefghij".to_vec(),
         ]);
         let chunks = get(&format!("{base}/fw.bin"), 4).unwrap();
         assert_eq!(joined(&chunks, 4), b"efghij");
@@ -226,7 +227,7 @@ mod tests {
     #[test]
     fn a_whole_answer_is_skipped_to_the_offset_and_chunked_bodies_are_read() {
         let (base, server) = scripted(vec![
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n6\r\nefghij\r\n0\r\n\r\n".to_vec(),
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n4\r\nabcd\r\n6\r\nefghij\r\n0\r\n\r\n".to_vec(),
         ]);
         let chunks = get(&format!("{base}/fw.bin"), 3).unwrap();
         assert_eq!(joined(&chunks, 3), b"defghij");
@@ -236,8 +237,8 @@ mod tests {
     #[test]
     fn a_redirect_is_followed_with_the_range() {
         let (base, server) = scripted(vec![
-            b"HTTP/1.1 302 Found\r\nLocation: /moved.bin\r\nContent-Length: 0\r\n\r\n".to_vec(),
-            b"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 2-4/5\r\nContent-Length: 3\r\n\r\ncde".to_vec(),
+            b"HTTP/1.1 302 Found\r\nLocation: /moved.bin\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
+            b"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 2-4/5\r\nContent-Length: 3\r\nConnection: close\r\n\r\ncde".to_vec(),
         ]);
         let chunks = get(&format!("{base}/fw.bin"), 2).unwrap();
         assert_eq!(joined(&chunks, 2), b"cde");
@@ -260,9 +261,9 @@ mod tests {
     fn a_short_body_may_be_resumed_and_a_missing_file_may_not() {
         let (base, server) = scripted(vec![
             b"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-9/10\r\nContent-Length: 10\r\nConnection: close\r\n\r\nabcd".to_vec(),
-            b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_vec(),
-            b"HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */10\r\nContent-Length: 0\r\n\r\n".to_vec(),
-            b"HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */12\r\nContent-Length: 0\r\n\r\n".to_vec(),
+            b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
+            b"HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */10\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
+            b"HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */12\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
         ]);
         let (tx, rx) = mpsc::sync_channel(1024);
         let (e, retry) = http_get(&format!("{base}/fw.bin"), 0, &tx).unwrap_err();
