@@ -139,9 +139,7 @@ impl<A: Clone + Eq + std::hash::Hash> Bootstrap<A> {
     /// A Bootstrap-Request: answered 2.04, and the device's steps begin.
     fn request(&mut self, now: u64, from: A, p: &Packet, len: usize) {
         let path = coap::path_of(p);
-        let endpoint = coap::strings(p, CoapOption::UriQuery)
-            .into_iter()
-            .find_map(|q| q.strip_prefix("ep=").map(str::to_owned));
+        let endpoint = coap::endpoint_of(p);
         let mut ack = message(MessageType::Acknowledgement, coap::NOT_FOUND);
         ack.header.message_id = p.header.message_id;
         ack.set_token(p.get_token().to_vec());

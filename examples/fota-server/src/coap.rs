@@ -75,6 +75,13 @@ pub fn strings(p: &Packet, option: CoapOption) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The endpoint name of a Register or Bootstrap-Request (its `ep=` query).
+pub fn endpoint_of(p: &Packet) -> Option<String> {
+    strings(p, CoapOption::UriQuery)
+        .into_iter()
+        .find_map(|q| q.strip_prefix("ep=").map(str::to_owned))
+}
+
 /// The minimal big-endian encoding of a uint option.
 pub fn uint_bytes(v: u32) -> Vec<u8> {
     let bytes = v.to_be_bytes();

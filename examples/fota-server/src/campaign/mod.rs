@@ -25,7 +25,7 @@ use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
 use std::sync::Arc;
 
-use coap_lite::{CoapOption, MessageType, Packet};
+use coap_lite::{MessageType, Packet};
 use lwm2m_runtime::Enumeration;
 
 pub use report::{DeviceReport, Halt, Report, WaveReport};
@@ -348,9 +348,7 @@ impl<A: Clone + Eq + Hash> Campaign<A> {
         let p = Packet::from_bytes(datagram).ok()?;
         let path = crate::coap::path_of(&p);
         let endpoint = if path == "rd" {
-            crate::coap::strings(&p, CoapOption::UriQuery)
-                .into_iter()
-                .find_map(|q| q.strip_prefix("ep=").map(str::to_owned))?
+            crate::coap::endpoint_of(&p)?
         } else {
             path.strip_prefix("fw/")?.to_owned()
         };
@@ -679,7 +677,7 @@ mod tests {
 
 #[cfg(test)]
 mod routing {
-    use coap_lite::{MessageClass, RequestType};
+    use coap_lite::{CoapOption, MessageClass, RequestType};
 
     use super::*;
 

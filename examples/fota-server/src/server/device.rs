@@ -53,10 +53,7 @@ impl<A: Clone + PartialEq> Server<A> {
         let image_path = self.settings.image_path.clone();
         match (code, path.as_str()) {
             (coap::POST, "rd") => {
-                let endpoint = coap::strings(p, CoapOption::UriQuery)
-                    .into_iter()
-                    .find_map(|q| q.strip_prefix("ep=").map(str::to_owned))
-                    .unwrap_or_default();
+                let endpoint = coap::endpoint_of(p).unwrap_or_default();
                 self.location += 1;
                 let location = self.location.to_string();
                 reply(self, coap::CREATED, &|r| {
