@@ -45,8 +45,9 @@ fn http_get(
         .http_status_as_error(false)
         .timeout_connect(Some(Duration::from_secs(5)))
         .timeout_recv_response(Some(Duration::from_secs(10)))
-        // A stalled body ends the attempt; the next resumes where this one stopped.
-        .timeout_recv_body(Some(BODY_TIMEOUT))
+        // A body that stalls (no byte for 10 s) ends the attempt; the next resumes where this
+        // one stopped. A slow one that keeps moving is not cut.
+        .timeout_per_read(Some(STALL))
         .build()
         .into();
     let mut response = agent
@@ -106,8 +107,8 @@ fn http_get(
     }
 }
 
-/// The longest a body may take to arrive in one attempt.
-const BODY_TIMEOUT: Duration = Duration::from_secs(600);
+/// The longest a download waits for its next bytes.
+const STALL: Duration = Duration::from_secs(10);
 
 /// Whether trying again (from where the download stands) may help.
 fn retryable(e: &ureq::Error) -> bool {
