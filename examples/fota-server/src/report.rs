@@ -5,7 +5,7 @@
 use std::io::{IsTerminal, Write};
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lwm2m_runtime::Enumeration;
 
 use crate::server::{Event, Job};
@@ -72,7 +72,9 @@ impl Reporter {
         }
         if self.terminal {
             let bar = self.bar.get_or_insert_with(|| {
-                let bar = ProgressBar::new(total);
+                // On stdout, with the lines printed above it (indicatif draws on stderr
+                // unless told).
+                let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stdout());
                 let style = ProgressStyle::with_template(
                     "  [{bar:25}] {percent:>3}% {bytes:>9}/{total_bytes} {bytes_per_sec}",
                 )
