@@ -149,7 +149,8 @@ fn a_wave_with_too_many_failures_halts_the_campaign_and_the_report_says_so() {
     }
     // The untouched devices still run the factory image.
     assert_eq!(fleet.version_of("meter-026"), FACTORY);
-    // Each device waited for its signal before the image went.
+    // The first wave's devices, their radios still rising from -110 dBm, waited for their
+    // signal before the image went.
     assert!(fleet.events.iter().any(|e| matches!(
         e,
         CampaignEvent::Device {

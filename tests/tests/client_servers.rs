@@ -79,7 +79,6 @@ fn client(accounts: &Accounts<Flash>) -> Harness {
     ))
 }
 
-/// What the client sent since the last call, with where it went.
 /// Runs `test` with a client for the two provisioned servers, which serves their Objects 0
 /// and 1.
 fn with_two_servers(test: impl FnOnce(&mut Harness, &mut Device<'_, '_>)) {
@@ -88,6 +87,7 @@ fn with_two_servers(test: impl FnOnce(&mut Harness, &mut Device<'_, '_>)) {
     serving(&mut accounts, |device| test(&mut h, device));
 }
 
+/// What the client sent since the last call, with where it went.
 fn sent(h: &mut Harness, device: &mut Device<'_, '_>) -> Vec<(Peer, Packet)> {
     h.drain(device)
         .into_iter()
