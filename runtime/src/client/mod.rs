@@ -456,7 +456,7 @@ impl Client {
                 warn!("a request from the download server: reset");
                 if request.kind == MessageType::Confirmable
                     && let Ok(bytes) =
-                        coap::to_bytes(&crate::coap::Message::new(MessageType::Reset, request.mid))
+                        coap::to_bytes(&Message::new(MessageType::Reset, request.mid))
                 {
                     self.transport.send_now(from, bytes);
                 }

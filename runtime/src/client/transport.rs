@@ -121,7 +121,7 @@ pub(crate) struct Exchange {
 #[derive(Debug)]
 pub(crate) enum Outcome {
     /// A response arrived (piggybacked or separate): its bytes.
-    Response(Exchange, crate::coap::Message),
+    Response(Exchange, Message),
     /// The peer reset the message.
     Reset(Exchange),
     /// No answer after MAX_RETRANSMIT retransmissions.
@@ -389,9 +389,9 @@ impl Transport {
         &mut self,
         now: Instant,
         from: Peer,
-        p: crate::coap::Message,
-    ) -> Option<Result<Outcome, crate::coap::Message>> {
-        use coap_lite::MessageType as T;
+        p: Message,
+    ) -> Option<Result<Outcome, Message>> {
+        use MessageType as T;
         let kind = p.kind;
         let code = p.code;
         match kind {
@@ -432,7 +432,7 @@ impl Transport {
                 let e = self.finish(now, i);
                 Some(Ok(Outcome::Response(e, p)))
             }
-            T::Confirmable | T::NonConfirmable if !crate::coap::is_request(code) && code != 0 => {
+            T::Confirmable | T::NonConfirmable if !coap::is_request(code) && code != 0 => {
                 let i = self
                     .inflight
                     .iter()
@@ -444,9 +444,7 @@ impl Transport {
                     } else {
                         T::Reset
                     };
-                    if let Ok(bytes) =
-                        crate::coap::to_bytes(&crate::coap::Message::new(reply, p.mid))
-                    {
+                    if let Ok(bytes) = coap::to_bytes(&Message::new(reply, p.mid)) {
                         self.send_now(from, bytes);
                     }
                 }
